@@ -1,0 +1,151 @@
+"""All SynCode settings: read from `SYNCODE_*` environment variables, typed and validated once at start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_NAMES = ("jwt_secret", "collab_jwt_secret", "internal_secret")
+
+
+class SandboxKind(str, Enum):
+    auto = "auto"
+    docker = "docker"
+    process = "process"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SYNCODE_", extra="ignore", validate_default=True)
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    public_url: str = ""  # base URL clients reach us at; derived from host/port when empty
+    cors_origins: Annotated[list[str], NoDecode] = []
+    log_level: str = "INFO"
+    version: str = "0.1.0"
+
+    # Database: empty URI = start the embedded SecantusDB
+    mongodb_uri: str = ""
+    mongodb_db: str = "syncode"
+
+    # Secrets: generated into <data_dir>/secrets.json when not given
+    jwt_secret: str = ""
+    collab_jwt_secret: str = ""
+    internal_secret: str = ""
+
+    # Tokens
+    access_token_ttl_sec: int = Field(900, ge=10, le=86400)
+    refresh_token_ttl_sec: int = Field(30 * 86400, ge=60)
+    reset_token_ttl_sec: int = Field(1800, ge=60)
+    collab_token_ttl_sec: int = Field(3600, ge=10, le=3600)
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+
+    # Rate limiting (login lockout is independent of this switch)
+    rate_limit_enabled: bool = True
+    rate_limit_ip_per_min: int = Field(600, ge=1)
+    rate_limit_user_per_min: int = Field(600, ge=1)
+    login_lockout_failures: int = Field(5, ge=1)
+    login_lockout_window_sec: int = Field(900, ge=1)
+
+    # Mail: SMTP when smtp_host is set, otherwise <data_dir>/outbox/*.eml
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "SynCode <no-reply@syncode.local>"
+
+    # Blobs
+    avatar_max_bytes: int = Field(2 * 1024 * 1024, ge=1)
+    blob_url_ttl_sec: int = Field(900, ge=10)
+
+    # Judge
+    sandbox: SandboxKind = SandboxKind.auto
+    judge_workers: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=64)
+    judge_queue_size: int = Field(64, ge=1)
+    judge_output_limit_bytes: int = Field(64 * 1024, ge=1024)
+    judge_pool_size: int = Field(2, ge=0, le=32)
+    judge_image: str = "syncode-runner:latest"
+    judge_max_time_ms: int = Field(15000, ge=100)
+    judge_max_memory_mb: int = Field(1024, ge=16)
+
+    # Collab plane
+    collab_max_message_bytes: int = Field(1024 * 1024, ge=1024)
+    collab_messages_per_sec: int = Field(200, ge=1)
+    collab_compact_updates: int = Field(500, ge=1)
+    collab_compact_seconds: int = Field(60, ge=1)
+    collab_unload_seconds: int = Field(30, ge=0)
+    collab_snapshot_interval_sec: int = Field(30, ge=1)
+
+    # AI / media (optional integrations)
+    llm_base_url: str = ""
+    llm_api_key: str = ""
+    llm_model: str = ""
+    livekit_url: str = ""
+    livekit_api_key: str = ""
+    livekit_api_secret: str = ""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the environment variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (plus explicit overrides) and fill in persisted secrets."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "SYNCODE_" + str(err["loc"][0]).upper() if err["loc"] else "SYNCODE_*"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    return ensure_secrets(settings)
+
+
+def ensure_secrets(settings: Settings) -> Settings:
+    """Secrets not given are generated once into <data_dir>/secrets.json so restarts keep tokens valid."""
+    missing = [name for name in SECRET_NAMES if not getattr(settings, name)]
+    if not missing:
+        return settings
+    path = settings.data_dir / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    for name in missing:
+        stored.setdefault(name, secrets.token_urlsafe(48))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stored, indent=2))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return settings.model_copy(update={name: stored[name] for name in missing})
