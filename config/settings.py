@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_ip_per_min: int = Field(600, ge=1)
     rate_limit_user_per_min: int = Field(600, ge=1)
+    rate_limit_auth_per_min: int = Field(30, ge=1)  # register, login, refresh, password flows (per IP)
+    rate_limit_execute_per_min: int = Field(30, ge=1)  # run, submit, analysis (per user)
     login_lockout_failures: int = Field(5, ge=1)
     login_lockout_window_sec: int = Field(900, ge=1)
 

@@ -1,0 +1,1 @@
+"""Thin Tornado handlers: parse and validate, call one service, shape the response."""

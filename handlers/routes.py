@@ -1,0 +1,61 @@
+"""The route table of the HTTP API (paths as in API.md) and the Tornado application built from it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import tornado.web
+
+from handlers import auth, health, users
+from handlers.base import NotFoundHandler
+from handlers.openapi import build_openapi
+from syncode.context import Context
+
+Route = tuple[str, type, dict[str, Any]]
+
+API_ROUTES: list[Route] = [
+    ("/health", health.HealthHandler, {}),
+    ("/api/health", health.HealthHandler, {}),
+    ("/api/auth/register", auth.RegisterHandler, {}),
+    ("/api/auth/login", auth.LoginHandler, {}),
+    ("/api/auth/refresh", auth.RefreshHandler, {}),
+    ("/api/auth/logout", auth.LogoutHandler, {}),
+    ("/api/auth/change-password", auth.ChangePasswordHandler, {}),
+    ("/api/auth/forgot-password", auth.ForgotPasswordHandler, {}),
+    ("/api/auth/reset-password", auth.ResetPasswordHandler, {}),
+    ("/api/users/me", users.MeHandler, {}),
+    ("/api/users/me/avatar", users.AvatarHandler, {}),
+    ("/api/users/me/avatar/confirm", users.AvatarConfirmHandler, {}),
+    ("/api/users/{userId}", users.UserHandler, {}),
+    ("/blobs/{key}", users.BlobHandler, {}),
+]
+
+PARAM = re.compile(r"{(\w+)}")
+
+
+def to_pattern(template: str) -> str:
+    """/api/users/{userId} -> ^/api/users/(?P<userId>[^/]+)$ ; a blob key may contain slashes."""
+
+    def group(match: re.Match) -> str:
+        name = match.group(1)
+        return f"(?P<{name}>.+)" if name == "key" else f"(?P<{name}>[^/]+)"
+
+    return PARAM.sub(group, template) + "$"
+
+
+def make_app(ctx: Context, extra_routes: list[Route] | None = None, **settings: Any) -> tornado.web.Application:
+    routes = API_ROUTES + (extra_routes or [])
+    document = build_openapi(routes, "SynCode API", ctx.settings.version)
+    handlers: list[Any] = [
+        (r"/api/openapi\.json", health.OpenApiHandler, {"ctx": ctx, "document": document}),
+        (r"/api/docs", health.DocsHandler, {"ctx": ctx}),
+    ]
+    handlers += [(to_pattern(path), cls, {"ctx": ctx, **kwargs}) for path, cls, kwargs in routes]
+    return tornado.web.Application(
+        handlers,
+        default_handler_class=NotFoundHandler,
+        default_handler_args={"ctx": ctx},
+        compress_response=False,
+        **settings,
+    )

@@ -1,0 +1,147 @@
+"""SynCode entry point.
+
+    python run.py [--host H] [--port P] [--data-dir D]     start the server
+    python run.py promote-admin EMAIL                        give an account the admin role
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from typing import Any
+
+import tornado.httpserver
+import tornado.netutil
+
+from config import Settings, SettingsError, load_settings
+from handlers.routes import make_app
+from syncode.context import Context, build_context
+from syncode.db import Database
+from syncode.embedded import EmbeddedDatabase, running_instance
+from syncode.logs import setup_logging
+
+log = logging.getLogger("syncode")
+
+
+class Server:
+    """The whole process: database (embedded or external), services, HTTP + WebSocket listener."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded: EmbeddedDatabase | None = None
+        self.db: Database | None = None
+        self.ctx: Context | None = None
+        self.http: tornado.httpserver.HTTPServer | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        sockets = tornado.netutil.bind_sockets(self.settings.port, self.settings.host)
+        self.port = sockets[0].getsockname()[1]
+        if self.settings.port == 0:
+            self.settings = self.settings.model_copy(update={"port": self.port})
+        uri, where = await self._database_uri()
+        self.db = Database(uri, self.settings.mongodb_db)
+        await self.db.create_indexes()
+        self.ctx = build_context(self.settings, self.db)
+        app = make_app(self.ctx)
+        self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
+        self.http.add_sockets(sockets)
+        log.info(
+            f"SynCode listening on http://{self.settings.host}:{self.port} · database {where} · "
+            f"sandbox {self.settings.sandbox.value}",
+            extra={"port": self.port, "database": where},
+        )
+
+    async def _database_uri(self) -> tuple[str, str]:
+        if self.settings.mongodb_uri:
+            return self.settings.mongodb_uri, "external MongoDB"
+        self.embedded = EmbeddedDatabase(self.settings.data_dir.resolve() / "db")
+        uri = await self.embedded.start()
+        return uri, f"embedded SecantusDB at 127.0.0.1:{self.embedded.port} ({self.embedded.storage})"
+
+    async def stop(self) -> None:
+        if self.http:
+            self.http.stop()
+            await self.http.close_all_connections()
+        if self.ctx:
+            await self.ctx.bus.drain()
+        if self.db:
+            await self.db.close()
+        if self.embedded:
+            await self.embedded.stop()
+
+
+async def serve(settings: Settings) -> None:
+    server = Server(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.start()
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await server.stop()
+
+
+async def promote_admin(settings: Settings, email: str) -> int:
+    """Give an existing account the admin role; reuses a running embedded database when there is one."""
+    embedded = None
+    uri = settings.mongodb_uri or await running_instance(settings.data_dir.resolve() / "db")
+    if not uri:
+        embedded = EmbeddedDatabase(settings.data_dir.resolve() / "db")
+        uri = await embedded.start()
+    db = Database(uri, settings.mongodb_db)
+    try:
+        result = await db.users.find_one_and_update(
+            {"emailKey": email.strip().lower()}, {"$set": {"role": "admin"}}
+        )
+        if result is None:
+            print(f"no account with email {email}", file=sys.stderr)
+            return 1
+        print(f"{result['username']} <{result['email']}> is now an admin (was {result['role']})")
+        return 0
+    finally:
+        await db.close()
+        if embedded:
+            await embedded.stop()
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="run.py", description="SynCode server")
+    parser.add_argument("--host", help="listen address (SYNCODE_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (SYNCODE_PORT, default 8000)")
+    parser.add_argument("--data-dir", help="data directory (SYNCODE_DATA_DIR, default ./data)")
+    sub = parser.add_subparsers(dest="command")
+    promote = sub.add_parser("promote-admin", help="give an existing account the admin role")
+    promote.add_argument("email")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir}.items() if v is not None
+    }
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"syncode: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    if args.command == "promote-admin":
+        return asyncio.run(promote_admin(settings, args.email))
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The SynCode domain: models, services, storage, the event bus and errors."""

@@ -1,0 +1,60 @@
+"""The service container: builds every service once at start-up and hands them to handlers and realtime."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from config import Settings
+from syncode.collab import CollabPlane
+from syncode.db import Database
+from syncode.events import EventBus
+from syncode.ratelimit import RateLimiter
+from syncode.services.audit import AuditService
+from syncode.services.auth import AuthService
+from syncode.services.blobs import LocalBlobStore
+from syncode.services.health import HealthService
+from syncode.services.mail import MailService
+from syncode.services.users import UserService
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    limiter: RateLimiter
+    audit: AuditService
+    mail: MailService
+    blobs: LocalBlobStore
+    auth: AuthService
+    users: UserService
+    health: HealthService
+    collab: CollabPlane | None = None  # wired by run.py once the collab plane is up
+    judge: Any = None  # the judge (judge.Judge), wired by run.py
+
+
+def build_context(settings: Settings, db: Database) -> Context:
+    bus = EventBus()
+    audit = AuditService(db)
+    mail = MailService(settings)
+    blobs = LocalBlobStore(
+        settings.data_dir / "blobs", settings.base_url, settings.internal_secret, settings.blob_url_ttl_sec
+    )
+    auth = AuthService(settings, db, audit, mail)
+    users = UserService(settings, db, audit, auth, blobs)
+    health = HealthService(settings, db, time.monotonic())
+    health.probes["mail"] = mail.health
+    return Context(
+        settings=settings,
+        db=db,
+        bus=bus,
+        limiter=RateLimiter(settings.rate_limit_enabled),
+        audit=audit,
+        mail=mail,
+        blobs=blobs,
+        auth=auth,
+        users=users,
+        health=health,
+    )

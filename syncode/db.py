@@ -1,0 +1,90 @@
+"""The database layer: owns the MongoDB client, the collection names and every index declaration."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    name: str
+    indexes: list[IndexModel] = field(default_factory=list)
+
+
+COLLECTIONS: dict[str, CollectionSpec] = {
+    spec.name: spec
+    for spec in [
+        CollectionSpec(
+            "users",
+            [
+                # emailKey/usernameKey exist only on live accounts: a deleted account frees its email and username
+                IndexModel("emailKey", unique=True, partialFilterExpression={"emailKey": {"$exists": True}}),
+                IndexModel("usernameKey", unique=True, partialFilterExpression={"usernameKey": {"$exists": True}}),
+                IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+            ],
+        ),
+        CollectionSpec(
+            "refreshTokens",
+            [IndexModel("tokenHash", unique=True), IndexModel("familyId"), IndexModel("userId")],
+        ),
+        CollectionSpec("passwordResets", [IndexModel("tokenHash", unique=True), IndexModel("userId")]),
+        CollectionSpec("loginFailures", [IndexModel([("userId", ASCENDING), ("at", DESCENDING)])]),
+        CollectionSpec(
+            "auditLogs",
+            [
+                IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel([("actorId", ASCENDING), ("createdAt", DESCENDING)]),
+                IndexModel([("targetId", ASCENDING), ("createdAt", DESCENDING)]),
+                IndexModel([("action", ASCENDING), ("createdAt", DESCENDING)]),
+            ],
+        ),
+        CollectionSpec(
+            "problems",
+            [
+                IndexModel("slug", unique=True),
+                IndexModel("titleKey", unique=True),
+                IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel("tags"),
+            ],
+        ),
+        CollectionSpec(
+            "bookmarks",
+            [
+                IndexModel([("userId", ASCENDING), ("problemId", ASCENDING)], unique=True),
+                IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
+            ],
+        ),
+    ]
+}
+
+
+class Database:
+    """One client per process. Services reach collections as attributes: `db.users`, `db.auditLogs`."""
+
+    def __init__(self, uri: str, name: str) -> None:
+        self.client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
+        self.db: AsyncDatabase = self.client[name]
+
+    def __getattr__(self, name: str) -> AsyncCollection:
+        if name not in COLLECTIONS:
+            raise AttributeError(f"unknown collection {name!r}: declare it in syncode/db.py")
+        return self.db[name]
+
+    async def create_indexes(self) -> None:
+        for spec in COLLECTIONS.values():
+            if spec.indexes:
+                await self.db[spec.name].create_indexes(spec.indexes)
+
+    async def ping(self) -> float:
+        """Round-trip latency in ms; raises when the server is unreachable."""
+        start = time.perf_counter()
+        await self.client.admin.command("ping")
+        return (time.perf_counter() - start) * 1000
+
+    async def close(self) -> None:
+        await self.client.close()

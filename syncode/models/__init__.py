@@ -1,0 +1,1 @@
+"""Pydantic models of the API: request bodies (strict, camelCase) and response shapes."""

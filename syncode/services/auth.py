@@ -1,0 +1,291 @@
+"""Accounts and tokens: register, login with lockout, refresh rotation with reuse detection, password flows."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from config import Settings
+from syncode.clock import new_id, utcnow
+from syncode.db import Database
+from syncode.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
+from syncode.models.users import RegisterRequest
+from syncode.security import decode_jwt, hash_password, issue_jwt, random_token, token_hash, verify_password
+from syncode.services.audit import AuditService
+from syncode.services.mail import MailService
+
+log = logging.getLogger("syncode.auth")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    id: str
+    role: str
+    username: str
+    family_id: str | None = None  # refresh-token family of this login, to spare it on password change
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: dict[str, Any]
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def username_key(username: str) -> str:
+    return username.lower()
+
+
+def check_account_usable(user: dict[str, Any] | None) -> dict[str, Any]:
+    """Deleted accounts do not exist for auth purposes (401); banned ones are refused (403)."""
+    if user is None or user.get("deletedAt"):
+        raise Unauthorized("account not found or deleted", "UNAUTHORIZED")
+    if user.get("bannedAt"):
+        raise Forbidden("this account is banned", "USER_BANNED")
+    return user
+
+
+class AuthService:
+    def __init__(self, settings: Settings, db: Database, audit: AuditService, mail: MailService) -> None:
+        self.settings = settings
+        self.db = db
+        self.audit = audit
+        self.mail = mail
+        self._dummy: str | None = None  # a real hash, to equalise timing for unknown identifiers
+
+    async def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = await hash_password(random_token(), self.settings.bcrypt_rounds)
+        return self._dummy
+
+    # -- tokens -------------------------------------------------------------------------------------------
+
+    def _access_token(self, user: dict[str, Any], family_id: str) -> str:
+        token, _ = issue_jwt(
+            self.settings.jwt_secret,
+            "access",
+            user["_id"],
+            self.settings.access_token_ttl_sec,
+            role=user["role"],
+            fam=family_id,
+        )
+        return token
+
+    async def _issue(self, user: dict[str, Any], family_id: str | None = None) -> Tokens:
+        family_id = family_id or new_id()
+        refresh = random_token()
+        now = utcnow()
+        await self.db.refreshTokens.insert_one(
+            {
+                "_id": new_id(),
+                "tokenHash": token_hash(refresh),
+                "userId": user["_id"],
+                "familyId": family_id,
+                "createdAt": now,
+                "expiresAt": now + timedelta(seconds=self.settings.refresh_token_ttl_sec),
+                "rotatedAt": None,
+                "revokedAt": None,
+            }
+        )
+        await self.db.users.update_one({"_id": user["_id"]}, {"$set": {"lastActiveAt": now}})
+        return Tokens(self._access_token(user, family_id), refresh, self.settings.access_token_ttl_sec, user)
+
+    async def authenticate(self, access_token: str) -> Principal:
+        """Verify an access token and the account behind it (a ban or deletion takes effect at once)."""
+        claims = decode_jwt(self.settings.jwt_secret, access_token, "access")
+        user = check_account_usable(await self.db.users.find_one({"_id": claims["sub"]}))
+        return Principal(user["_id"], user["role"], user["username"], claims.get("fam"))
+
+    async def revoke_user_tokens(self, user_id: str, except_family: str | None = None) -> None:
+        query: dict[str, Any] = {"userId": user_id, "revokedAt": None}
+        if except_family:
+            query["familyId"] = {"$ne": except_family}
+        await self.db.refreshTokens.update_many(query, {"$set": {"revokedAt": utcnow()}})
+
+    # -- account flows ------------------------------------------------------------------------------------
+
+    async def register(self, req: RegisterRequest, ip: str | None) -> Tokens:
+        now = utcnow()
+        user = {
+            "_id": new_id(),
+            "email": str(req.email),
+            "emailKey": email_key(str(req.email)),
+            "username": req.username,
+            "usernameKey": username_key(req.username),
+            "passwordHash": await hash_password(req.password, self.settings.bcrypt_rounds),
+            "displayName": req.display_name,
+            "bio": None,
+            "avatarKey": None,
+            "role": "user",
+            "preferredLanguage": None,
+            "createdAt": now,
+            "updatedAt": now,
+            "bannedAt": None,
+            "banReason": None,
+            "deletedAt": None,
+            "lastActiveAt": now,
+        }
+        try:
+            await self.db.users.insert_one(user)
+        except DuplicateKeyError as exc:
+            raise self._taken(exc) from None
+        await self.audit.record("auth.register", actor_id=user["_id"], target_type="user", target_id=user["_id"], ip=ip)
+        return await self._issue(user)
+
+    @staticmethod
+    def _taken(exc: DuplicateKeyError) -> Conflict:
+        if "emailKey" in str(exc):
+            return Conflict("this email is already registered", "EMAIL_TAKEN", {"email": "already registered"})
+        return Conflict("this username is taken", "USERNAME_TAKEN", {"username": "already taken"})
+
+    async def login(self, identifier: str, password: str, ip: str | None) -> Tokens:
+        key = identifier.strip().lower()
+        field = "emailKey" if "@" in key else "usernameKey"
+        user = await self.db.users.find_one({field: key})
+        if user is None:
+            # Spend the same time as a real check, so response timing does not reveal which accounts exist.
+            await verify_password(password, await self._dummy_hash())
+            await self.audit.record("auth.login_failed", actor_id=None, target_type="user", target_id=None,
+                                    ip=ip, metadata={"identifier": identifier[:254]})
+            raise Unauthorized("invalid credentials", "INVALID_CREDENTIALS")
+        await self._check_lockout(user["_id"])
+        if not await verify_password(password, user["passwordHash"]):
+            await self._record_failure(user["_id"], ip)
+            raise Unauthorized("invalid credentials", "INVALID_CREDENTIALS")
+        check_account_usable(user)
+        await self.db.loginFailures.delete_many({"userId": user["_id"]})
+        await self.audit.record("auth.login", actor_id=user["_id"], target_type="user", target_id=user["_id"], ip=ip)
+        return await self._issue(user)
+
+    async def _check_lockout(self, user_id: str) -> None:
+        window = timedelta(seconds=self.settings.login_lockout_window_sec)
+        since = utcnow() - window
+        failures = await (
+            self.db.loginFailures.find({"userId": user_id, "at": {"$gte": since}})
+            .sort("at", -1)
+            .limit(self.settings.login_lockout_failures)
+            .to_list()
+        )
+        if len(failures) >= self.settings.login_lockout_failures:
+            unlock_at = failures[-1]["at"] + window
+            raise RateLimited(
+                "too many failed logins; try again later",
+                (unlock_at - utcnow()).total_seconds(),
+                "ACCOUNT_LOCKED",
+            )
+
+    async def _record_failure(self, user_id: str, ip: str | None) -> None:
+        await self.db.loginFailures.insert_one({"_id": new_id(), "userId": user_id, "at": utcnow(), "ip": ip})
+        await self.audit.record("auth.login_failed", actor_id=None, target_type="user", target_id=user_id, ip=ip)
+        try:
+            await self._check_lockout(user_id)
+        except RateLimited:
+            await self.audit.record("auth.locked", actor_id=None, target_type="user", target_id=user_id, ip=ip)
+            raise
+
+    async def refresh(self, refresh_token: str, ip: str | None) -> Tokens:
+        digest = token_hash(refresh_token)
+        now = utcnow()
+        current = await self.db.refreshTokens.find_one_and_update(
+            {"tokenHash": digest, "rotatedAt": None, "revokedAt": None, "expiresAt": {"$gt": now}},
+            {"$set": {"rotatedAt": now}},
+        )
+        if current is None:
+            await self._refresh_refused(digest, ip)
+        user = check_account_usable(await self.db.users.find_one({"_id": current["userId"]}))
+        return await self._issue(user, current["familyId"])
+
+    async def _refresh_refused(self, digest: str, ip: str | None) -> None:
+        known = await self.db.refreshTokens.find_one({"tokenHash": digest})
+        if known and known["rotatedAt"] is not None:
+            # A rotated token came back: someone holds a stolen copy. Revoke the whole family.
+            await self.db.refreshTokens.update_many(
+                {"familyId": known["familyId"], "revokedAt": None}, {"$set": {"revokedAt": utcnow()}}
+            )
+            await self.audit.record("auth.refresh_reused", actor_id=None, target_type="user",
+                                    target_id=known["userId"], ip=ip, metadata={"familyId": known["familyId"]})
+            raise Unauthorized("refresh token was already used; all sessions of this login revoked",
+                               "REFRESH_TOKEN_REUSED")
+        raise Unauthorized("invalid or expired refresh token", "INVALID_REFRESH_TOKEN")
+
+    async def logout(self, refresh_token: str | None) -> None:
+        if refresh_token:
+            await self.db.refreshTokens.update_one(
+                {"tokenHash": token_hash(refresh_token), "revokedAt": None}, {"$set": {"revokedAt": utcnow()}}
+            )
+
+    async def change_password(self, principal: Principal, current: str, new: str, ip: str | None) -> None:
+        user = check_account_usable(await self.db.users.find_one({"_id": principal.id}))
+        if not await verify_password(current, user["passwordHash"]):
+            raise ValidationFailed("current password is wrong", "INVALID_PASSWORD",
+                                   {"currentPassword": "does not match"})
+        await self._set_password(user["_id"], new)
+        await self.revoke_user_tokens(user["_id"], except_family=principal.family_id)
+        await self.audit.record("auth.password_changed", actor_id=user["_id"], target_type="user",
+                                target_id=user["_id"], ip=ip)
+
+    async def _set_password(self, user_id: str, password: str) -> None:
+        digest = await hash_password(password, self.settings.bcrypt_rounds)
+        await self.db.users.update_one({"_id": user_id}, {"$set": {"passwordHash": digest, "updatedAt": utcnow()}})
+
+    async def forgot_password(self, email: str, ip: str | None) -> None:
+        """Always succeeds from the caller's view; mails a single-use token when the account exists."""
+        user = await self.db.users.find_one({"emailKey": email_key(email)})
+        if user is None or user.get("bannedAt"):
+            return
+        token = random_token()
+        now = utcnow()
+        await self.db.passwordResets.insert_one(
+            {
+                "_id": new_id(),
+                "tokenHash": token_hash(token),
+                "userId": user["_id"],
+                "createdAt": now,
+                "expiresAt": now + timedelta(seconds=self.settings.reset_token_ttl_sec),
+                "usedAt": None,
+            }
+        )
+        minutes = self.settings.reset_token_ttl_sec // 60
+        link = f"{self.settings.base_url}/reset-password?token={token}"
+        body = (
+            f"Hello {user['username']},\n\nSomeone asked to reset the password of your SynCode account.\n"
+            f"Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n"
+            f"Reset token: {token}\n\nIf it was not you, ignore this message; your password stays as it is.\n"
+        )
+        await self.audit.record("auth.password_reset_requested", actor_id=None, target_type="user",
+                                target_id=user["_id"], ip=ip)
+        try:
+            await self.mail.send(user["email"], "Reset your SynCode password", body)
+        except Exception:  # the caller must not learn about delivery problems (no enumeration)
+            log.exception("password reset mail failed", extra={"userId": user["_id"]})
+
+    async def reset_password(self, token: str, new_password: str, ip: str | None) -> None:
+        now = utcnow()
+        reset = await self.db.passwordResets.find_one_and_update(
+            {"tokenHash": token_hash(token), "usedAt": None, "expiresAt": {"$gt": now}},
+            {"$set": {"usedAt": now}},
+        )
+        if reset is None:
+            raise ValidationFailed("reset token is invalid, used or expired", "INVALID_RESET_TOKEN",
+                                   {"token": "invalid or expired"})
+        check_account_usable(await self.db.users.find_one({"_id": reset["userId"]}))
+        await self._set_password(reset["userId"], new_password)
+        await self.revoke_user_tokens(reset["userId"])
+        await self.db.loginFailures.delete_many({"userId": reset["userId"]})
+        await self.audit.record("auth.password_reset", actor_id=reset["userId"], target_type="user",
+                                target_id=reset["userId"], ip=ip)

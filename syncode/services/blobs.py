@@ -1,0 +1,109 @@
+"""Object store for avatars, recordings and exports: local files served through HMAC-signed, expiring URLs.
+
+The interface (signed_upload / signed_download / exists / delete) is what an S3 backend would implement with
+presigned URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from syncode.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from syncode.security import sign, signature_matches
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*(\.[a-z0-9]+)?$")
+
+
+@dataclass(frozen=True)
+class SignedUpload:
+    url: str
+    method: str
+    headers: dict[str, str]
+    key: str
+    expires_at: int
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path, base_url: str, secret: str, ttl_sec: int) -> None:
+        self.root = root
+        self.base_url = base_url
+        self.secret = secret
+        self.ttl_sec = ttl_sec
+
+    def _path(self, key: str) -> Path:
+        if not KEY_PATTERN.match(key):
+            raise NotFound("no such object", "BLOB_NOT_FOUND")
+        return self.root / key
+
+    @staticmethod
+    def _message(op: str, key: str, exp: int, content_type: str = "", max_bytes: int = 0) -> str:
+        return f"{op}\n{key}\n{exp}\n{content_type}\n{max_bytes}"
+
+    def signed_upload(self, key: str, content_type: str, max_bytes: int) -> SignedUpload:
+        exp = int(time.time()) + self.ttl_sec
+        sig = sign(self.secret, self._message("put", key, exp, content_type, max_bytes))
+        query = urlencode({"op": "put", "exp": exp, "ct": content_type, "max": max_bytes, "sig": sig})
+        url = f"{self.base_url}/blobs/{quote(key)}?{query}"
+        return SignedUpload(url, "PUT", {"Content-Type": content_type}, key, exp)
+
+    def signed_download(self, key: str) -> str:
+        # Expiry rounded to the TTL window so the same object yields a stable, cacheable URL for a while.
+        exp = (int(time.time()) // self.ttl_sec + 2) * self.ttl_sec
+        sig = sign(self.secret, self._message("get", key, exp))
+        return f"{self.base_url}/blobs/{quote(key)}?{urlencode({'exp': exp, 'sig': sig})}"
+
+    def verify(self, op: str, key: str, params: dict[str, str]) -> None:
+        try:
+            exp = int(params.get("exp", ""))
+            max_bytes = int(params.get("max", "0"))
+        except ValueError:
+            raise Forbidden("malformed signature", "BLOB_SIGNATURE_INVALID") from None
+        message = self._message(op, key, exp, params.get("ct", ""), max_bytes)
+        if not signature_matches(self.secret, message, params.get("sig", "")):
+            raise Forbidden("bad signature", "BLOB_SIGNATURE_INVALID")
+        if exp < time.time():
+            raise Forbidden("URL expired", "BLOB_URL_EXPIRED")
+
+    async def put_signed(self, key: str, params: dict[str, str], content_type: str, body: bytes) -> None:
+        """Store an upload made through a signed URL, enforcing its content type and size."""
+        self.verify("put", key, params)
+        if content_type.split(";")[0].strip() != params.get("ct"):
+            raise ValidationFailed("content type does not match the upload URL", "BLOB_CONTENT_TYPE")
+        if len(body) > int(params["max"]):
+            raise PayloadTooLarge("upload larger than announced", "BLOB_TOO_LARGE")
+        await self.put(key, body)
+
+    async def put(self, key: str, body: bytes) -> None:
+        path = self._path(key)
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(body)
+            tmp.replace(path)
+
+        await asyncio.to_thread(write)
+
+    async def read_signed(self, key: str, params: dict[str, str]) -> tuple[bytes, str]:
+        self.verify("get", key, params)
+        path = self._path(key)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            raise NotFound("no such object", "BLOB_NOT_FOUND") from None
+        return data, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self._path(key).is_file)
+
+    async def size(self, key: str) -> int:
+        return await asyncio.to_thread(lambda: self._path(key).stat().st_size)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, True)

@@ -1,0 +1,138 @@
+"""Profiles: read and edit one's own, read others' public view, soft delete, avatars."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from config import Settings
+from syncode.clock import new_id, utcnow
+from syncode.db import Database
+from syncode.errors import Conflict, NotFound, ValidationFailed
+from syncode.models.users import (
+    AvatarUploadResponse,
+    PublicProfile,
+    UpdateProfileRequest,
+    UserProfile,
+    UserStats,
+)
+from syncode.security import verify_password
+from syncode.services.audit import AuditService
+from syncode.services.auth import AuthService, Principal, check_account_usable, username_key
+from syncode.services.blobs import LocalBlobStore
+
+AVATAR_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+class UserService:
+    def __init__(
+        self, settings: Settings, db: Database, audit: AuditService, auth: AuthService, blobs: LocalBlobStore
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.audit = audit
+        self.auth = auth
+        self.blobs = blobs
+
+    def _public_fields(self, user: dict[str, Any]) -> dict[str, Any]:
+        avatar = user.get("avatarKey")
+        return {
+            "id": user["_id"],
+            "username": user["username"],
+            "display_name": user.get("displayName"),
+            "bio": user.get("bio"),
+            "avatar_url": self.blobs.signed_download(avatar) if avatar else None,
+            "created_at": user["createdAt"],
+            "stats": UserStats(**user.get("stats", {})),
+        }
+
+    def profile(self, user: dict[str, Any]) -> UserProfile:
+        return UserProfile(
+            **self._public_fields(user),
+            email=user["email"],
+            role=user["role"],
+            preferred_language=user.get("preferredLanguage"),
+            updated_at=user["updatedAt"],
+        )
+
+    async def get_live(self, user_id: str) -> dict[str, Any]:
+        return check_account_usable(await self.db.users.find_one({"_id": user_id}))
+
+    async def me(self, principal: Principal) -> UserProfile:
+        return self.profile(await self.get_live(principal.id))
+
+    async def public_profile(self, user_id: str) -> PublicProfile:
+        user = await self.db.users.find_one({"_id": user_id, "deletedAt": None})
+        if user is None:
+            raise NotFound("user not found", "USER_NOT_FOUND")
+        return PublicProfile(**self._public_fields(user))
+
+    async def update(self, principal: Principal, req: UpdateProfileRequest) -> UserProfile:
+        changes: dict[str, Any] = {}
+        for field in req.model_fields_set:
+            changes[UpdateProfileRequest.model_fields[field].alias or field] = getattr(req, field)
+        if "username" in changes:
+            if changes["username"] is None:
+                raise ValidationFailed("username cannot be removed", details={"username": "required"})
+            changes["usernameKey"] = username_key(changes["username"])
+        changes["updatedAt"] = utcnow()
+        try:
+            user = await self.db.users.find_one_and_update(
+                {"_id": principal.id, "deletedAt": None}, {"$set": changes}, return_document=ReturnDocument.AFTER
+            )
+        except DuplicateKeyError:
+            raise Conflict("this username is taken", "USERNAME_TAKEN", {"username": "already taken"}) from None
+        return self.profile(check_account_usable(user))
+
+    async def delete(self, principal: Principal, password: str, ip: str | None) -> None:
+        user = await self.get_live(principal.id)
+        if not await verify_password(password, user["passwordHash"]):
+            raise ValidationFailed("password is wrong", "INVALID_PASSWORD", {"password": "does not match"})
+        # Unsetting the keys frees the email and username for new accounts; the data itself is kept.
+        await self.db.users.update_one(
+            {"_id": user["_id"]},
+            {"$set": {"deletedAt": utcnow()}, "$unset": {"emailKey": "", "usernameKey": ""}},
+        )
+        await self.auth.revoke_user_tokens(user["_id"])
+        await self.audit.record("user.deleted", actor_id=user["_id"], target_type="user", target_id=user["_id"], ip=ip)
+
+    # -- avatars ------------------------------------------------------------------------------------------
+
+    def _avatar_prefix(self, user_id: str) -> str:
+        return f"avatars/{user_id}/"
+
+    async def avatar_upload(self, principal: Principal, content_type: str, size: int) -> AvatarUploadResponse:
+        await self.get_live(principal.id)
+        key = f"{self._avatar_prefix(principal.id)}{new_id()}.{AVATAR_EXTENSIONS[content_type]}"
+        signed = self.blobs.signed_upload(key, content_type, size)
+        return AvatarUploadResponse(
+            upload_url=signed.url,
+            method=signed.method,
+            headers=signed.headers,
+            key=signed.key,
+            expires_at=datetime.fromtimestamp(signed.expires_at, UTC),
+        )
+
+    async def avatar_confirm(self, principal: Principal, key: str) -> UserProfile:
+        if not key.startswith(self._avatar_prefix(principal.id)) or not await self.blobs.exists(key):
+            raise NotFound("no uploaded avatar under this key", "AVATAR_NOT_UPLOADED")
+        old = (await self.get_live(principal.id)).get("avatarKey")
+        user = await self.db.users.find_one_and_update(
+            {"_id": principal.id},
+            {"$set": {"avatarKey": key, "updatedAt": utcnow()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if old and old != key:
+            await self.blobs.delete(old)
+        return self.profile(user)
+
+    async def avatar_delete(self, principal: Principal) -> None:
+        user = await self.get_live(principal.id)
+        if user.get("avatarKey"):
+            await self.db.users.update_one(
+                {"_id": principal.id}, {"$set": {"avatarKey": None, "updatedAt": utcnow()}}
+            )
+            await self.blobs.delete(user["avatarKey"])
