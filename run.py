@@ -67,15 +67,18 @@ class Server:
         return uri, f"embedded SecantusDB at 127.0.0.1:{self.embedded.port} ({self.embedded.storage})"
 
     async def stop(self) -> None:
-        if self.http:
-            self.http.stop()
-            await self.http.close_all_connections()
-        if self.ctx:
-            await self.ctx.bus.drain()
-        if self.db:
-            await self.db.close()
-        if self.embedded:
-            await self.embedded.stop()
+        """Close sockets, then services, then the database. Safe to call twice."""
+        http, ctx, db, embedded = self.http, self.ctx, self.db, self.embedded
+        self.http = self.ctx = self.db = self.embedded = None
+        if http:
+            http.stop()
+            await http.close_all_connections()
+        if ctx:
+            await ctx.bus.drain()
+        if db:
+            await db.close()
+        if embedded:
+            await embedded.stop()
 
 
 async def serve(settings: Settings) -> None:

@@ -1,0 +1,154 @@
+"""Shared fixtures: one real SecantusDB per test session, real servers on real sockets, an HTTP client."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tornado.httpclient
+
+from config import load_settings
+from run import Server
+from syncode.embedded import EmbeddedDatabase
+
+
+@pytest.fixture(scope="session")
+async def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """SYNCODE_TEST_MONGODB_URI runs the suite against a real mongod; otherwise SecantusDB is started."""
+    external = os.environ.get("SYNCODE_TEST_MONGODB_URI")
+    if external:
+        yield external
+        return
+    db = EmbeddedDatabase(tmp_path_factory.mktemp("secantus") / "db")
+    uri = await db.start()
+    yield uri
+    await db.stop()
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Any
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class Api:
+    """A small HTTP client for one server."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.client = tornado.httpclient.AsyncHTTPClient()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Response:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        if body is None and method in ("POST", "PUT", "PATCH"):
+            body = b""
+        url = path if path.startswith("http") else self.base_url + path
+        response = await self.client.fetch(
+            url, method=method, headers=all_headers, body=body, raise_error=False,
+            allow_nonstandard_methods=True, request_timeout=120, follow_redirects=False,
+        )
+        return Response(response.code, response.headers, response.body or b"")
+
+    async def get(self, path: str, **kw: Any) -> Response:
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path: str, json_body: Any = None, **kw: Any) -> Response:
+        return await self.request("POST", path, json_body, **kw)
+
+    async def patch(self, path: str, json_body: Any = None, **kw: Any) -> Response:
+        return await self.request("PATCH", path, json_body, **kw)
+
+    async def put(self, path: str, json_body: Any = None, **kw: Any) -> Response:
+        return await self.request("PUT", path, json_body, **kw)
+
+    async def delete(self, path: str, json_body: Any = None, **kw: Any) -> Response:
+        return await self.request("DELETE", path, json_body, **kw)
+
+    async def register(self, name: str | None = None, password: str = "correct horse 1", **extra: Any) -> dict:
+        """Create an account; returns the AuthResponse body plus the password."""
+        name = name or f"u{uuid.uuid4().hex[:10]}"
+        r = await self.post("/api/auth/register", {"email": f"{name}@example.com", "username": name,
+                                                  "password": password, **extra})
+        assert r.status == 201, r.body
+        return {**r.json, "password": password}
+
+
+def assert_error(response: Response, status: int, code: str | None = None) -> dict:
+    """The response is an ErrorResponse with this status (and code)."""
+    assert response.status == status, (response.status, response.body[:500])
+    body = response.json
+    assert body["statusCode"] == status
+    assert body["requestId"] == response.headers["X-Request-Id"]
+    assert isinstance(body["message"], str) and body["message"]
+    if code:
+        assert body["code"] == code, body
+    return body
+
+
+def test_settings(mongo_uri: str, data_dir: Path, **overrides: Any):
+    values = {
+        "mongodb_uri": mongo_uri,
+        "mongodb_db": f"test_{uuid.uuid4().hex[:12]}",
+        "data_dir": data_dir,
+        "port": 0,
+        "bcrypt_rounds": 4,
+        "rate_limit_enabled": False,
+        "sandbox": "process",
+        "judge_pool_size": 0,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+async def make_server(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
+    """Start a real server with these setting overrides; stopped at the end of the session (stop is idempotent)."""
+    servers: list[Server] = []
+
+    async def start(**overrides: Any) -> Server:
+        data_dir = overrides.pop("data_dir", None) or tmp_path_factory.mktemp("data")
+        server = Server(test_settings(mongo_uri, data_dir, **overrides))
+        await server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture(scope="module")
+async def server(make_server) -> AsyncIterator[Server]:
+    srv = await make_server()
+    yield srv
+    await srv.stop()
+
+
+@pytest.fixture(scope="module")
+def api(server: Server) -> Api:
+    return Api(server.url)
