@@ -205,7 +205,9 @@ class BaseHandler(tornado.web.RequestHandler):
             )
             message = self._reason or "error"
         self.set_status(status_code)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
+        # send_error() cleared the headers set so far: restore the ones every response carries.
+        self.set_header("X-Request-Id", self.request_id)
+        self._cors()
         body: dict[str, Any] = {"statusCode": status_code, "code": code, "message": message,
                                 "requestId": self.request_id}
         if details:

@@ -36,7 +36,7 @@ class MeHandler(BaseHandler):
 class UserHandler(BaseHandler):
     @operation(summary="Get public profile of another user", tag="Users", response=PublicProfile,
                errors=(401, 404))
-    async def get(self, userId: str) -> None:  # noqa: N803 - path parameter name as in the API
+    async def get(self, userId: str) -> None:
         self.respond(await self.ctx.users.public_profile(userId))
 
 

@@ -221,6 +221,8 @@ class AuthService:
                                     target_id=known["userId"], ip=ip, metadata={"familyId": known["familyId"]})
             raise Unauthorized("refresh token was already used; all sessions of this login revoked",
                                "REFRESH_TOKEN_REUSED")
+        if known and known["revokedAt"] is not None:
+            raise Unauthorized("refresh token was revoked", "REFRESH_TOKEN_REVOKED")
         raise Unauthorized("invalid or expired refresh token", "INVALID_REFRESH_TOKEN")
 
     async def logout(self, refresh_token: str | None) -> None:

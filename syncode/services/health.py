@@ -34,7 +34,7 @@ class HealthService:
     async def check(self) -> dict[str, Any]:
         names = list(self.probes)
         results = await asyncio.gather(*(self._run(self.probes[n]) for n in names))
-        checks = dict(zip(names, results))
+        checks = dict(zip(names, results, strict=True))
         if checks["database"]["status"] != "ok":
             status = "down"
         elif any(c["status"] != "ok" for c in checks.values() if c["status"] != "disabled"):
