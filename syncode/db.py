@@ -67,7 +67,9 @@ class Database:
     """One client per process. Services reach collections as attributes: `db.users`, `db.auditLogs`."""
 
     def __init__(self, uri: str, name: str) -> None:
-        self.client: AsyncMongoClient = AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
+        self.client: AsyncMongoClient = AsyncMongoClient(
+            uri, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=5000
+        )
         self.db: AsyncDatabase = self.client[name]
 
     def __getattr__(self, name: str) -> AsyncCollection:
