@@ -1,0 +1,191 @@
+"""Docker backend: each sandbox is a warm container of the locally built runner image (see judge/images.py).
+
+Containers have no network, a read-only root, size-limited tmpfs /work and /tmp, memory = swap limit, a pids
+limit, one CPU, no capabilities, no-new-privileges and run as `nobody` with an empty environment. PID 1 is a
+tiny reaper. A session is the supervisor exec'd in the container, fed over the exec's attached socket; after
+a job the container is wiped (every process killed, /work and /tmp emptied) and gets a fresh supervisor.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from judge import images
+from judge.languages import SANDBOX_PATH
+from judge.sandbox import SUPERVISOR, Backend, SandboxError, Session
+
+log = logging.getLogger(__name__)
+
+USER = "65534:65534"
+CONTAINER_LABEL = "org.syncode.judge"
+# PID 1: reaps orphans and is immune to the `kill -9 -1` of the wipe (signals from inside never reach init).
+REAPER = (
+    "import os, signal, time\n"
+    "signal.signal(signal.SIGTERM, lambda *_: os._exit(0))\n"
+    "while True:\n"
+    "    try:\n"
+    "        os.wait()\n"
+    "    except ChildProcessError:\n"
+    "        time.sleep(1)\n"
+)
+WIPE = (
+    "kill -9 -1 2>/dev/null; "
+    "chmod -R u+rwx /work /tmp 2>/dev/null; "
+    "find /work /tmp -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null; "
+    'test -z "$(ls -A /work /tmp)"'
+)
+# Memory for the compilers and the tmpfs on top of the largest run limit.
+CONTAINER_EXTRA_MB = 768
+FRAME_HEADER = struct.Struct(">BxxxL")
+STDOUT = 1
+
+
+class DockerSession(Session):
+    def __init__(self, backend: DockerBackend, container) -> None:
+        super().__init__()
+        self.backend = backend
+        self.container = container
+        api = backend.client.api
+        self.exec_id = api.exec_create(
+            container.id,
+            list(SUPERVISOR),
+            stdin=True,
+            user=USER,
+            workdir="/work",
+            environment={"PATH": SANDBOX_PATH},
+        )["Id"]
+        raw = api.exec_start(self.exec_id, socket=True)
+        self.sock: socket.socket = getattr(raw, "_sock", raw)
+        self._frames = b""
+        self._stdout = b""
+
+    def _write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _read_line(self, timeout: float) -> bytes | None:
+        self.sock.settimeout(timeout)
+        try:
+            while b"\n" not in self._stdout:
+                if not self._read_frame():
+                    return None
+        except TimeoutError:
+            return None
+        line, self._stdout = self._stdout.split(b"\n", 1)
+        return line
+
+    def _read_frame(self) -> bool:
+        """Read one multiplexed frame of the exec stream; stdout goes to the line buffer."""
+        header = self._recv_exactly(FRAME_HEADER.size)
+        if header is None:
+            return False
+        stream, size = FRAME_HEADER.unpack(header)
+        payload = self._recv_exactly(size)
+        if payload is None:
+            return False
+        if stream == STDOUT:
+            self._stdout += payload
+        return True
+
+    def _recv_exactly(self, size: int) -> bytes | None:
+        while len(self._frames) < size:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                return None
+            self._frames += chunk
+        data, self._frames = self._frames[:size], self._frames[size:]
+        return data
+
+    def _supervisor_was_killed(self) -> bool:
+        try:
+            state = self.backend.client.api.exec_inspect(self.exec_id)
+            self.container.reload()
+        except docker.errors.APIError:
+            return False
+        return self.container.status == "running" and (state.get("ExitCode") or 0) > 128
+
+    def recycle(self) -> DockerSession | None:
+        if not self.used:
+            return self
+        self.sock.close()
+        result = self.container.exec_run(["sh", "-c", WIPE], user=USER)
+        if result.exit_code != 0:
+            log.warning("wiping container %s failed; replacing it", self.container.short_id)
+            return None
+        return DockerSession(self.backend, self.container)
+
+    def destroy(self) -> None:
+        self.sock.close()
+        try:
+            self.container.remove(force=True)
+        except docker.errors.APIError as exc:
+            log.warning("could not remove container %s: %s", self.container.short_id, exc)
+
+
+class DockerBackend(Backend):
+    name = "docker"
+    # RLIMIT_NPROC counts every process of the uid on the host (no user namespace), so the per-container
+    # pids cgroup limit is the real fence here.
+    nproc = 4096
+    pids_limit = 256
+
+    def __init__(self, pool_size: int, image: str, disk_mb: int, max_memory_mb: int) -> None:
+        super().__init__(pool_size)
+        self.image = image
+        self.disk_mb = disk_mb
+        self.memory = f"{max_memory_mb + CONTAINER_EXTRA_MB}m"
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = docker.from_env(timeout=60)
+        return self._client
+
+    def unavailable_reason(self) -> str | None:
+        try:
+            self.client.ping()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            return f"no Docker engine is reachable ({exc.__class__.__name__})"
+        if not images.is_current(self.client, self.image):
+            return f"runner image {self.image} is missing or out of date: run `python -m judge.images build`"
+        return None
+
+    def language_unavailable_reason(self, language: str) -> str | None:
+        return None  # the runner image holds every toolchain
+
+    def spawn(self) -> DockerSession:
+        tmpfs = f"rw,exec,nosuid,nodev,size={self.disk_mb}m,mode=1777"
+        try:
+            container = self.client.containers.run(
+                self.image,
+                ["python3", "-I", "-S", "-c", REAPER],
+                detach=True,
+                user=USER,
+                network_mode="none",
+                read_only=True,
+                tmpfs={"/work": tmpfs, "/tmp": tmpfs},
+                mem_limit=self.memory,
+                memswap_limit=self.memory,
+                pids_limit=self.pids_limit,
+                nano_cpus=1_000_000_000,
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                environment={},
+                labels={CONTAINER_LABEL: "runner"},
+                working_dir="/work",
+                hostname="sandbox",
+            )
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"cannot start a container: {exc}") from exc
+        return DockerSession(self, container)
+
+    def close(self) -> None:
+        super().close()
+        if self._client is not None:
+            self._client.close()

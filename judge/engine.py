@@ -1,0 +1,219 @@
+"""Running and judging inside one sandbox session: compile once, run each case, classify, compare.
+
+Blocking code, called from the judge's worker threads.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from judge.compare import outputs_match
+from judge.languages import BASE_ENV, COMPILE_CPU_MS, COMPILE_MEMORY_MB, COMPILE_WALL_MS, Recipe
+from judge.models import CaseResult, Comparison, JudgeResult, RunResult, TestCase, Verdict
+from judge.sandbox import Outcome, Session, Step, SupervisorKilled
+
+# A program may take this much longer in elapsed time than its CPU limit (I/O, a loaded host) before
+# it is killed; sleeping past it is a time_limit_exceeded too.
+WALL_FACTOR = 2
+WALL_EXTRA_MS = 1000
+# What runtimes print when an allocation fails under the address-space limit or the heap flag.
+OOM_MARKERS = (
+    "MemoryError",
+    "std::bad_alloc",
+    "java.lang.OutOfMemoryError",
+    "heap out of memory",
+    "memory allocation of",
+    "runtime: out of memory",
+    "Cannot allocate memory",
+    "Could not reserve enough space",
+)
+KILLED_SUPERVISOR = "the program killed the sandbox supervisor"
+
+
+@dataclass(frozen=True)
+class Limits:
+    time_ms: int
+    memory_mb: int
+    output_bytes: int
+    disk_mb: int
+    nproc: int
+
+
+def run_step(recipe: Recipe, limits: Limits, stdin: str) -> Step:
+    headroom = recipe.as_headroom_mb
+    return Step(
+        argv=recipe.run_argv(limits.memory_mb),
+        env={**BASE_ENV, **recipe.env},
+        stdin=stdin,
+        cpu_ms=limits.time_ms,
+        wall_ms=limits.time_ms * WALL_FACTOR + WALL_EXTRA_MS,
+        as_kb=None if headroom is None else (limits.memory_mb + headroom) * 1024,
+        stack_kb=limits.memory_mb * 1024,
+        output_limit=limits.output_bytes,
+        fsize_kb=limits.disk_mb * 1024,
+        nproc=limits.nproc,
+    )
+
+
+def compile_step(recipe: Recipe, limits: Limits) -> Step:
+    assert recipe.compile is not None
+    return Step(
+        argv=list(recipe.compile),
+        env={**BASE_ENV, **recipe.env},
+        cpu_ms=COMPILE_CPU_MS,
+        wall_ms=COMPILE_WALL_MS,
+        as_kb=None if recipe.as_headroom_mb is None else COMPILE_MEMORY_MB * 1024,
+        stack_kb=64 * 1024,
+        output_limit=limits.output_bytes,
+        fsize_kb=limits.disk_mb * 1024,
+        nproc=limits.nproc,
+    )
+
+
+def execution_verdict(outcome: Outcome, limits: Limits) -> Verdict:
+    """How the program ended; `accepted` means it ran to exit status 0 within its limits."""
+    if outcome.killed == "output" or outcome.stdout_truncated or outcome.stderr_truncated:
+        return Verdict.output_limit_exceeded
+    if outcome.killed == "wall" or outcome.cpu_ms > limits.time_ms or outcome.signal == signal.SIGXCPU:
+        return Verdict.time_limit_exceeded
+    if outcome.max_rss_kb > limits.memory_mb * 1024:
+        return Verdict.memory_limit_exceeded
+    if outcome.exit_code == 0:
+        return Verdict.accepted
+    # A SIGKILL the supervisor did not send comes from the kernel's OOM killer (container memory limit).
+    if outcome.signal == signal.SIGKILL or any(marker in outcome.stderr for marker in OOM_MARKERS):
+        return Verdict.memory_limit_exceeded
+    return Verdict.runtime_error
+
+
+def compile_source(session: Session, recipe: Recipe, code: str, limits: Limits) -> tuple[bool, str | None]:
+    """Write the source into the sandbox and compile it; returns (success, compiler output)."""
+    session.start({recipe.source_file: code})
+    if recipe.compile is None:
+        return True, None
+    outcome = session.execute(compile_step(recipe, limits))
+    output = (outcome.stdout + outcome.stderr).strip()
+    if outcome.killed == "wall" or outcome.cpu_ms > COMPILE_CPU_MS:
+        return False, (output + "\ncompilation timed out").strip()
+    return outcome.exit_code == 0, output
+
+
+def run_program(session: Session, recipe: Recipe, code: str, stdin: str, limits: Limits) -> RunResult:
+    compiled, compile_output = compile_source(session, recipe, code, limits)
+    if not compiled:
+        return RunResult(language=recipe.language, verdict=Verdict.compilation_error, compile_output=compile_output)
+    try:
+        outcome = session.execute(run_step(recipe, limits, stdin))
+    except SupervisorKilled:
+        return RunResult(
+            language=recipe.language,
+            verdict=Verdict.runtime_error,
+            stderr=KILLED_SUPERVISOR,
+            compile_output=compile_output,
+        )
+    return RunResult(
+        language=recipe.language,
+        verdict=execution_verdict(outcome, limits),
+        stdout=outcome.stdout,
+        stderr=outcome.stderr,
+        compile_output=compile_output,
+        exit_code=outcome.exit_code,
+        signal=outcome.signal,
+        time_ms=outcome.cpu_ms,
+        wall_time_ms=outcome.wall_ms,
+        memory_kb=outcome.max_rss_kb,
+        truncated=outcome.stdout_truncated or outcome.stderr_truncated,
+    )
+
+
+@dataclass(frozen=True)
+class Checker:
+    comparison: Comparison = "lines"
+    abs_tol: float = 1e-6
+    rel_tol: float = 1e-6
+
+    def verdict(self, outcome: Outcome, limits: Limits, expected: str) -> Verdict:
+        verdict = execution_verdict(outcome, limits)
+        if verdict is Verdict.accepted and not outputs_match(
+            outcome.stdout, expected, self.comparison, self.abs_tol, self.rel_tol
+        ):
+            return Verdict.wrong_answer
+        return verdict
+
+
+def judge_case(
+    session: Session, recipe: Recipe, case: TestCase, index: int, limits: Limits, checker: Checker
+) -> CaseResult:
+    try:
+        outcome = session.execute(run_step(recipe, limits, case.input))
+    except SupervisorKilled:
+        return CaseResult(
+            test_case_id=case.id,
+            index=index,
+            is_hidden=case.is_hidden,
+            verdict=Verdict.runtime_error,
+            stderr=None if case.is_hidden else KILLED_SUPERVISOR,
+        )
+    visible = not case.is_hidden
+    return CaseResult(
+        test_case_id=case.id,
+        index=index,
+        is_hidden=case.is_hidden,
+        verdict=checker.verdict(outcome, limits, case.expected_output),
+        time_ms=outcome.cpu_ms,
+        memory_kb=outcome.max_rss_kb,
+        stdout=outcome.stdout if visible else None,
+        stderr=outcome.stderr if visible else None,
+        expected_output=case.expected_output if visible else None,
+        truncated=outcome.stdout_truncated or outcome.stderr_truncated,
+    )
+
+
+def judge_submission(
+    session: Session,
+    recipe: Recipe,
+    code: str,
+    cases: list[TestCase],
+    limits: Limits,
+    checker: Checker,
+    stop_on_first_failure: bool,
+    on_case: Callable[[CaseResult, int], None],
+) -> JudgeResult:
+    """Compile once, run the cases in order; `on_case(result, passed_so_far)` after each one."""
+    compiled, compile_output = compile_source(session, recipe, code, limits)
+    if not compiled:
+        return JudgeResult(
+            language=recipe.language,
+            verdict=Verdict.compilation_error,
+            passed=0,
+            total=len(cases),
+            compile_output=compile_output,
+        )
+    results: list[CaseResult] = []
+    for index, case in enumerate(cases):
+        result = judge_case(session, recipe, case, index, limits, checker)
+        results.append(result)
+        passed = sum(r.verdict is Verdict.accepted for r in results)
+        on_case(result, passed)
+        supervisor_gone = result.verdict is Verdict.runtime_error and result.time_ms is None
+        if result.verdict is not Verdict.accepted and (stop_on_first_failure or supervisor_gone):
+            break
+    return aggregate(recipe.language, results, len(cases), compile_output)
+
+
+def aggregate(language: str, results: list[CaseResult], total: int, compile_output: str | None) -> JudgeResult:
+    failed = next((r.verdict for r in results if r.verdict is not Verdict.accepted), None)
+    times = [r.time_ms for r in results if r.time_ms is not None]
+    memories = [r.memory_kb for r in results if r.memory_kb is not None]
+    return JudgeResult(
+        language=language,
+        verdict=failed or Verdict.accepted,
+        passed=sum(r.verdict is Verdict.accepted for r in results),
+        total=total,
+        time_ms=max(times, default=None),
+        memory_kb=max(memories, default=None),
+        compile_output=compile_output,
+        results=results,
+    )

@@ -1,0 +1,275 @@
+"""In-sandbox supervisor: runs steps (compile, test cases) for the judge and reports measurements.
+
+Runs inside the sandbox (bubblewrap or a container) with the system python3, standard library only.
+Protocol on stdin/stdout, one JSON document per line:
+  host -> {"nonce": str, "files": {name: text}}     first line; files are written to the work dir
+  host -> {"argv": [...], "stdin": str, "env": {...}, "cpu_ms", "wall_ms", "as_kb"|null, "stack_kb",
+           "nproc", "fsize_kb", "nofile", "output_limit"}
+  sup  -> "<nonce> " + {"exit_code", "signal", "cpu_ms", "wall_ms", "max_rss_kb", "stdout", "stderr",
+           "stdout_truncated", "stderr_truncated", "killed": null|"wall"|"output", "error": null|str}
+Every reply starts with the nonce, which the program under test cannot read: the supervisor is not
+dumpable, so the program can neither ptrace it nor open its /proc/<pid>/fd to forge a reply.
+"""
+
+import ctypes
+import json
+import math
+import os
+import resource
+import selectors
+import signal
+import sys
+import time
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+CHUNK = 65536
+
+
+def harden_self():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # Orphans (daemonised children) are re-parented to us, so we can reap them and count their CPU time.
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def set_limits(step):
+    cpu_s = math.ceil(step["cpu_ms"] / 1000) + 1
+    limits = {
+        resource.RLIMIT_CPU: (cpu_s, cpu_s + 1),
+        resource.RLIMIT_NPROC: (step["nproc"], step["nproc"]),
+        resource.RLIMIT_FSIZE: (step["fsize_kb"] * 1024,) * 2,
+        resource.RLIMIT_NOFILE: (step["nofile"], step["nofile"]),
+        resource.RLIMIT_CORE: (0, 0),
+        resource.RLIMIT_STACK: (step["stack_kb"] * 1024,) * 2,
+    }
+    if step["as_kb"]:
+        limits[resource.RLIMIT_AS] = (step["as_kb"] * 1024,) * 2
+    for kind, value in limits.items():
+        resource.setrlimit(kind, value)
+
+
+def spawn(step, stdin_r, stdout_w, stderr_w):
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        os.setsid()
+        for fd, target in ((stdin_r, 0), (stdout_w, 1), (stderr_w, 2)):
+            os.dup2(fd, target)
+        os.closerange(3, 1 << 16)
+        for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(signum, signal.SIG_DFL)
+        set_limits(step)
+        os.execvpe(step["argv"][0], step["argv"], step["env"])
+    except OSError as exc:
+        os.write(2, f"cannot execute {step['argv'][0]}: {exc.strerror}".encode())
+    os._exit(127)
+
+
+class Capture:
+    """Reads the program's stdout/stderr up to a cap and feeds its stdin without blocking."""
+
+    def __init__(self, step, stdin_w, stdout_r, stderr_r):
+        self.limit = step["output_limit"]
+        self.pending = step["stdin"].encode()
+        self.buffers = {stdout_r: bytearray(), stderr_r: bytearray()}
+        self.names = {stdout_r: "stdout", stderr_r: "stderr"}
+        self.truncated = {"stdout": False, "stderr": False}
+        self.selector = selectors.DefaultSelector()
+        for fd in (stdin_w, stdout_r, stderr_r):
+            os.set_blocking(fd, False)
+        for fd in self.buffers:
+            self.selector.register(fd, selectors.EVENT_READ)
+        if self.pending:
+            self.selector.register(stdin_w, selectors.EVENT_WRITE)
+        else:
+            os.close(stdin_w)
+
+    def pump(self, timeout):
+        """One round of I/O; returns True when a stream went over the cap."""
+        over = False
+        for key, _ in self.selector.select(timeout):
+            if key.fd in self.buffers:
+                over |= self.read(key.fd)
+            else:
+                self.write(key.fd)
+        return over
+
+    def read(self, fd):
+        try:
+            data = os.read(fd, CHUNK)
+        except BlockingIOError:
+            return False
+        if not data:
+            self.selector.unregister(fd)
+            os.close(fd)
+            return False
+        buffer = self.buffers[fd]
+        room = self.limit - len(buffer)
+        buffer += data[:room]
+        if len(data) > room:
+            self.truncated[self.names[fd]] = True
+            return True
+        return False
+
+    def write(self, fd):
+        try:
+            written = os.write(fd, self.pending[:CHUNK])
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            written = len(self.pending)
+        self.pending = self.pending[written:]
+        if not self.pending:
+            self.selector.unregister(fd)
+            os.close(fd)
+
+    def drain(self):
+        """Collect what the program wrote just before it exited; bounded by the cap."""
+        while self.open and self.selector.select(0):
+            if self.pump(0):
+                return
+
+    @property
+    def open(self):
+        return any(key.fd in self.buffers for key in self.selector.get_map().values())
+
+    def close(self):
+        for key in list(self.selector.get_map().values()):
+            os.close(key.fd)
+        self.selector.close()
+
+    def text(self, name):
+        fd = next(fd for fd, value in self.names.items() if value == name)
+        return self.buffers[fd].decode("utf-8", "replace")
+
+
+def children(pid):
+    """Direct children of pid (needs /proc/<pid>/task/*/children, present in every modern kernel)."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(child) for child in handle.read().split()]
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def descendants():
+    found, stack = [], [os.getpid()]
+    while stack:
+        for child in children(stack.pop()):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def reap():
+    """Reap every dead child without blocking; returns their CPU seconds."""
+    cpu = 0.0
+    while True:
+        try:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return cpu
+        if pid == 0:
+            return cpu
+        cpu += usage.ru_utime + usage.ru_stime
+
+
+def kill_descendants():
+    """SIGKILL and reap all our descendants, whatever session or group they moved to; returns CPU seconds.
+
+    We are the subreaper, so an orphan is re-parented to us and shows up on the next pass; each pass kills
+    the tree it sees until none is left (killed processes cannot fork, so a fork bomb cannot outrun this).
+    """
+    cpu = 0.0
+    for _ in range(1000):
+        victims = descendants()
+        for victim in victims:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        cpu += reap()
+        if not victims:
+            break
+        time.sleep(0.001)
+    return cpu
+
+
+def run_step(step):
+    stdin_r, stdin_w = os.pipe()
+    stdout_r, stdout_w = os.pipe()
+    stderr_r, stderr_w = os.pipe()
+    started = time.monotonic()
+    pid = spawn(step, stdin_r, stdout_w, stderr_w)
+    for fd in (stdin_r, stdout_w, stderr_w):
+        os.close(fd)
+    capture = Capture(step, stdin_w, stdout_r, stderr_r)
+    deadline = started + step["wall_ms"] / 1000
+    killed, status, usage = None, None, None
+    while status is None:
+        over = capture.pump(min(0.01, max(0.0, deadline - time.monotonic())))
+        if over or time.monotonic() >= deadline:
+            killed = "output" if over else "wall"
+            os.kill(pid, signal.SIGKILL)
+            _, status, usage = os.wait4(pid, 0)
+            break
+        waited, status_now, usage = os.wait4(pid, os.WNOHANG)
+        if waited:
+            status = status_now
+    wall = time.monotonic() - started
+    capture.drain()
+    cpu = usage.ru_utime + usage.ru_stime + kill_descendants()
+    capture.close()
+    return {
+        "exit_code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "cpu_ms": round(cpu * 1000),
+        "wall_ms": round(wall * 1000),
+        "max_rss_kb": usage.ru_maxrss,
+        "stdout": capture.text("stdout"),
+        "stderr": capture.text("stderr"),
+        "stdout_truncated": capture.truncated["stdout"],
+        "stderr_truncated": capture.truncated["stderr"],
+        "killed": killed,
+        "error": None,
+    }
+
+
+def write_files(files):
+    for name, text in files.items():
+        if "/" in name or name in (".", ".."):
+            raise ValueError(f"bad file name {name!r}")
+        with open(name, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def main():
+    harden_self()
+    hello = json.loads(sys.stdin.readline())
+    nonce = hello["nonce"]
+
+    def reply(document):
+        sys.stdout.write(nonce + " " + json.dumps(document) + "\n")
+        sys.stdout.flush()
+
+    write_files(hello["files"])
+    reply({"ready": True})
+    for line in sys.stdin:
+        step = json.loads(line)
+        try:
+            reply(run_step(step))
+        except OSError as exc:
+            reply({"error": f"{type(exc).__name__}: {exc}"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Process backend: each sandbox is a bubblewrap (`bwrap`) process tree on this host.
+
+New user/pid/net/ipc/uts/cgroup namespaces, no nested user namespaces, read-only binds of the host's
+/usr (the toolchains) and the few /etc files they need, size-limited tmpfs for /work and /tmp, and no
+capabilities. Run as root, the sandbox is first dropped to `nobody`. The rlimits of each step are set by the
+supervisor inside. Killing bwrap (its pid-namespace init) kills every process of the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from judge.languages import INSIDE_MOUNT, RECIPES, SANDBOX_PATH
+from judge.sandbox import SUPERVISOR, Backend, Session
+from judge.tools import TOOLS_MOUNT, tool_paths
+
+INSIDE_DIR = Path(__file__).parent / "inside"
+NOBODY = 65534
+TOP_LEVEL_LINKS = ("bin", "lib", "lib64", "sbin")
+# /etc entries the toolchains read; nothing else of /etc (no passwd, no shadow) is visible.
+ETC_BINDS = ("alternatives", "ld.so.cache", "java-17-openjdk", "localtime")
+# Where inside/transpile_ts.js looks for the typescript module (Debian's node-typescript, or npm -g).
+TYPESCRIPT_MODULES = ("/usr/share/nodejs/typescript", "/usr/lib/node_modules/typescript")
+
+
+def host_tool(name: str) -> str | None:
+    return shutil.which(name, path=SANDBOX_PATH)
+
+
+def bwrap_argv(disk_mb: int) -> list[str]:
+    argv = [
+        "bwrap",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+    ]
+    argv += ["--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+    for name in TOP_LEVEL_LINKS:
+        path = Path("/") / name
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), str(path)]
+        elif path.exists():
+            argv += ["--ro-bind", str(path), str(path)]
+    for name in ETC_BINDS:
+        argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    size = str(disk_mb * 1024 * 1024)
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/work", "--size", size, "--tmpfs", "/tmp"]
+    argv += ["--ro-bind", str(INSIDE_DIR), INSIDE_MOUNT]
+    for relative, source in tool_paths().items():
+        argv += ["--ro-bind", str(source), f"{TOOLS_MOUNT}/{relative}"]
+    argv += ["--chdir", "/work", "--clearenv", "--setenv", "PATH", SANDBOX_PATH]
+    return [*argv, "--", *SUPERVISOR]
+
+
+class ProcessSession(Session):
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__()
+        drop = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if os.geteuid() == 0 else {}
+        self.process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            **drop,
+        )
+        self._buffer = b""
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.process.stdout, selectors.EVENT_READ)
+
+    def _write(self, data: bytes) -> None:
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def _read_line(self, timeout: float) -> bytes | None:
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            if not self._selector.select(timeout):
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line
+
+    def _supervisor_was_killed(self) -> bool:
+        try:
+            status = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return False
+        return status > 128  # bwrap exits with 128 + the signal that killed the supervisor
+
+    def recycle(self) -> None:
+        return None  # a bwrap sandbox is cheap: always start a fresh one
+
+    def destroy(self) -> None:
+        self._selector.close()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            stream.close()
+
+
+class ProcessBackend(Backend):
+    name = "process"
+    nproc = 128
+
+    def __init__(self, pool_size: int, disk_mb: int) -> None:
+        super().__init__(pool_size)
+        self.argv = bwrap_argv(disk_mb)
+
+    def unavailable_reason(self) -> str | None:
+        if shutil.which("bwrap") is None:
+            return "bubblewrap (bwrap) is not installed"
+        if host_tool("python3") is None:
+            return "python3 is not installed in /usr/bin (the sandbox supervisor needs it)"
+        return None
+
+    def language_unavailable_reason(self, language: str) -> str | None:
+        missing = [tool for tool in RECIPES[language].host_tools if host_tool(tool) is None]
+        if language == "typescript" and not any(Path(path).is_dir() for path in TYPESCRIPT_MODULES):
+            missing.append("the typescript module (node-typescript)")
+        if missing:
+            return f"{language} is not available on this server: {', '.join(missing)} not installed"
+        return None
+
+    def spawn(self) -> ProcessSession:
+        return ProcessSession(self.argv)

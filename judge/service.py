@@ -1,0 +1,233 @@
+"""The async face of the judge: backend choice, admission (bounded queue), limits, and worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from config import SandboxKind, Settings
+from judge import analysis
+from judge.engine import Checker, Limits, judge_submission, run_program
+from judge.languages import RECIPES, Recipe
+from judge.models import AnalysisResult, CaseResult, Comparison, JudgeResult, Progress, RunResult, TestCase, Verdict
+from judge.process_backend import ProcessBackend
+from judge.sandbox import Backend, Session
+
+log = logging.getLogger(__name__)
+
+# Size of each sandbox's /work and /tmp tmpfs, and the largest file a program may write.
+DISK_LIMIT_MB = 64
+DEFAULT_TIME_MS = 5000
+DEFAULT_MEMORY_MB = 256
+MIN_MEMORY_MB = 16
+
+T = TypeVar("T")
+ProgressCallback = Callable[[Progress], Awaitable[None] | None]
+
+
+class JudgeError(Exception):
+    code = "JUDGE_ERROR"
+
+
+class JudgeBusy(JudgeError):
+    """Every worker is busy and the queue is full: retry later (HTTP 429)."""
+
+    code = "JUDGE_BUSY"
+
+
+class LanguageUnavailable(JudgeError):
+    """The language is unknown or its toolchain is not installed for the active backend."""
+
+    code = "LANGUAGE_UNAVAILABLE"
+
+
+class SandboxUnavailable(JudgeError):
+    """The requested sandbox backend cannot run on this machine."""
+
+    code = "SANDBOX_UNAVAILABLE"
+
+
+def make_backend(kind: SandboxKind, settings: Settings) -> Backend:
+    if kind is SandboxKind.process:
+        return ProcessBackend(settings.judge_pool_size, DISK_LIMIT_MB)
+    from judge.docker_backend import DockerBackend  # the docker SDK is only needed for this backend
+
+    return DockerBackend(settings.judge_pool_size, settings.judge_image, DISK_LIMIT_MB, settings.judge_max_memory_mb)
+
+
+def choose_backend(settings: Settings, kind: SandboxKind) -> Backend:
+    """Blocking: probe the requested backend (auto = Docker when reachable and its image is built)."""
+    candidates = [SandboxKind.docker, SandboxKind.process] if kind is SandboxKind.auto else [kind]
+    reasons = []
+    for candidate in candidates:
+        backend = make_backend(candidate, settings)
+        reason = backend.unavailable_reason()
+        if reason is None:
+            return backend
+        log.warning("sandbox backend %s unavailable: %s", candidate.value, reason)
+        reasons.append(f"{candidate.value}: {reason}")
+    raise SandboxUnavailable("; ".join(reasons))
+
+
+class Judge:
+    """Sandboxed execution and judging.
+
+    `await start()` picks the backend and warms its pool; `await close()` stops it. Every call may raise
+    `LanguageUnavailable` or `JudgeBusy`; sandbox failures come back as `internal_error` results.
+    """
+
+    def __init__(self, settings: Settings, sandbox: SandboxKind | str | None = None) -> None:
+        self.settings = settings
+        self.kind = SandboxKind(sandbox or settings.sandbox)
+        self.backend: Backend | None = None
+        self._executor = ThreadPoolExecutor(max_workers=settings.judge_workers, thread_name_prefix="judge")
+        self._capacity = settings.judge_workers + settings.judge_queue_size
+        self._admitted = 0
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name if self.backend else "none"
+
+    async def start(self) -> None:
+        self.backend = await asyncio.to_thread(choose_backend, self.settings, self.kind)
+        await asyncio.to_thread(self.backend.start)
+        log.info("judge started with the %s backend", self.backend.name)
+
+    async def close(self) -> None:
+        if self.backend is not None:
+            await asyncio.to_thread(self.backend.close)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def run(
+        self,
+        language: str,
+        code: str,
+        stdin: str = "",
+        time_limit_ms: int | None = None,
+        memory_limit_mb: int | None = None,
+    ) -> RunResult:
+        recipe, limits = self._prepare(language, time_limit_ms, memory_limit_mb)
+
+        def job(session: Session) -> RunResult:
+            return run_program(session, recipe, code, stdin, limits)
+
+        failed = RunResult(language=language, verdict=Verdict.internal_error)
+        return await self._in_sandbox(job, failed)
+
+    async def judge(
+        self,
+        language: str,
+        code: str,
+        test_cases: list[TestCase],
+        time_limit_ms: int | None = None,
+        memory_limit_mb: int | None = None,
+        comparison: Comparison = "lines",
+        abs_tol: float = 1e-6,
+        rel_tol: float = 1e-6,
+        stop_on_first_failure: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> JudgeResult:
+        """Compile once and run every case (or up to the first failure); `on_progress` after each case."""
+        if not test_cases:
+            raise ValueError("a submission needs at least one test case")
+        recipe, limits = self._prepare(language, time_limit_ms, memory_limit_mb)
+        checker = Checker(comparison, abs_tol, rel_tol)
+        on_case, delivered = self._progress_relay(on_progress, len(test_cases))
+
+        def job(session: Session) -> JudgeResult:
+            return judge_submission(session, recipe, code, test_cases, limits, checker, stop_on_first_failure, on_case)
+
+        failed = JudgeResult(language=language, verdict=Verdict.internal_error, passed=0, total=len(test_cases))
+        result = await self._in_sandbox(job, failed)
+        await asyncio.gather(*delivered)
+        return result
+
+    async def analyze(self, language: str, code: str) -> AnalysisResult:
+        """Static analysis (ruff / compiler diagnostics / lizard complexity), inside the sandbox."""
+        recipe, limits = self._prepare(language, None, None)
+
+        def job(session: Session) -> AnalysisResult:
+            return analysis.analyze(session, recipe, code, limits)
+
+        return await self._in_sandbox(job, analysis.failed_result(language))
+
+    async def health(self) -> dict:
+        if self.backend is None:
+            return {"backend": "none", "status": "down", "detail": "judge not started"}
+        report = await asyncio.to_thread(self.backend.health)
+        report["languages"] = {
+            language: self.backend.language_unavailable_reason(language) or "ok" for language in RECIPES
+        }
+        report.update(workers=self.settings.judge_workers, in_flight=self._admitted, capacity=self._capacity)
+        return report
+
+    def _prepare(self, language: str, time_ms: int | None, memory_mb: int | None) -> tuple[Recipe, Limits]:
+        if self.backend is None:
+            raise SandboxUnavailable("the judge is not started")
+        recipe = RECIPES.get(language)
+        if recipe is None:
+            raise LanguageUnavailable(f"unknown language {language!r}")
+        reason = self.backend.language_unavailable_reason(language)
+        if reason is not None:
+            raise LanguageUnavailable(reason)
+        settings = self.settings
+        limits = Limits(
+            time_ms=min(max(time_ms or DEFAULT_TIME_MS, 1), settings.judge_max_time_ms),
+            memory_mb=min(max(memory_mb or DEFAULT_MEMORY_MB, MIN_MEMORY_MB), settings.judge_max_memory_mb),
+            output_bytes=settings.judge_output_limit_bytes,
+            disk_mb=DISK_LIMIT_MB,
+            nproc=self.backend.nproc,
+        )
+        return recipe, limits
+
+    def _progress_relay(
+        self, on_progress: ProgressCallback | None, total: int
+    ) -> tuple[Callable[[CaseResult, int], None], list[asyncio.Future]]:
+        """A per-case hook for the worker thread that hands progress to the callback on the event loop."""
+        loop = asyncio.get_running_loop()
+        delivered: list[asyncio.Future] = []
+        done = 0
+
+        def deliver(progress: Progress) -> None:
+            outcome = on_progress(progress)
+            if inspect.isawaitable(outcome):
+                delivered.append(asyncio.ensure_future(outcome))
+
+        def on_case(result: CaseResult, passed: int) -> None:
+            nonlocal done
+            done += 1
+            if on_progress is not None:
+                loop.call_soon_threadsafe(deliver, Progress(passed=passed, done=done, total=total, last=result))
+
+        return on_case, delivered
+
+    async def _in_sandbox(self, job: Callable[[Session], T], failed: T) -> T:
+        """Admit the job (or raise JudgeBusy), run it in a pooled sandbox on a worker thread."""
+        if self._admitted >= self._capacity:
+            raise JudgeBusy("the judge is busy: too many queued runs")
+        self._admitted += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_job, job, failed)
+        finally:
+            self._admitted -= 1
+
+    def _run_job(self, job: Callable[[Session], T], failed: T) -> T:
+        assert self.backend is not None
+        pool = self.backend.pool
+        try:
+            session = pool.acquire()
+        except Exception:
+            log.exception("no sandbox available")
+            return failed
+        try:
+            result = job(session)
+        except Exception:  # SandboxError or a bug: never the user's fault, never reuse that sandbox
+            log.exception("sandbox failure")
+            session.destroy()
+            return failed
+        pool.release(session)
+        return result
