@@ -3,10 +3,14 @@ so imports point one way (realtime -> syncode)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from syncode.clock import iso
+from syncode.events import Event
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,30 @@ class CollabPlane(Protocol):
 
     async def set_locked(self, room_id: str, locked: bool) -> None: ...
 
-    async def request_snapshot(self, room_id: str, trigger: str, language: str) -> SnapshotReady | None: ...
+    async def request_snapshot(self, room_id: str, trigger: str, language: str) -> SnapshotReady: ...
 
     async def health(self) -> dict[str, Any]: ...
+
+    def on_snapshot(self, subscriber: SnapshotSubscriber) -> Callable[[], None]:
+        """Every SnapshotReady (periodic or requested) goes to the subscriber; returns an unsubscribe function."""
+
+    def on_user_disconnected(self, subscriber: DisconnectSubscriber) -> Callable[[], None]: ...
 
 
 SnapshotSubscriber = Callable[[SnapshotReady], Awaitable[None]]
 DisconnectSubscriber = Callable[[UserDisconnected], Awaitable[None]]
+
+SNAPSHOT_READY = "collab.snapshot_ready"
+USER_DISCONNECTED = "collab.user_disconnected"
+
+
+def snapshot_event(ready: SnapshotReady) -> Event:
+    """The bus event for a snapshot, the same whether it came in-process or through the HTTP callback."""
+    data = {"roomId": ready.room_id, "trigger": ready.trigger, "language": ready.language, "code": ready.code,
+            "snapshot": base64.b64encode(ready.snapshot).decode(), "timestamp": iso(ready.timestamp)}
+    return Event(SNAPSHOT_READY, data, room_id=ready.room_id)
+
+
+def disconnect_event(gone: UserDisconnected) -> Event:
+    data = {"roomId": gone.room_id, "userId": gone.user_id, "reason": gone.reason, "timestamp": iso(gone.timestamp)}
+    return Event(USER_DISCONNECTED, data, room_id=gone.room_id)

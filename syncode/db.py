@@ -59,6 +59,9 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                 IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
             ],
         ),
+        # Collab plane: one record per room document (keyed by roomId) and the update log since its snapshot.
+        CollectionSpec("collabDocs"),
+        CollectionSpec("collabUpdates", [IndexModel([("roomId", ASCENDING), ("seq", ASCENDING)], unique=True)]),
     ]
 }
 

@@ -67,3 +67,8 @@ def decode_jwt(secret: str, token: str, typ: str) -> dict[str, Any]:
     if claims.get("typ") != typ:
         raise Unauthorized("wrong token type", "INVALID_TOKEN")
     return claims
+
+
+def issue_collab_token(secret: str, ttl_sec: int, user_id: str, room_id: str, role: str) -> tuple[str, int]:
+    """The token a client presents to /collab/{roomId}: who, which room, which role."""
+    return issue_jwt(secret, "collab", user_id, ttl_sec, roomId=room_id, role=role)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from syncode.services.auth import USER_CACHE_SEC
 from tests.conftest import Api, assert_error
 
 
@@ -73,6 +75,7 @@ async def test_banned_user_is_refused_at_once(api: Api, server) -> None:
     token = user["accessToken"]
     assert (await api.get("/api/users/me", token=token)).status == 200
     await server.db.users.update_one({"_id": user["user"]["id"]}, {"$set": {"bannedAt": datetime.now(UTC)}})
+    await asyncio.sleep(USER_CACHE_SEC)  # a change made behind the server's back is seen within one second
     assert_error(await api.get("/api/users/me", token=token), 403, "USER_BANNED")
     r = await api.post("/api/auth/login", {"identifier": "banned_user", "password": user["password"]})
     assert_error(r, 403, "USER_BANNED")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,11 @@ from syncode.services.mail import MailService
 
 log = logging.getLogger("syncode.auth")
 
+# Accounts are re-read at most this often per process: a ban or deletion takes effect within this bound,
+# and a hot endpoint does not pay a database round trip on every request.
+USER_CACHE_SEC = 1.0
+USER_CACHE_MAX = 50_000
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -29,6 +35,7 @@ class Principal:
     role: str
     username: str
     family_id: str | None = None  # refresh-token family of this login, to spare it on password change
+    user: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the account document
 
     @property
     def is_admin(self) -> bool:
@@ -67,6 +74,7 @@ class AuthService:
         self.audit = audit
         self.mail = mail
         self._dummy: str | None = None  # a real hash, to equalise timing for unknown identifiers
+        self._users: dict[str, tuple[dict[str, Any] | None, float]] = {}
 
     async def _dummy_hash(self) -> str:
         if self._dummy is None:
@@ -108,8 +116,23 @@ class AuthService:
     async def authenticate(self, access_token: str) -> Principal:
         """Verify an access token and the account behind it (a ban or deletion takes effect at once)."""
         claims = decode_jwt(self.settings.jwt_secret, access_token, "access")
-        user = check_account_usable(await self.db.users.find_one({"_id": claims["sub"]}))
-        return Principal(user["_id"], user["role"], user["username"], claims.get("fam"))
+        user = check_account_usable(await self.cached_user(claims["sub"]))
+        return Principal(user["_id"], user["role"], user["username"], claims.get("fam"), user)
+
+    async def cached_user(self, user_id: str) -> dict[str, Any] | None:
+        now = time.monotonic()
+        hit = self._users.get(user_id)
+        if hit and now - hit[1] < USER_CACHE_SEC:
+            return hit[0]
+        user = await self.db.users.find_one({"_id": user_id})
+        if len(self._users) >= USER_CACHE_MAX:
+            self._users.clear()
+        self._users[user_id] = (user, now)
+        return user
+
+    def forget_user(self, user_id: str) -> None:
+        """Call after changing an account so this process sees the change at once."""
+        self._users.pop(user_id, None)
 
     async def revoke_user_tokens(self, user_id: str, except_family: str | None = None) -> None:
         query: dict[str, Any] = {"userId": user_id, "revokedAt": None}
@@ -244,6 +267,7 @@ class AuthService:
     async def _set_password(self, user_id: str, password: str) -> None:
         digest = await hash_password(password, self.settings.bcrypt_rounds)
         await self.db.users.update_one({"_id": user_id}, {"$set": {"passwordHash": digest, "updatedAt": utcnow()}})
+        self.forget_user(user_id)
 
     async def forgot_password(self, email: str, ip: str | None) -> None:
         """Always succeeds from the caller's view; mails a single-use token when the account exists."""

@@ -62,7 +62,7 @@ class UserService:
         return check_account_usable(await self.db.users.find_one({"_id": user_id}))
 
     async def me(self, principal: Principal) -> UserProfile:
-        return self.profile(await self.get_live(principal.id))
+        return self.profile(principal.user)
 
     async def public_profile(self, user_id: str) -> PublicProfile:
         user = await self.db.users.find_one({"_id": user_id, "deletedAt": None})
@@ -80,22 +80,25 @@ class UserService:
             changes["usernameKey"] = username_key(changes["username"])
         changes["updatedAt"] = utcnow()
         try:
-            user = await self.db.users.find_one_and_update(
-                {"_id": principal.id, "deletedAt": None}, {"$set": changes}, return_document=ReturnDocument.AFTER
-            )
+            user = await self._write(principal.id, {"$set": changes})
         except DuplicateKeyError:
             raise Conflict("this username is taken", "USERNAME_TAKEN", {"username": "already taken"}) from None
         return self.profile(check_account_usable(user))
+
+    async def _write(self, user_id: str, update: dict[str, Any]) -> dict[str, Any] | None:
+        """Every account write goes through here, so the auth cache never serves the old document."""
+        user = await self.db.users.find_one_and_update(
+            {"_id": user_id, "deletedAt": None}, update, return_document=ReturnDocument.AFTER
+        )
+        self.auth.forget_user(user_id)
+        return user
 
     async def delete(self, principal: Principal, password: str, ip: str | None) -> None:
         user = await self.get_live(principal.id)
         if not await verify_password(password, user["passwordHash"]):
             raise ValidationFailed("password is wrong", "INVALID_PASSWORD", {"password": "does not match"})
         # Unsetting the keys frees the email and username for new accounts; the data itself is kept.
-        await self.db.users.update_one(
-            {"_id": user["_id"]},
-            {"$set": {"deletedAt": utcnow()}, "$unset": {"emailKey": "", "usernameKey": ""}},
-        )
+        await self._write(user["_id"], {"$set": {"deletedAt": utcnow()}, "$unset": {"emailKey": "", "usernameKey": ""}})
         await self.auth.revoke_user_tokens(user["_id"])
         await self.audit.record("user.deleted", actor_id=user["_id"], target_type="user", target_id=user["_id"], ip=ip)
 
@@ -120,11 +123,7 @@ class UserService:
         if not key.startswith(self._avatar_prefix(principal.id)) or not await self.blobs.exists(key):
             raise NotFound("no uploaded avatar under this key", "AVATAR_NOT_UPLOADED")
         old = (await self.get_live(principal.id)).get("avatarKey")
-        user = await self.db.users.find_one_and_update(
-            {"_id": principal.id},
-            {"$set": {"avatarKey": key, "updatedAt": utcnow()}},
-            return_document=ReturnDocument.AFTER,
-        )
+        user = await self._write(principal.id, {"$set": {"avatarKey": key, "updatedAt": utcnow()}})
         if old and old != key:
             await self.blobs.delete(old)
         return self.profile(user)
@@ -132,7 +131,5 @@ class UserService:
     async def avatar_delete(self, principal: Principal) -> None:
         user = await self.get_live(principal.id)
         if user.get("avatarKey"):
-            await self.db.users.update_one(
-                {"_id": principal.id}, {"$set": {"avatarKey": None, "updatedAt": utcnow()}}
-            )
+            await self._write(principal.id, {"$set": {"avatarKey": None, "updatedAt": utcnow()}})
             await self.blobs.delete(user["avatarKey"])
