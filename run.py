@@ -18,6 +18,9 @@ import tornado.netutil
 
 from config import Settings, SettingsError, load_settings
 from handlers.routes import make_app
+from realtime.plane import CollabService
+from realtime.socket import collab_routes
+from syncode.collab import disconnect_event, snapshot_event
 from syncode.context import Context, build_context
 from syncode.db import Database
 from syncode.embedded import EmbeddedDatabase, running_instance
@@ -34,6 +37,7 @@ class Server:
         self.embedded: EmbeddedDatabase | None = None
         self.db: Database | None = None
         self.ctx: Context | None = None
+        self.collab: CollabService | None = None
         self.http: tornado.httpserver.HTTPServer | None = None
         self.port = 0
 
@@ -50,7 +54,8 @@ class Server:
         self.db = Database(uri, self.settings.mongodb_db)
         await self.db.create_indexes()
         self.ctx = build_context(self.settings, self.db)
-        app = make_app(self.ctx)
+        self.collab = await self._start_collab(self.ctx)
+        app = make_app(self.ctx, collab_routes(self.collab), websocket_ping_interval=20)
         self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
         self.http.add_sockets(sockets)
         log.info(
@@ -58,6 +63,22 @@ class Server:
             f"sandbox {self.settings.sandbox.value}",
             extra={"port": self.port, "database": where},
         )
+
+    async def _start_collab(self, ctx: Context) -> CollabService:
+        """The collab plane runs in this process: its callbacks become events on the bus, as over HTTP."""
+        collab = CollabService(self.settings, ctx.db)
+        await collab.start()
+
+        async def publish_snapshot(ready):
+            ctx.bus.publish(snapshot_event(ready))
+
+        async def publish_disconnect(gone):
+            ctx.bus.publish(disconnect_event(gone))
+
+        collab.on_snapshot(publish_snapshot)
+        collab.on_user_disconnected(publish_disconnect)
+        ctx.collab = collab
+        return collab
 
     async def _database_uri(self) -> tuple[str, str]:
         if self.settings.mongodb_uri:
@@ -68,10 +89,13 @@ class Server:
 
     async def stop(self) -> None:
         """Close sockets, then services, then the database. Safe to call twice."""
-        http, ctx, db, embedded = self.http, self.ctx, self.db, self.embedded
-        self.http = self.ctx = self.db = self.embedded = None
+        http, ctx, db, embedded, collab = self.http, self.ctx, self.db, self.embedded, self.collab
+        self.http = self.ctx = self.db = self.embedded = self.collab = None
         if http:
             http.stop()
+        if collab:  # before the database closes: it writes what is pending and compacts live rooms
+            await collab.close()
+        if http:
             await http.close_all_connections()
         if ctx:
             await ctx.bus.drain()

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     collab_compact_seconds: int = Field(60, ge=1)
     collab_unload_seconds: int = Field(30, ge=0)
     collab_snapshot_interval_sec: int = Field(30, ge=1)
+    collab_tick_sec: float = Field(1.0, gt=0, le=60)  # how often idle rooms, compaction and snapshots are checked
 
     # AI / media (optional integrations)
     llm_base_url: str = ""

@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import auth, health, users
+from handlers import auth, collab, health, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -29,6 +29,12 @@ API_ROUTES: list[Route] = [
     ("/api/users/me/avatar/confirm", users.AvatarConfirmHandler, {}),
     ("/api/users/{userId}", users.UserHandler, {}),
     ("/blobs/{key}", users.BlobHandler, {}),
+    ("/collab/documents", collab.DocumentsHandler, {}),
+    ("/collab/documents/{roomId}", collab.DocumentHandler, {}),
+    ("/collab/documents/{roomId}/kick", collab.KickHandler, {}),
+    ("/collab/health", collab.CollabHealthHandler, {}),
+    ("/api/internal/collab/snapshot", collab.SnapshotCallbackHandler, {}),
+    ("/api/internal/collab/user-disconnected", collab.UserDisconnectedCallbackHandler, {}),
 ]
 
 PARAM = re.compile(r"{(\w+)}")

@@ -1,0 +1,264 @@
+"""The collab plane: the registry of live rooms (load on first use, unload when idle), background compaction
+and periodic snapshots, and the CollabPlane interface the control plane calls (syncode/collab.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from pycrdt import Doc, Text, get_state
+
+from config import Settings
+from realtime.room import Peer, Room
+from realtime.store import CollabStore, DocRecord, Kick
+from syncode.clock import utcnow
+from syncode.collab import DisconnectSubscriber, SnapshotReady, SnapshotSubscriber, UserDisconnected
+from syncode.db import Database
+from syncode.errors import Gone, NotFound, Unauthorized, ValidationFailed
+from syncode.security import decode_jwt
+
+log = logging.getLogger("syncode.collab")
+
+ROLES = frozenset({"interviewer", "candidate", "observer"})
+
+
+class Rejected(Exception):
+    """A WebSocket connection is refused; the socket closes with this code."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class CollabService:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.store = CollabStore(db)
+        self.rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Task[Room]] = {}
+        self._unloading: dict[str, asyncio.Task[None]] = {}
+        self._snapshot_subscribers: list[SnapshotSubscriber] = []
+        self._disconnect_subscribers: list[DisconnectSubscriber] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._maintenance: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._maintenance = asyncio.create_task(self._maintain())
+
+    async def close(self) -> None:
+        """Close every socket (1001), write what is pending, compact every live room."""
+        if self._maintenance:
+            self._maintenance.cancel()
+        for room in list(self.rooms.values()):
+            room.close_all(1001, "server shutting down")
+        await self.store.drain()
+        for room_id in list(self.rooms):
+            await self._unload(room_id)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- subscriptions -----------------------------------------------------------------------------------
+
+    def on_snapshot(self, subscriber: SnapshotSubscriber) -> Callable[[], None]:
+        self._snapshot_subscribers.append(subscriber)
+        return lambda: self._snapshot_subscribers.remove(subscriber)
+
+    def on_user_disconnected(self, subscriber: DisconnectSubscriber) -> Callable[[], None]:
+        self._disconnect_subscribers.append(subscriber)
+        return lambda: self._disconnect_subscribers.remove(subscriber)
+
+    def _deliver(self, subscribers: list, payload: Any) -> None:
+        for subscriber in list(subscribers):
+            self._spawn(subscriber(payload))
+
+    def _spawn(self, coroutine: Coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception():
+            log.error("collab background task failed", exc_info=task.exception())
+
+    # -- the CollabPlane interface -----------------------------------------------------------------------
+
+    async def create_document(
+        self, room_id: str, initial_content: dict[str, str] | None = None, snapshot: bytes | None = None
+    ) -> tuple[bool, datetime]:
+        state = initial_state(initial_content or {}, snapshot)
+        language = next(iter(initial_content or {}), "python")
+        created, record = await self.store.create(room_id, state, language)
+        return created, record.created_at
+
+    async def destroy_document(self, room_id: str) -> tuple[bytes, int]:
+        """Close every socket with 4003 and keep the final state as a tombstone (destroy twice: same result)."""
+        await self.store.drain()
+        room = self.rooms.pop(room_id, None)
+        if room is None:
+            record = await self._record(room_id, allow_destroyed=True)
+            if record.destroyed:
+                return record.snapshot, 0
+            room = await self._build(room_id)
+        closed = room.close_all(4003, "room closed")
+        state = room.doc.get_update()
+        await self.store.destroy(room_id, state)
+        return state, closed
+
+    async def kick(self, room_id: str, user_id: str, reason: str | None = None) -> int:
+        room = self.rooms.get(room_id)
+        peers = room.peers_of(user_id) if room else []
+        kick = Kick(int(time.time()), frozenset(p.jti for p in peers))
+        if not await self.store.add_kick(room_id, user_id, kick):
+            raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
+        if room:
+            room.add_kick(user_id, kick)
+            for peer in peers:
+                peer.close_with(4002, reason or "kicked")
+                room.remove(peer)
+        return len(peers)
+
+    async def set_locked(self, room_id: str, locked: bool) -> None:
+        if not await self.store.set_fields(room_id, locked=locked):
+            raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
+        if room_id in self.rooms:
+            self.rooms[room_id].locked = locked
+
+    async def request_snapshot(self, room_id: str, trigger: str, language: str) -> SnapshotReady:
+        room = await self._room(room_id)
+        if language != room.language:
+            room.language = language
+            await self.store.set_fields(room_id, language=language)
+        ready = room.snapshot(trigger, language)
+        self._deliver(self._snapshot_subscribers, ready)
+        return ready
+
+    async def health(self) -> dict[str, Any]:
+        connections = sum(len(room.peers) for room in self.rooms.values())
+        return {"status": "ok", "documents": len(self.rooms), "connections": connections}
+
+    # -- sockets -----------------------------------------------------------------------------------------
+
+    async def join(self, room_id: str, token: str, peer_factory: Callable[[dict[str, Any]], Peer]) -> Room:
+        """Check the token and the room, then attach a new peer built from the token claims."""
+        try:
+            claims = decode_jwt(self.settings.collab_jwt_secret, token, "collab")
+        except Unauthorized as exc:
+            raise Rejected(4001, exc.message) from None
+        if claims.get("roomId") != room_id or claims.get("role") not in ROLES:
+            raise Rejected(4003, "not a participant of this room")
+        try:
+            room = await self._live_room(room_id)
+        except NotFound:
+            raise Rejected(4004, "unknown room") from None
+        except Gone:
+            raise Rejected(4003, "room closed") from None
+        if room.refuses(claims["sub"], claims):
+            raise Rejected(4003, "kicked from this room")
+        peer = peer_factory(claims)
+        room.add(peer)
+        return room
+
+    def leave(self, room: Room, peer: Peer, reason: str) -> None:
+        """A socket closed; its room forgets it (it may already have, after a kick or replacement)."""
+        room.remove(peer)
+        self._deliver(self._disconnect_subscribers, UserDisconnected(room.room_id, peer.user_id, reason, utcnow()))
+
+    # -- the registry ------------------------------------------------------------------------------------
+
+    async def _live_room(self, room_id: str) -> Room:
+        """Like _room, but the room is still registered when this returns (not unloaded while we waited)."""
+        while True:
+            room = await self._room(room_id)
+            if self.rooms.get(room_id) is room:
+                return room
+
+    async def _room(self, room_id: str) -> Room:
+        """The live room, loaded on first use; concurrent first uses share one load."""
+        room = self.rooms.get(room_id)
+        if room is not None:
+            return room
+        loading = self._loading.get(room_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(room_id))
+            self._loading[room_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(room_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, room_id: str) -> Room:
+        room = await self._build(room_id)
+        self.rooms[room_id] = room
+        return room
+
+    async def _build(self, room_id: str) -> Room:
+        unloading = self._unloading.get(room_id)
+        if unloading:  # its last writes and compaction must land before we read them back
+            await asyncio.shield(unloading)
+        record = await self._record(room_id, allow_destroyed=False)
+        room = Room(record, self.store)
+        room.load(record.snapshot, await self.store.updates_after(room_id, record.snapshot_seq))
+        return room
+
+    async def _record(self, room_id: str, allow_destroyed: bool) -> DocRecord:
+        record = await self.store.record(room_id)
+        if record is None:
+            raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
+        if record.destroyed and not allow_destroyed:
+            raise Gone("the collab document was destroyed", "DOCUMENT_CLOSED")
+        return record
+
+    async def _unload(self, room_id: str) -> None:
+        room = self.rooms.pop(room_id)
+        task = asyncio.ensure_future(self._retire(room))
+        self._unloading[room_id] = task
+        try:
+            await task
+        finally:
+            self._unloading.pop(room_id, None)
+
+    async def _retire(self, room: Room) -> None:
+        if room.changed_since_snapshot:
+            self._deliver(self._snapshot_subscribers, room.snapshot("periodic"))
+        if room.applied_seq != room.compacted_seq:
+            await room.compact()
+
+    # -- maintenance -------------------------------------------------------------------------------------
+
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.collab_tick_sec)
+            try:
+                self._sweep(time.monotonic())
+            except Exception:
+                log.exception("collab maintenance failed")
+
+    def _sweep(self, now: float) -> None:
+        s = self.settings
+        for room_id, room in list(self.rooms.items()):
+            if not room.peers and room.inflight == 0 and now - room.idle_since >= s.collab_unload_seconds:
+                self._spawn(self._unload(room_id))
+                continue
+            if room.needs_compaction(s.collab_compact_updates, s.collab_compact_seconds, now):
+                self._spawn(room.compact())
+            if room.changed_since_snapshot and now - room.last_snapshot_at >= s.collab_snapshot_interval_sec:
+                self._deliver(self._snapshot_subscribers, room.snapshot("periodic"))
+
+
+def initial_state(content: dict[str, str], snapshot: bytes | None) -> bytes:
+    """The first state of a document: a given Yjs snapshot, and/or one Y.Text('code:<language>') per language."""
+    doc = Doc()
+    if snapshot is not None:
+        try:
+            get_state(snapshot)
+            doc.apply_update(snapshot)
+        except ValueError:
+            raise ValidationFailed("snapshot is not a Yjs update", details={"snapshot": "not a Yjs update"}) from None
+    for language, text in content.items():
+        code = doc.get(f"code:{language}", type=Text)
+        if not str(code):
+            code += text
+    return doc.get_update()

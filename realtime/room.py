@@ -1,0 +1,211 @@
+"""One live collab room: the authoritative Yjs document, awareness, and the sockets connected to it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Protocol
+
+from pycrdt import Awareness, Doc, Map, Text, get_state
+
+from realtime import protocol
+from realtime.protocol import Frame, ProtocolError
+from realtime.store import CollabStore, DocRecord, Kick
+from syncode.clock import utcnow
+from syncode.collab import SnapshotReady
+
+log = logging.getLogger("syncode.collab")
+
+READ_ONLY_ROLES = frozenset({"observer"})
+
+
+class Peer(Protocol):
+    """What a room needs from a connection (implemented by the WebSocket handler)."""
+
+    user_id: str
+    role: str
+    jti: str
+
+    def send(self, message: bytes) -> None: ...
+
+    def close_with(self, code: int, reason: str) -> None: ...
+
+
+class Room:
+    def __init__(self, record: DocRecord, store: CollabStore) -> None:
+        self.room_id = record.room_id
+        self.store = store
+        self.locked = record.locked
+        self.language = record.language
+        self.kicks = record.kicks
+        self.doc = Doc()
+        self.awareness = Awareness(self.doc)
+        self.awareness.set_local_state(None)  # the server itself has no presence
+        self.awareness.observe(self._track_awareness_clients)
+        self.peers: dict[Peer, set[int]] = {}  # peer -> awareness client ids it controls
+        self.next_seq = record.snapshot_seq + 1
+        self.applied_seq = record.snapshot_seq  # updates up to here are in self.doc (applied in seq order)
+        self.compacted_seq = record.snapshot_seq
+        self.inflight = 0  # updates queued for the log but not applied yet
+        self.first_uncompacted_at: float | None = None
+        self.changed_since_snapshot = False
+        self.last_snapshot_at = time.monotonic()
+        self.idle_since = time.monotonic()
+        self.compacting = False
+
+    def load(self, snapshot: bytes, log_entries: list[tuple[int, bytes]]) -> None:
+        """Rebuild the document from the snapshot plus the log entries written after it."""
+        if snapshot != protocol.EMPTY_UPDATE:
+            self.doc.apply_update(snapshot)
+        for seq, update in log_entries:
+            try:
+                self.doc.apply_update(update)
+            except ValueError:
+                log.error("skipping undecodable logged update", extra={"roomId": self.room_id, "seq": seq})
+            self.applied_seq = self.next_seq = seq
+            self.next_seq += 1
+        if log_entries:
+            self.first_uncompacted_at = time.monotonic()
+
+    # -- membership --------------------------------------------------------------------------------------
+
+    def refuses(self, user_id: str, claims: dict[str, Any]) -> bool:
+        return any(kick.refuses(claims) for kick in self.kicks.get(user_id, []))
+
+    def add(self, peer: Peer) -> None:
+        """Attach a peer, replacing an older connection of the same user, and start the sync handshake."""
+        for old in [p for p in self.peers if p.user_id == peer.user_id]:
+            old.close_with(4009, "replaced by a newer connection")
+            self.remove(old)
+        self.peers[peer] = set()
+        peer.send(protocol.sync_step1(self.doc.get_state()))
+        if self.awareness.states:
+            peer.send(protocol.awareness(self.awareness.encode_awareness_update(list(self.awareness.states))))
+
+    def remove(self, peer: Peer) -> None:
+        """Detach a peer and tell the others its presence is gone."""
+        client_ids = self.peers.pop(peer, None)
+        if not self.peers:
+            self.idle_since = time.monotonic()
+        if not client_ids:
+            return
+        self.awareness.remove_awareness_states(list(client_ids), peer)
+        self._broadcast(protocol.awareness(self.awareness.encode_awareness_update(list(client_ids))))
+
+    def peers_of(self, user_id: str) -> list[Peer]:
+        return [p for p in self.peers if p.user_id == user_id]
+
+    def close_all(self, code: int, reason: str) -> int:
+        peers = list(self.peers)
+        for peer in peers:
+            peer.close_with(code, reason)
+            self.remove(peer)
+        return len(peers)
+
+    def add_kick(self, user_id: str, kick: Kick) -> None:
+        self.kicks.setdefault(user_id, []).append(kick)
+
+    def read_only(self, peer: Peer) -> bool:
+        return self.locked or peer.role in READ_ONLY_ROLES
+
+    # -- messages ----------------------------------------------------------------------------------------
+
+    async def handle(self, peer: Peer, frame: Frame) -> None:
+        if frame.kind == protocol.SYNC and frame.step == protocol.STEP1:
+            peer.send(protocol.sync_step2(self._diff(frame.payload)))
+        elif frame.is_document_update:
+            if not self.read_only(peer):
+                await self._accept_update(peer, frame.payload)
+        elif frame.kind == protocol.AWARENESS:
+            self._apply_awareness(peer, frame.payload)
+        elif frame.kind == protocol.QUERY_AWARENESS:
+            peer.send(protocol.awareness(self.awareness.encode_awareness_update(list(self.awareness.states))))
+
+    def _diff(self, state_vector: bytes) -> bytes:
+        try:
+            return self.doc.get_update(state_vector)
+        except ValueError as exc:
+            raise ProtocolError("bad state vector") from exc
+
+    async def _accept_update(self, sender: Peer, update: bytes) -> None:
+        """Validate, persist, then apply and relay: nobody sees an update that is not in the log."""
+        if update == protocol.EMPTY_UPDATE:
+            return
+        try:
+            get_state(update)  # decodes the whole update: a malformed one must never reach the log
+        except ValueError as exc:
+            raise ProtocolError("undecodable update") from exc
+        seq = self.next_seq
+        self.next_seq += 1
+        self.inflight += 1
+        try:
+            await self.store.append(self.room_id, seq, update)
+        finally:
+            self.inflight -= 1
+        self.doc.apply_update(update)
+        self.applied_seq = seq
+        self.changed_since_snapshot = True
+        if self.first_uncompacted_at is None:
+            self.first_uncompacted_at = time.monotonic()
+        self._broadcast(protocol.sync_update(update), exclude=sender)
+
+    def _apply_awareness(self, peer: Peer, update: bytes) -> None:
+        try:
+            self.awareness.apply_awareness_update(update, peer)
+        except (ValueError, RuntimeError, IndexError) as exc:  # bad JSON or truncated varints
+            raise ProtocolError("bad awareness update") from exc
+        # Like the reference server, echo to everyone: a lone client's own renewals keep its
+        # connection-liveness timer from firing.
+        self._broadcast(protocol.awareness(update))
+
+    def _track_awareness_clients(self, topic: str, change: tuple[dict[str, list[int]], Any]) -> None:
+        if topic != "update":
+            return
+        changes, origin = change
+        client_ids = self.peers.get(origin)
+        if client_ids is None:
+            return
+        client_ids.update(changes["added"], changes["updated"])
+        client_ids.difference_update(changes["removed"])
+
+    def _broadcast(self, message: bytes, exclude: Peer | None = None) -> None:
+        for peer in list(self.peers):
+            if peer is not exclude:
+                peer.send(message)
+
+    # -- state -------------------------------------------------------------------------------------------
+
+    @property
+    def active_language(self) -> str:
+        chosen = self.doc.get("meta", type=Map).get("language")
+        return chosen if isinstance(chosen, str) and chosen else self.language
+
+    def snapshot(self, trigger: str, language: str | None = None) -> SnapshotReady:
+        language = language or self.active_language
+        self.changed_since_snapshot = False
+        self.last_snapshot_at = time.monotonic()
+        return SnapshotReady(self.room_id, trigger, language, self.code(language), self.doc.get_update(), utcnow())
+
+    def code(self, language: str) -> str:
+        name = f"code:{language}"
+        if name not in self.doc:
+            return ""
+        return str(self.doc.get(name, type=Text))
+
+    def needs_compaction(self, max_updates: int, max_age: float, now: float) -> bool:
+        if self.compacting or self.applied_seq == self.compacted_seq:
+            return False
+        age = now - (self.first_uncompacted_at or now)
+        return self.applied_seq - self.compacted_seq >= max_updates or age >= max_age
+
+    async def compact(self) -> None:
+        """Fold the log into a snapshot. Everything up to applied_seq is in the doc, so it is covered."""
+        self.compacting = True
+        upto, state = self.applied_seq, self.doc.get_update()
+        try:
+            await self.store.compact(self.room_id, state, upto)
+            self.compacted_seq = upto
+            self.first_uncompacted_at = time.monotonic() if self.applied_seq > upto else None
+        finally:
+            self.compacting = False
+
