@@ -234,6 +234,7 @@ def tool_step(argv: tuple[str, ...], limits: Limits, env: dict[str, str]) -> Ste
         env={**BASE_ENV, "PYTHONPATH": f"{TOOLS_MOUNT}/py", **env},
         cpu_ms=TOOL_CPU_MS,
         wall_ms=TOOL_WALL_MS,
+        rss_kb=None,
         as_kb=None,
         stack_kb=64 * 1024,
         output_limit=TOOL_OUTPUT_BYTES,
@@ -248,7 +249,7 @@ def run_tool(session: Session, name: str, step: Step, parse: Callable[[Outcome, 
         outcome = session.execute(step)
     except SupervisorKilled:
         return [], ToolResult(tool=name, status="failed", duration_ms=0, detail="sandbox supervisor killed")
-    if outcome.killed == "wall" or outcome.cpu_ms > TOOL_CPU_MS:
+    if outcome.killed in ("wall", "cpu") or outcome.cpu_ms > TOOL_CPU_MS:
         return [], ToolResult(tool=name, status="timeout", duration_ms=outcome.wall_ms)
     try:
         items = parse(outcome, source)

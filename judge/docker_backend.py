@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import struct
+import uuid
 
 import docker
 import docker.errors
@@ -38,7 +39,7 @@ WIPE = (
     "kill -9 -1 2>/dev/null; "
     "chmod -R u+rwx /work /tmp 2>/dev/null; "
     "find /work /tmp -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null; "
-    'test -z "$(ls -A /work /tmp)"'
+    'test -z "$(ls -A /work)" && test -z "$(ls -A /tmp)"'
 )
 # Memory for the compilers and the tmpfs on top of the largest run limit.
 CONTAINER_EXTRA_MB = 768
@@ -140,6 +141,7 @@ class DockerBackend(Backend):
         self.disk_mb = disk_mb
         self.memory = f"{max_memory_mb + CONTAINER_EXTRA_MB}m"
         self._client: docker.DockerClient | None = None
+        self.instance = uuid.uuid4().hex  # labels this backend's containers, to remove them all on close
 
     @property
     def client(self) -> docker.DockerClient:
@@ -160,7 +162,7 @@ class DockerBackend(Backend):
         return None  # the runner image holds every toolchain
 
     def spawn(self) -> DockerSession:
-        tmpfs = f"rw,exec,nosuid,nodev,size={self.disk_mb}m,mode=1777"
+        tmpfs = f"rw,exec,nosuid,nodev,size={self.disk_mb}m,uid=65534,gid=65534,mode=0700"
         try:
             container = self.client.containers.run(
                 self.image,
@@ -177,9 +179,10 @@ class DockerBackend(Backend):
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
                 environment={},
-                labels={CONTAINER_LABEL: "runner"},
+                labels={CONTAINER_LABEL: self.instance},
                 working_dir="/work",
                 hostname="sandbox",
+                shm_size="16m",
             )
         except docker.errors.DockerException as exc:
             raise SandboxError(f"cannot start a container: {exc}") from exc
@@ -187,5 +190,9 @@ class DockerBackend(Backend):
 
     def close(self) -> None:
         super().close()
-        if self._client is not None:
-            self._client.close()
+        if self._client is None:
+            return
+        leftovers = self.client.containers.list(all=True, filters={"label": f"{CONTAINER_LABEL}={self.instance}"})
+        for container in leftovers:
+            container.remove(force=True)
+        self._client.close()

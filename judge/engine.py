@@ -49,6 +49,7 @@ def run_step(recipe: Recipe, limits: Limits, stdin: str) -> Step:
         stdin=stdin,
         cpu_ms=limits.time_ms,
         wall_ms=limits.time_ms * WALL_FACTOR + WALL_EXTRA_MS,
+        rss_kb=limits.memory_mb * 1024,
         as_kb=None if headroom is None else (limits.memory_mb + headroom) * 1024,
         stack_kb=limits.memory_mb * 1024,
         output_limit=limits.output_bytes,
@@ -64,6 +65,7 @@ def compile_step(recipe: Recipe, limits: Limits) -> Step:
         env={**BASE_ENV, **recipe.env},
         cpu_ms=COMPILE_CPU_MS,
         wall_ms=COMPILE_WALL_MS,
+        rss_kb=COMPILE_MEMORY_MB * 1024,
         as_kb=None if recipe.as_headroom_mb is None else COMPILE_MEMORY_MB * 1024,
         stack_kb=64 * 1024,
         output_limit=limits.output_bytes,
@@ -76,9 +78,9 @@ def execution_verdict(outcome: Outcome, limits: Limits) -> Verdict:
     """How the program ended; `accepted` means it ran to exit status 0 within its limits."""
     if outcome.killed == "output" or outcome.stdout_truncated or outcome.stderr_truncated:
         return Verdict.output_limit_exceeded
-    if outcome.killed == "wall" or outcome.cpu_ms > limits.time_ms or outcome.signal == signal.SIGXCPU:
+    if outcome.killed in ("wall", "cpu") or outcome.cpu_ms > limits.time_ms or outcome.signal == signal.SIGXCPU:
         return Verdict.time_limit_exceeded
-    if outcome.max_rss_kb > limits.memory_mb * 1024:
+    if outcome.killed == "memory" or outcome.max_rss_kb > limits.memory_mb * 1024:
         return Verdict.memory_limit_exceeded
     if outcome.exit_code == 0:
         return Verdict.accepted
@@ -95,8 +97,10 @@ def compile_source(session: Session, recipe: Recipe, code: str, limits: Limits) 
         return True, None
     outcome = session.execute(compile_step(recipe, limits))
     output = (outcome.stdout + outcome.stderr).strip()
-    if outcome.killed == "wall" or outcome.cpu_ms > COMPILE_CPU_MS:
+    if outcome.killed in ("wall", "cpu") or outcome.cpu_ms > COMPILE_CPU_MS:
         return False, (output + "\ncompilation timed out").strip()
+    if outcome.killed == "memory":
+        return False, (output + f"\ncompilation used more than {COMPILE_MEMORY_MB} MB").strip()
     return outcome.exit_code == 0, output
 
 

@@ -57,7 +57,19 @@ def bwrap_argv(disk_mb: int) -> list[str]:
     argv += ["--ro-bind", str(INSIDE_DIR), INSIDE_MOUNT]
     for relative, source in tool_paths().items():
         argv += ["--ro-bind", str(source), f"{TOOLS_MOUNT}/{relative}"]
-    argv += ["--chdir", "/work", "--clearenv", "--setenv", "PATH", SANDBOX_PATH]
+    # The root and /dev are tmpfs that bwrap builds: make them read-only once everything is mounted.
+    argv += [
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
+        "--chdir",
+        "/work",
+        "--clearenv",
+        "--setenv",
+        "PATH",
+        SANDBOX_PATH,
+    ]
     return [*argv, "--", *SUPERVISOR]
 
 

@@ -40,6 +40,7 @@ class Step:
     env: dict[str, str]
     cpu_ms: int
     wall_ms: int
+    rss_kb: int | None  # the supervisor kills the program when its resident memory goes over this
     as_kb: int | None
     stack_kb: int
     output_limit: int
@@ -65,7 +66,7 @@ class Outcome:
     stderr: str
     stdout_truncated: bool
     stderr_truncated: bool
-    killed: str | None  # "wall" or "output" when the supervisor killed the program
+    killed: str | None  # "wall", "cpu" or "output" when the supervisor killed the program
 
     @classmethod
     def from_reply(cls, reply: dict) -> Outcome:
@@ -166,7 +167,7 @@ class WarmPool:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-        self._worker.shutdown(wait=True, cancel_futures=True)
+        self._worker.shutdown(wait=True)  # let running wipes finish: they see `closed` and destroy
         while not self._ready.empty():
             self._ready.get_nowait().destroy()
 

@@ -3,10 +3,10 @@
 Runs inside the sandbox (bubblewrap or a container) with the system python3, standard library only.
 Protocol on stdin/stdout, one JSON document per line:
   host -> {"nonce": str, "files": {name: text}}     first line; files are written to the work dir
-  host -> {"argv": [...], "stdin": str, "env": {...}, "cpu_ms", "wall_ms", "as_kb"|null, "stack_kb",
+  host -> {"argv": [...], "stdin": str, "env": {...}, "cpu_ms", "wall_ms", "rss_kb"|null, "as_kb"|null, "stack_kb",
            "nproc", "fsize_kb", "nofile", "output_limit"}
   sup  -> "<nonce> " + {"exit_code", "signal", "cpu_ms", "wall_ms", "max_rss_kb", "stdout", "stderr",
-           "stdout_truncated", "stderr_truncated", "killed": null|"wall"|"output", "error": null|str}
+           "stdout_truncated", "stderr_truncated", "killed": null|"wall"|"cpu"|"memory"|"output", "error": null|str}
 Every reply starts with the nonce, which the program under test cannot read: the supervisor is not
 dumpable, so the program can neither ptrace it nor open its /proc/<pid>/fd to forge a reply.
 """
@@ -24,6 +24,8 @@ import time
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 CHUNK = 65536
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def harden_self():
@@ -204,6 +206,33 @@ def kill_descendants():
     return cpu
 
 
+def cpu_seconds(pid):
+    """CPU time of a live process (all its threads), from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE_KB
+    except (FileNotFoundError, IndexError):
+        return 0
+
+
+def over_limit(pid, step, cpu_limit):
+    """Which limit the running program is over, if any: checked every few milliseconds."""
+    if cpu_seconds(pid) > cpu_limit:
+        return "cpu"
+    if step["rss_kb"] and rss_kb(pid) > step["rss_kb"]:
+        return "memory"
+    return None
+
+
 def run_step(step):
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()
@@ -215,10 +244,11 @@ def run_step(step):
     capture = Capture(step, stdin_w, stdout_r, stderr_r)
     deadline = started + step["wall_ms"] / 1000
     killed, status, usage = None, None, None
+    cpu_limit = step["cpu_ms"] / 1000
     while status is None:
         over = capture.pump(min(0.01, max(0.0, deadline - time.monotonic())))
-        if over or time.monotonic() >= deadline:
-            killed = "output" if over else "wall"
+        killed = "output" if over else "wall" if time.monotonic() >= deadline else over_limit(pid, step, cpu_limit)
+        if killed:
             os.kill(pid, signal.SIGKILL)
             _, status, usage = os.wait4(pid, 0)
             break
