@@ -176,8 +176,7 @@ ESCAPES = [
         "python",
         "escape: read /etc/shadow and host files",
         _blocked(
-            f"for path in ['/etc/shadow', '/root/.bashrc', '{REPO}/config/settings.py', '/var/lib/docker',"
-            " '/etc/hostname']:\n"
+            f"for path in ['/etc/shadow', '/root/.bashrc', '{REPO}/config/settings.py', '{REPO}/.git/HEAD']:\n"
             "    try:\n        open(path).read(1); got.append(path)\n    except OSError:\n        pass"
         ),
         (V.accepted,),
@@ -200,8 +199,8 @@ ESCAPES = [
     Check(
         "python",
         "escape: fill the disk",
-        "try:\n    with open('fill', 'wb') as f:\n        for _ in range(4096):\n            f.write(b'x' * (1 << 20))\n"
-        "    print('disk unbounded')\nexcept OSError:\n    print('full')",
+        "try:\n    with open('fill', 'wb') as f:\n        for _ in range(4096):\n"
+        "            f.write(b'x' * (1 << 20))\n    print('disk unbounded')\nexcept OSError:\n    print('full')",
         (V.accepted, V.runtime_error),
         stdout="full",
     ),
