@@ -25,6 +25,7 @@ from syncode.context import Context, build_context
 from syncode.db import Database
 from syncode.embedded import EmbeddedDatabase, running_instance
 from syncode.logs import setup_logging
+from syncode.services.problem_bank import load_bank
 
 log = logging.getLogger("syncode")
 
@@ -38,6 +39,7 @@ class Server:
         self.db: Database | None = None
         self.ctx: Context | None = None
         self.collab: CollabService | None = None
+        self.bank_loading: asyncio.Task | None = None
         self.http: tornado.httpserver.HTTPServer | None = None
         self.port = 0
 
@@ -54,6 +56,9 @@ class Server:
         self.db = Database(uri, self.settings.mongodb_db)
         await self.db.create_indexes()
         self.ctx = build_context(self.settings, self.db)
+        if self.settings.load_problem_bank:
+            # In the background: the server answers at once; new or changed problem files appear when loaded.
+            self.bank_loading = asyncio.create_task(load_bank(self.db, self.settings.problem_bank_dir))
         self.collab = await self._start_collab(self.ctx)
         app = make_app(self.ctx, collab_routes(self.collab), websocket_ping_interval=20)
         self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
@@ -93,6 +98,8 @@ class Server:
         self.http = self.ctx = self.db = self.embedded = self.collab = None
         if http:
             http.stop()
+        if self.bank_loading and not self.bank_loading.done():
+            self.bank_loading.cancel()
         if collab:  # before the database closes: it writes what is pending and compacts live rooms
             await collab.close()
         if http:

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_from: str = "SynCode <no-reply@syncode.local>"
 
+    # Problem bank: one TOML file per problem, loaded at start-up
+    problem_bank_dir: Path = Path(__file__).resolve().parent.parent / "problems"
+    load_problem_bank: bool = True
+
     # Blobs
     avatar_max_bytes: int = Field(2 * 1024 * 1024, ge=1)
     blob_url_ttl_sec: int = Field(900, ge=10)

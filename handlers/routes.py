@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import auth, collab, health, users
+from handlers import admin, auth, collab, health, problems, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -28,6 +28,15 @@ API_ROUTES: list[Route] = [
     ("/api/users/me/avatar", users.AvatarHandler, {}),
     ("/api/users/me/avatar/confirm", users.AvatarConfirmHandler, {}),
     ("/api/users/{userId}", users.UserHandler, {}),
+    ("/api/problems", problems.ProblemsHandler, {}),
+    ("/api/problems/tags", problems.TagsHandler, {}),
+    ("/api/problems/{problemId}", problems.ProblemHandler, {}),
+    ("/api/bookmarks", problems.BookmarksHandler, {}),
+    ("/api/bookmarks/{problemId}", problems.BookmarkHandler, {}),
+    ("/api/admin/stats", admin.StatsHandler, {}),
+    ("/api/admin/users", admin.AdminUsersHandler, {}),
+    ("/api/admin/users/{userId}", admin.AdminUserHandler, {}),
+    ("/api/admin/audit-logs", admin.AuditLogsHandler, {}),
     ("/blobs/{key}", users.BlobHandler, {}),
     ("/collab/documents", collab.DocumentsHandler, {}),
     ("/collab/documents/{roomId}", collab.DocumentHandler, {}),

@@ -38,7 +38,7 @@ def same(expected: str, actual: str, mode: str, abs_tol: float, rel_tol: float) 
         a, b = expected.split(), actual.split()
         if len(a) != len(b):
             return False
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             try:
                 if not math.isclose(float(x), float(y), abs_tol=abs_tol, rel_tol=rel_tol):
                     return False

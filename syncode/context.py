@@ -11,11 +11,13 @@ from syncode.collab import CollabPlane
 from syncode.db import Database
 from syncode.events import EventBus
 from syncode.ratelimit import RateLimiter
+from syncode.services.admin import AdminService
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService
 from syncode.services.blobs import LocalBlobStore
 from syncode.services.health import HealthService
 from syncode.services.mail import MailService
+from syncode.services.problems import ProblemService
 from syncode.services.users import UserService
 
 
@@ -31,6 +33,8 @@ class Context:
     auth: AuthService
     users: UserService
     health: HealthService
+    problems: ProblemService
+    admin: AdminService
     collab: CollabPlane | None = None  # wired by run.py once the collab plane is up
     judge: Any = None  # the judge (judge.Judge), wired by run.py
 
@@ -46,6 +50,7 @@ def build_context(settings: Settings, db: Database) -> Context:
     users = UserService(settings, db, audit, auth, blobs)
     health = HealthService(settings, db, time.monotonic())
     health.probes["mail"] = mail.health
+    admin = AdminService(db, audit, auth, users, bus, health.uptime_sec, settings.version)
     return Context(
         settings=settings,
         db=db,
@@ -57,4 +62,6 @@ def build_context(settings: Settings, db: Database) -> Context:
         auth=auth,
         users=users,
         health=health,
+        problems=ProblemService(db, audit),
+        admin=admin,
     )

@@ -49,6 +49,9 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                 IndexModel("slug", unique=True),
                 IndexModel("titleKey", unique=True),
                 IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel([("titleKey", ASCENDING), ("_id", ASCENDING)]),
+                IndexModel([("difficultyRank", ASCENDING), ("_id", ASCENDING)]),
+                IndexModel([("acceptanceSort", DESCENDING), ("_id", DESCENDING)]),
                 IndexModel("tags"),
             ],
         ),
@@ -60,6 +63,21 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             ],
         ),
         # Collab plane: one record per room document (keyed by roomId) and the update log since its snapshot.
+        CollectionSpec("testCases", [IndexModel([("problemId", ASCENDING), ("index", ASCENDING)], unique=True)]),
+        CollectionSpec(
+            "problemProgress",
+            [IndexModel([("userId", ASCENDING), ("problemId", ASCENDING)], unique=True)],
+        ),
+        CollectionSpec(
+            "rooms",
+            [
+                IndexModel([("problemId", ASCENDING), ("status", ASCENDING)]),
+                IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+            ],
+        ),
+        CollectionSpec("sessions", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
+        CollectionSpec("runs", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
+        CollectionSpec("submissions", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
         CollectionSpec("collabDocs"),
         CollectionSpec("collabUpdates", [IndexModel([("roomId", ASCENDING), ("seq", ASCENDING)], unique=True)]),
     ]

@@ -120,6 +120,7 @@ def test_settings(mongo_uri: str, data_dir: Path, **overrides: Any):
         "rate_limit_enabled": False,
         "sandbox": "process",
         "judge_pool_size": 0,
+        "load_problem_bank": False,  # tests that need the bank ask for it
     }
     values.update(overrides)
     return load_settings(**values)
@@ -152,3 +153,11 @@ async def server(make_server) -> AsyncIterator[Server]:
 @pytest.fixture(scope="module")
 def api(server: Server) -> Api:
     return Api(server.url)
+
+
+async def make_admin(server: Server, api: Api) -> dict:
+    """A registered account with the admin role (as `run.py promote-admin` would do)."""
+    user = await api.register()
+    await server.db.users.update_one({"_id": user["user"]["id"]}, {"$set": {"role": "admin"}})
+    server.ctx.auth.forget_user(user["user"]["id"])
+    return user

@@ -1,0 +1,165 @@
+"""Problems, test cases, tags and bookmarks."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from config import SUPPORTED_LANGUAGES
+from syncode.models.common import ApiModel, PageQuery, RequestModel, Timestamp
+
+Difficulty = Literal["easy", "medium", "hard"]
+Comparison = Literal["lines", "tokens", "float"]
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+MAX_TEXT = 64 * 1024  # a statement, a starter program
+MAX_CASE = 256 * 1024  # one test case's input or expected output (the request body is capped at 1 MiB)
+TIME_LIMIT = {"ge": 100, "le": 15000}
+MEMORY_LIMIT = {"ge": 16, "le": 1024}
+
+
+class ProblemExample(ApiModel):
+    input: str = Field(max_length=MAX_TEXT)
+    output: str = Field(max_length=MAX_TEXT)
+    explanation: str | None = Field(None, max_length=MAX_TEXT)
+
+
+class TestCase(ApiModel):
+    id: str
+    input: str
+    expected_output: str
+    is_hidden: bool
+    explanation: str | None = None
+
+
+class ProblemSummary(ApiModel):
+    id: str
+    slug: str
+    title: str
+    difficulty: Difficulty
+    tags: list[str]
+    acceptance_rate: float | None = None
+    total_submissions: int
+    is_bookmarked: bool
+    attempt_status: Literal["solved", "attempted"] | None = None
+
+
+class ProblemDetail(ProblemSummary):
+    description: str
+    constraints: str | None = None
+    examples: list[ProblemExample]
+    starter_code: dict[str, str]
+    time_limit_ms: int
+    memory_limit_mb: int
+    test_cases: list[TestCase]
+    hints: list[str]
+    comparison: Comparison
+    is_published: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class TagInfo(ApiModel):
+    slug: str
+    name: str
+    problem_count: int
+
+
+class TestCaseInput(RequestModel):
+    input: str = Field(max_length=MAX_CASE)
+    expected_output: str = Field(max_length=MAX_CASE)
+    is_hidden: bool = False
+    explanation: str | None = Field(None, max_length=MAX_TEXT)
+
+
+class ExampleInput(RequestModel):
+    input: str = Field(max_length=MAX_TEXT)
+    output: str = Field(max_length=MAX_TEXT)
+    explanation: str | None = Field(None, max_length=MAX_TEXT)
+
+
+def _check_starters(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is None:
+        return value
+    unknown = set(value) - set(SUPPORTED_LANGUAGES)
+    if unknown:
+        raise ValueError(f"unsupported languages: {', '.join(sorted(unknown))}")
+    if any(len(code) > MAX_TEXT for code in value.values()):
+        raise ValueError(f"starter code over {MAX_TEXT} characters")
+    return value
+
+
+def _check_tags(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return value
+    bad = [t for t in value if not re.match(SLUG, t) or len(t) > 40]
+    if bad:
+        raise ValueError(f"tags must be lowercase slugs: {', '.join(bad)}")
+    return sorted(set(value))
+
+
+class ProblemFields(RequestModel):
+    """Fields shared by create and update; all optional here, create makes the core ones required."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    slug: str | None = Field(None, min_length=1, max_length=100, pattern=SLUG)
+    description: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    difficulty: Difficulty | None = None
+    tags: list[str] | None = Field(None, max_length=20)
+    constraints: str | None = Field(None, max_length=MAX_TEXT)
+    examples: list[ExampleInput] | None = Field(None, max_length=20)
+    starter_code: dict[str, str] | None = None
+    test_cases: list[TestCaseInput] | None = Field(None, min_length=1, max_length=100)
+    time_limit_ms: int | None = Field(None, **TIME_LIMIT)
+    memory_limit_mb: int | None = Field(None, **MEMORY_LIMIT)
+    hints: list[str] | None = Field(None, max_length=10)
+    comparison: Comparison | None = None
+    is_published: bool | None = None
+
+    _starters = field_validator("starter_code")(_check_starters)
+    _tags = field_validator("tags")(_check_tags)
+
+    @field_validator("hints")
+    @classmethod
+    def _hints(cls, value: list[str] | None) -> list[str] | None:
+        if value and any(not h.strip() or len(h) > 2000 for h in value):
+            raise ValueError("each hint is 1..2000 characters")
+        return value
+
+
+class CreateProblemRequest(ProblemFields):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=MAX_TEXT)
+    difficulty: Difficulty
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    test_cases: list[TestCaseInput] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _not_null(self) -> CreateProblemRequest:
+        for name in ("examples", "starter_code", "hints"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class UpdateProblemRequest(ProblemFields):
+    @model_validator(mode="after")
+    def _required_stay(self) -> UpdateProblemRequest:
+        for name in ("title", "description", "difficulty", "test_cases", "slug", "tags", "examples",
+                     "starter_code", "hints", "time_limit_ms", "memory_limit_mb", "comparison", "is_published"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class ProblemQuery(PageQuery):
+    search: str | None = Field(None, max_length=200)
+    difficulty: list[Difficulty] | None = None
+    tags: list[str] | None = Field(None, max_length=20)
+    status: Literal["solved", "attempted", "todo"] | None = None
+    sort_by: Literal["createdAt", "title", "difficulty", "acceptanceRate"] = "createdAt"
+    sort_order: Literal["asc", "desc"] | None = Field(
+        None, description="default: desc for createdAt and acceptanceRate, asc for title and difficulty"
+    )
+    include_unpublished: bool = Field(False, description="admins only: also list unpublished problems")
