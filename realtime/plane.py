@@ -223,8 +223,7 @@ class CollabService:
     async def _retire(self, room: Room) -> None:
         if room.changed_since_snapshot:
             self._deliver(self._snapshot_subscribers, room.snapshot("periodic"))
-        if room.applied_seq != room.compacted_seq:
-            await room.compact()
+        await room.compact()
 
     # -- maintenance -------------------------------------------------------------------------------------
 

@@ -59,6 +59,13 @@ def _payload(decoder: Decoder) -> bytes:
     return bytes(payload)
 
 
+def state_vector(encoded: bytes) -> dict[int, int]:
+    """Decode a Yjs state vector to {client id: clock}, leaving out clients with nothing integrated yet."""
+    decoder = Decoder(encoded)
+    clocks = {decoder.read_var_uint(): decoder.read_var_uint() for _ in range(decoder.read_var_uint())}
+    return {client: clock for client, clock in clocks.items() if clock}
+
+
 def sync_step1(state_vector: bytes) -> bytes:
     return bytes([SYNC, STEP1]) + write_message(state_vector)
 

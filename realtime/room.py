@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, Protocol
@@ -51,7 +52,7 @@ class Room:
         self.changed_since_snapshot = False
         self.last_snapshot_at = time.monotonic()
         self.idle_since = time.monotonic()
-        self.compacting = False
+        self._compaction = asyncio.Lock()  # snapshots must land in seq order: one compaction at a time
 
     def load(self, snapshot: bytes, log_entries: list[tuple[int, bytes]]) -> None:
         """Rebuild the document from the snapshot plus the log entries written after it."""
@@ -142,12 +143,17 @@ class Room:
             await self.store.append(self.room_id, seq, update)
         finally:
             self.inflight -= 1
+        before = self.doc.get_state()
         self.doc.apply_update(update)
         self.applied_seq = seq
         self.changed_since_snapshot = True
         if self.first_uncompacted_at is None:
             self.first_uncompacted_at = time.monotonic()
         self._broadcast(protocol.sync_update(update), exclude=sender)
+        if update[0] != 0 and protocol.state_vector(self.doc.get_state()) == protocol.state_vector(before):
+            # It carries items yet nothing integrated: they build on edits we dropped (typed while read-only).
+            # Ask the sender for what we lack; its answer is judged by the rules in force now.
+            sender.send(protocol.sync_step1(before))
 
     def _apply_awareness(self, peer: Peer, update: bytes) -> None:
         try:
@@ -193,19 +199,17 @@ class Room:
         return str(self.doc.get(name, type=Text))
 
     def needs_compaction(self, max_updates: int, max_age: float, now: float) -> bool:
-        if self.compacting or self.applied_seq == self.compacted_seq:
+        if self._compaction.locked() or self.applied_seq == self.compacted_seq:
             return False
         age = now - (self.first_uncompacted_at or now)
         return self.applied_seq - self.compacted_seq >= max_updates or age >= max_age
 
     async def compact(self) -> None:
         """Fold the log into a snapshot. Everything up to applied_seq is in the doc, so it is covered."""
-        self.compacting = True
-        upto, state = self.applied_seq, self.doc.get_update()
-        try:
+        async with self._compaction:
+            upto, state = self.applied_seq, self.doc.get_update()
+            if upto == self.compacted_seq:
+                return
             await self.store.compact(self.room_id, state, upto)
             self.compacted_seq = upto
             self.first_uncompacted_at = time.monotonic() if self.applied_seq > upto else None
-        finally:
-            self.compacting = False
-

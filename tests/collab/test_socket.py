@@ -89,7 +89,10 @@ async def test_lock_makes_everyone_read_only_until_unlocked(collab: Collab):
     await collab.plane.set_locked(room, False)
     bob.text().insert(1, "y")
     await eventually(lambda: collab.plane.rooms[room].code("python") == "xy")
-    await eventually(lambda: "y" in str(alice.text()))
+    # alice's next edit builds on the one the lock dropped: the server asks her for it, and now accepts it
+    alice.text().insert(len(alice.text()), "z")
+    await eventually(lambda: str(alice.text()) == str(bob.text()) == "locked xyz")
+    assert collab.plane.rooms[room].code("python") == "locked xyz"
 
 
 # -- close codes ---------------------------------------------------------------------------------------------
