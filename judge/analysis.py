@@ -41,7 +41,7 @@ def parse_ruff(outcome: Outcome, _source: str) -> list[Diagnostic]:
     diagnostics = []
     for item in json.loads(outcome.stdout or "[]"):
         code = item.get("code")
-        syntax = code is None or code.startswith("E9")
+        syntax = code in (None, "invalid-syntax") or code.startswith("E9") or item.get("severity") == "error"
         severity = "error" if syntax or (code or "").startswith("F8") else "warning"
         location = item.get("location") or {}
         diagnostics.append(
@@ -107,7 +107,7 @@ def parse_rustc(outcome: Outcome, _source: str) -> list[Diagnostic]:
 JAVAC_LINE = re.compile(r"^Main\.java:(\d+): (error|warning): (?:\[([\w-]+)\] )?(.*)$")
 TSC_LINE = re.compile(r"^main\.ts\((\d+),(\d+)\): (error|warning) TS(\d+): (.*)$")
 GO_LINE = re.compile(r"^(vet: )?\.?/?main\.go:(\d+):(\d+): (.*)$")
-NODE_SYNTAX = re.compile(r"^main\.js:(\d+)$")
+NODE_SYNTAX = re.compile(r"^(?:/work/)?main\.js:(\d+)$")
 
 
 def parse_javac(outcome: Outcome, _source: str) -> list[Diagnostic]:

@@ -1,0 +1,133 @@
+"""The Judge's contract: limits, stop on first failure, comparison modes, busy queue, errors, health, CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from judge import Judge, JudgeBusy, LanguageUnavailable, TestCase, Verdict
+from judge.sandbox import SandboxError
+
+from .conftest import judge_settings
+
+REPO = Path(__file__).resolve().parents[2]
+SQUARE = "n = float(input())\nprint(n * n)"
+
+
+async def test_run_reports_measurements(process_judge: Judge) -> None:
+    result = await process_judge.run("python", "import sys\nprint(sys.stdin.read().upper(), end='')", "abc\n")
+    assert (result.verdict, result.stdout, result.exit_code, result.truncated) == (Verdict.accepted, "ABC\n", 0, False)
+    assert result.time_ms is not None and result.wall_time_ms is not None and result.memory_kb > 0
+
+
+async def test_stop_on_first_failure(process_judge: Judge) -> None:
+    cases = [TestCase(input="2", expected_output="5"), TestCase(input="3", expected_output="9.0")]
+    result = await process_judge.judge("python", SQUARE, cases, stop_on_first_failure=True)
+    assert (result.verdict, result.passed, result.total, len(result.results)) == (Verdict.wrong_answer, 0, 2, 1)
+    full = await process_judge.judge("python", SQUARE, cases)
+    assert [r.verdict for r in full.results] == [Verdict.wrong_answer, Verdict.accepted]
+
+
+async def test_float_and_token_comparison(process_judge: Judge) -> None:
+    cases = [TestCase(input="0.1", expected_output="0.01"), TestCase(input="3", expected_output="9.000001")]
+    exact = await process_judge.judge("python", SQUARE, cases)
+    close = await process_judge.judge("python", SQUARE, cases, comparison="float", abs_tol=1e-5)
+    assert exact.passed == 0 and close.verdict is Verdict.accepted
+    spaced = [TestCase(input="", expected_output="1\n2 3")]
+    tokens = await process_judge.judge("python", "print(1, 2, 3)", spaced, comparison="tokens")
+    assert tokens.verdict is Verdict.accepted
+
+
+async def test_compilation_error_keeps_compiler_output(process_judge: Judge) -> None:
+    result = await process_judge.judge("c", "int main(void) { return x; }", [TestCase(expected_output="")])
+    assert (result.verdict, result.passed, result.results) == (Verdict.compilation_error, 0, [])
+    assert "x" in result.compile_output and "error" in result.compile_output
+
+
+async def test_limits_are_clamped(process_judge: Judge) -> None:
+    result = await process_judge.run("python", "while True: pass", time_limit_ms=10**9)
+    assert result.verdict is Verdict.time_limit_exceeded
+    assert result.time_ms <= process_judge.settings.judge_max_time_ms + 500
+
+
+async def test_async_progress_callback(process_judge: Judge) -> None:
+    seen = []
+
+    async def on_progress(progress) -> None:
+        await asyncio.sleep(0)
+        seen.append(progress.done)
+
+    cases = [TestCase(input="1", expected_output="1.0")] * 3
+    await process_judge.judge("python", SQUARE, cases, on_progress=on_progress)
+    assert seen == [1, 2, 3]
+
+
+async def test_unknown_and_missing_languages(process_judge: Judge, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(LanguageUnavailable, match="unknown language"):
+        await process_judge.run("cobol", "")
+    monkeypatch.setattr("judge.process_backend.host_tool", lambda name: None if name == "rustc" else "/usr/bin/x")
+    with pytest.raises(LanguageUnavailable, match="rust is not available on this server: rustc not installed"):
+        await process_judge.run("rust", "fn main() {}")
+
+
+async def test_busy_when_queue_is_full() -> None:
+    judge = Judge(judge_settings(judge_workers=1, judge_queue_size=1, judge_pool_size=1), "process")
+    await judge.start()
+    try:
+        slow = [judge.run("python", "import time\ntime.sleep(0.5)") for _ in range(3)]
+        outcomes = await asyncio.gather(*slow, return_exceptions=True)
+    finally:
+        await judge.close()
+    assert sum(isinstance(o, JudgeBusy) for o in outcomes) == 1
+    assert sum(getattr(o, "verdict", None) is Verdict.accepted for o in outcomes) == 2
+
+
+async def test_sandbox_failure_is_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    judge = Judge(judge_settings(judge_pool_size=0), "process")
+    await judge.start()
+
+    def broken_spawn():
+        raise SandboxError("bwrap exploded")
+
+    monkeypatch.setattr(judge.backend.pool, "_spawn", broken_spawn)
+    try:
+        result = await judge.run("python", "print(1)")
+        submission = await judge.judge("python", "print(1)", [TestCase(expected_output="1")])
+    finally:
+        await judge.close()
+    assert result.verdict is Verdict.internal_error and submission.verdict is Verdict.internal_error
+
+
+async def test_health(process_judge: Judge) -> None:
+    health = await process_judge.health()
+    assert health["backend"] == "process" and health["status"] == "ok"
+    assert set(health["languages"]) == {"python", "javascript", "typescript", "java", "cpp", "c", "go", "rust"}
+
+
+def test_cli_run(tmp_path: Path) -> None:
+    source = tmp_path / "main.py"
+    source.write_text("print(input()[::-1])")
+    stdin = tmp_path / "in.txt"
+    stdin.write_text("abc\n")
+    command = [
+        sys.executable,
+        "-m",
+        "judge",
+        "run",
+        "--language",
+        "python",
+        "--file",
+        str(source),
+        "--stdin",
+        str(stdin),
+        "--sandbox",
+        "process",
+    ]
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+    result = json.loads(completed.stdout)
+    assert (result["verdict"], result["stdout"]) == ("accepted", "cba\n")
