@@ -169,13 +169,18 @@ async def test_kick_validates_body(collab: Collab):
 
 
 async def test_health_counts_documents_and_connections(collab: Collab):
-    before = (await collab.api.get("/collab/health", headers=collab.secret)).json
+    async def health() -> dict:
+        return (await collab.api.get("/collab/health", headers=collab.secret)).json
+
+    await eventually(lambda: _eq(health(), {"status": "ok", "documents": 0, "connections": 0}))  # earlier rooms gone
     room = await collab.create()
     await collab.connect(room)
     await collab.connect(room)
-    after = (await collab.api.get("/collab/health", headers=collab.secret)).json
-    assert after == {"status": "ok", "documents": before["documents"] + 1,
-                     "connections": before["connections"] + 2}
+    assert await health() == {"status": "ok", "documents": 1, "connections": 2}
+
+
+async def _eq(awaitable, expected) -> bool:
+    return await awaitable == expected
 
 
 # -- snapshots and callbacks ------------------------------------------------------------------------------------
