@@ -88,6 +88,14 @@ class Session(ABC):
         if not self._receive(REPLY_GRACE_S).get("ready"):
             raise SandboxError("supervisor did not get ready")
 
+    def reset(self, directories: list[str]) -> bool:
+        """Kill what the last job left running and empty its scratch directories, to serve another job."""
+        self._send({"reset": directories})
+        if not self._receive(REPLY_GRACE_S).get("wiped"):
+            return False
+        self.nonce, self.used = secrets.token_hex(16), False
+        return True
+
     def execute(self, step: Step) -> Outcome:
         self._send(step.as_json())
         return Outcome.from_reply(self._receive(step.wall_ms / 1000 + REPLY_GRACE_S))
@@ -174,6 +182,9 @@ class WarmPool:
     def _recycle(self, session: Session) -> None:
         try:
             fresh = session.recycle()
+        except (SandboxError, SupervisorKilled) as exc:
+            log.info("sandbox not reusable, replacing it: %s", exc)
+            fresh = None
         except Exception:
             log.exception("could not wipe a sandbox")
             fresh = None

@@ -1,8 +1,10 @@
 """In-sandbox supervisor: runs steps (compile, test cases) for the judge and reports measurements.
 
 Runs inside the sandbox (bubblewrap or a container) with the system python3, standard library only.
-Protocol on stdin/stdout, one JSON document per line:
-  host -> {"nonce": str, "files": {name: text}}     first line; files are written to the work dir
+Protocol on stdin/stdout, one JSON document per line; a job is a hello, steps, and optionally a reset
+after which the next job's hello may follow (a warm container serves many jobs this way):
+  host -> {"nonce": str, "files": {name: text}}     files are written to the work dir; reply {"ready": true}
+  host -> {"reset": [directories]}                  kill leftovers, empty them; reply {"wiped": bool}
   host -> {"argv": [...], "stdin": str, "env": {...}, "cpu_ms", "wall_ms", "rss_kb"|null, "as_kb"|null, "stack_kb",
            "nproc", "fsize_kb", "nofile", "output_limit"}
   sup  -> "<nonce> " + {"exit_code", "signal", "cpu_ms", "wall_ms", "max_rss_kb", "stdout", "stderr",
@@ -17,6 +19,7 @@ import math
 import os
 import resource
 import selectors
+import shutil
 import signal
 import sys
 import time
@@ -282,9 +285,27 @@ def write_files(files):
             handle.write(text)
 
 
-def main():
-    harden_self()
-    hello = json.loads(sys.stdin.readline())
+def wipe(directories):
+    """Empty the scratch directories between jobs; True when they are all empty afterwards."""
+
+    def allow_and_retry(function, path, _):
+        os.chmod(os.path.dirname(path), 0o700)
+        function(path)
+
+    for directory in directories:
+        if not os.path.isdir(directory):
+            continue
+        for entry in os.scandir(directory):
+            if entry.is_dir(follow_symlinks=False):
+                os.chmod(entry.path, 0o700)
+                shutil.rmtree(entry.path, onerror=allow_and_retry)
+            else:
+                os.unlink(entry.path)
+    return not any(os.listdir(d) for d in directories if os.path.isdir(d))
+
+
+def serve_job(hello, lines):
+    """One job: write its files, run its steps, until the host asks for a reset (or closes stdin)."""
     nonce = hello["nonce"]
 
     def reply(document):
@@ -293,12 +314,26 @@ def main():
 
     write_files(hello["files"])
     reply({"ready": True})
-    for line in sys.stdin:
-        step = json.loads(line)
+    for line in lines:
+        request = json.loads(line)
+        if "reset" in request:
+            kill_descendants()
+            try:
+                reply({"wiped": wipe(request["reset"])})
+            except OSError as exc:
+                reply({"wiped": False, "error": str(exc)})
+            return
         try:
-            reply(run_step(step))
+            reply(run_step(request))
         except OSError as exc:
             reply({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def main():
+    harden_self()
+    lines = iter(sys.stdin.readline, "")
+    for line in lines:
+        serve_job(json.loads(line), lines)
 
 
 if __name__ == "__main__":
