@@ -60,6 +60,8 @@ class Server:
             # In the background: the server answers at once; new or changed problem files appear when loaded.
             self.bank_loading = asyncio.create_task(load_bank(self.db, self.settings.problem_bank_dir))
         self.collab = await self._start_collab(self.ctx)
+        await self.ctx.rooms.start()
+        self.ctx.bus.subscribe("user.banned", lambda event: self.ctx.rooms.user_banned(event.data["userId"]))
         app = make_app(self.ctx, collab_routes(self.collab), websocket_ping_interval=20)
         self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
         self.http.add_sockets(sockets)
@@ -81,8 +83,9 @@ class Server:
             ctx.bus.publish(disconnect_event(gone))
 
         collab.on_snapshot(publish_snapshot)
+        collab.on_snapshot(ctx.rooms.store_snapshot)
         collab.on_user_disconnected(publish_disconnect)
-        ctx.collab = collab
+        ctx.collab = ctx.rooms.collab = collab
         return collab
 
     async def _database_uri(self) -> tuple[str, str]:
@@ -100,6 +103,8 @@ class Server:
             http.stop()
         if self.bank_loading and not self.bank_loading.done():
             self.bank_loading.cancel()
+        if ctx:
+            await ctx.rooms.close()
         if collab:  # before the database closes: it writes what is pending and compacts live rooms
             await collab.close()
         if http:

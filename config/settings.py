@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     problem_bank_dir: Path = Path(__file__).resolve().parent.parent / "problems"
     load_problem_bank: bool = True
 
+    # Rooms and execution quotas
+    max_active_rooms: int = Field(3, ge=1)
+    daily_executions: int = Field(500, ge=1)  # runs + submissions + analyses per user per UTC day
+
     # Blobs
     avatar_max_bytes: int = Field(2 * 1024 * 1024, ge=1)
     blob_url_ttl_sec: int = Field(900, ge=10)

@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import admin, auth, collab, health, problems, users
+from handlers import admin, auth, collab, health, problems, rooms, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -27,6 +27,7 @@ API_ROUTES: list[Route] = [
     ("/api/users/me", users.MeHandler, {}),
     ("/api/users/me/avatar", users.AvatarHandler, {}),
     ("/api/users/me/avatar/confirm", users.AvatarConfirmHandler, {}),
+    ("/api/users/me/active-room", rooms.ActiveRoomHandler, {}),
     ("/api/users/{userId}", users.UserHandler, {}),
     ("/api/problems", problems.ProblemsHandler, {}),
     ("/api/problems/tags", problems.TagsHandler, {}),
@@ -37,6 +38,24 @@ API_ROUTES: list[Route] = [
     ("/api/admin/users", admin.AdminUsersHandler, {}),
     ("/api/admin/users/{userId}", admin.AdminUserHandler, {}),
     ("/api/admin/audit-logs", admin.AuditLogsHandler, {}),
+    ("/api/admin/rooms", rooms.AdminRoomsHandler, {}),
+    ("/api/admin/rooms/{roomId}/close", rooms.AdminRoomCloseHandler, {}),
+    ("/api/rooms", rooms.RoomsHandler, {}),
+    ("/api/rooms/join", rooms.JoinHandler, {}),
+    ("/api/rooms/lookup/{inviteCode}", rooms.LookupHandler, {}),
+    ("/api/rooms/{roomId}", rooms.RoomHandler, {}),
+    ("/api/rooms/{roomId}/leave", rooms.LeaveHandler, {}),
+    ("/api/rooms/{roomId}/participants", rooms.ParticipantsHandler, {}),
+    ("/api/rooms/{roomId}/participants/{userId}", rooms.ParticipantHandler, {}),
+    ("/api/rooms/{roomId}/phase", rooms.PhaseHandler, {}),
+    ("/api/rooms/{roomId}/problem", rooms.ProblemSelectHandler, {}),
+    ("/api/rooms/{roomId}/settings", rooms.SettingsHandler, {}),
+    ("/api/rooms/{roomId}/lock", rooms.LockHandler, {}),
+    ("/api/rooms/{roomId}/unlock", rooms.UnlockHandler, {}),
+    ("/api/rooms/{roomId}/timer/pause", rooms.PauseHandler, {}),
+    ("/api/rooms/{roomId}/timer/resume", rooms.ResumeHandler, {}),
+    ("/api/rooms/{roomId}/role-swap", rooms.RoleSwapHandler, {}),
+    ("/api/rooms/{roomId}/role-swap/{requestId}", rooms.RoleSwapAnswerHandler, {}),
     ("/blobs/{key}", users.BlobHandler, {}),
     ("/collab/documents", collab.DocumentsHandler, {}),
     ("/collab/documents/{roomId}", collab.DocumentHandler, {}),

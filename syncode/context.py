@@ -17,7 +17,9 @@ from syncode.services.auth import AuthService
 from syncode.services.blobs import LocalBlobStore
 from syncode.services.health import HealthService
 from syncode.services.mail import MailService
+from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
+from syncode.services.rooms import RoomService
 from syncode.services.users import UserService
 
 
@@ -35,6 +37,8 @@ class Context:
     health: HealthService
     problems: ProblemService
     admin: AdminService
+    presence: Presence
+    rooms: RoomService
     collab: CollabPlane | None = None  # wired by run.py once the collab plane is up
     judge: Any = None  # the judge (judge.Judge), wired by run.py
 
@@ -51,6 +55,9 @@ def build_context(settings: Settings, db: Database) -> Context:
     health = HealthService(settings, db, time.monotonic())
     health.probes["mail"] = mail.health
     admin = AdminService(db, audit, auth, users, bus, health.uptime_sec, settings.version)
+    problems = ProblemService(db, audit)
+    presence = Presence()
+    rooms = RoomService(settings, db, bus, audit, problems, blobs, presence)
     return Context(
         settings=settings,
         db=db,
@@ -62,6 +69,8 @@ def build_context(settings: Settings, db: Database) -> Context:
         auth=auth,
         users=users,
         health=health,
-        problems=ProblemService(db, audit),
+        problems=problems,
         admin=admin,
+        presence=presence,
+        rooms=rooms,
     )

@@ -71,11 +71,23 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         CollectionSpec(
             "rooms",
             [
+                # inviteKey exists only while the room is live: codes are unique among live rooms only
+                IndexModel("inviteKey", unique=True, partialFilterExpression={"inviteKey": {"$exists": True}}),
                 IndexModel([("problemId", ASCENDING), ("status", ASCENDING)]),
                 IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel([("participants.userId", ASCENDING), ("status", ASCENDING)]),
             ],
         ),
-        CollectionSpec("sessions", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
+        CollectionSpec("idempotencyKeys", [IndexModel("expiresAt", expireAfterSeconds=0)]),
+        CollectionSpec(
+            "sessions",
+            [
+                IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel([("participants.userId", ASCENDING), ("startedAt", DESCENDING)]),
+            ],
+        ),
+        CollectionSpec("sessionEvents", [IndexModel([("sessionId", ASCENDING), ("at", ASCENDING)])]),
+        CollectionSpec("codeSnapshots", [IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)])]),
         CollectionSpec("runs", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
         CollectionSpec("submissions", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
         CollectionSpec("collabDocs"),
