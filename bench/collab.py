@@ -1,0 +1,317 @@
+"""Collab plane broadcast latency: SynCode's /collab/{roomId} against the reference Yjs server, in the same run.
+
+    .venv/bin/python bench/collab.py [--rooms 500] [--clients 3] [--rates 350] [--seconds 20]
+
+Reference: y-websocket@1.5.4 `bin/server.js` with yjs 13 (in-memory, no persistence, no auth), installed by
+`(cd bench/node && npm ci)`. SynCode runs as `python run.py` on its embedded SecantusDB (a fresh data dir):
+every update is written to the update log before it is relayed, so its figures include that round trip.
+
+Both servers get the same harness, from this process: R rooms x C clients speaking y-protocols (sync handshake,
+then updates). In each room client 0 writes: at a fixed total rate, spread evenly over rooms, it inserts
+"<seq>:<monotonic ns>;" into Y.Text('code:python') and sends the update; the other C-1 clients apply each
+update they receive to their own Doc and record the latency from the embedded timestamp. A reader that misses
+a sequence number of its room counts a drop. Printed per server and rate: latency p50/p99/max, drops, server
+CPU (and SecantusDB's), server RSS, and the RSS per idle loaded room (rooms connected and synced, no traffic),
+then SynCode/reference ratios. Several --rates make a sweep (the clients stay connected across rates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tornado.httpclient
+import tornado.websocket
+from pycrdt import Doc, Text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from realtime import protocol  # noqa: E402
+from syncode.embedded import free_port  # noqa: E402
+from syncode.security import issue_collab_token  # noqa: E402
+
+REFERENCE = ROOT / "bench" / "node" / "node_modules" / "y-websocket" / "bin" / "server.js"
+SECRETS = {"SYNCODE_JWT_SECRET": "j" * 48, "SYNCODE_COLLAB_JWT_SECRET": "c" * 48, "SYNCODE_INTERNAL_SECRET": "i" * 48}
+STAMP = re.compile(rb"(\d+):(\d+);")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# -- processes ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerUnderTest:
+    name: str
+    process: subprocess.Popen
+    port: int
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/collab"
+
+    def pids(self) -> list[int]:
+        """The server and its children (SynCode's embedded SecantusDB)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [self.process.pid, *map(int, children)]
+
+    def cpu_seconds(self, pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_mib(self, pid: int) -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+async def wait_http(port: int) -> None:
+    client = tornado.httpclient.AsyncHTTPClient()
+    for _ in range(600):
+        try:
+            await client.fetch(f"http://127.0.0.1:{port}/health", raise_error=False)
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+async def start_syncode(data_dir: Path) -> ServerUnderTest:
+    port = free_port()
+    env = {**os.environ, **SECRETS, "SYNCODE_DATA_DIR": str(data_dir), "SYNCODE_PORT": str(port),
+           "SYNCODE_RATE_LIMIT_ENABLED": "false", "SYNCODE_SANDBOX": "process", "SYNCODE_JUDGE_POOL_SIZE": "0",
+           "SYNCODE_LOG_LEVEL": "WARNING", "SYNCODE_MONGODB_URI": ""}
+    process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=(data_dir / "server.log").open("wb"))
+    await wait_http(port)
+    return ServerUnderTest("syncode", process, port)
+
+
+async def start_reference() -> ServerUnderTest:
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
+    process = subprocess.Popen(["node", str(REFERENCE)], env=env, stdout=subprocess.DEVNULL)
+    await wait_http(port)
+    return ServerUnderTest("reference", process, port)
+
+
+async def create_documents(server: ServerUnderTest, rooms: list[str]) -> None:
+    client = tornado.httpclient.AsyncHTTPClient(max_clients=20)
+    headers = {"X-Internal-Secret": SECRETS["SYNCODE_INTERNAL_SECRET"], "Content-Type": "application/json"}
+    for room in rooms:
+        response = await client.fetch(f"http://127.0.0.1:{server.port}/collab/documents", method="POST",
+                                      headers=headers, body=f'{{"roomId": "{room}"}}')
+        assert response.code == 201, response.body
+
+
+# -- clients -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reader:
+    latencies_ms: list[float] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+
+
+class BenchClient:
+    """One y-websocket connection with its own Doc. Writers insert stamped text; readers time what arrives."""
+
+    def __init__(self, connection: tornado.websocket.WebSocketClientConnection, reader: Reader | None) -> None:
+        self.connection = connection
+        self.reader = reader
+        self.doc = Doc()
+        self.text = self.doc.get("code:python", type=Text)
+        self.synced = asyncio.Event()
+        self._outgoing: list[bytes] = []
+        self.doc.observe(lambda event: self._outgoing.append(event.update))
+        self._task = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def connect(cls, url: str, reader: Reader | None) -> BenchClient:
+        client = cls(await tornado.websocket.websocket_connect(url, max_message_size=16 * 1024 * 1024), reader)
+        client.connection.write_message(protocol.sync_step1(client.doc.get_state()), binary=True)
+        return client
+
+    def write(self, seq: int) -> None:
+        self.text.insert(len(self.text), f"{seq}:{time.monotonic_ns()};")
+        for update in self._outgoing:
+            self.connection.write_message(protocol.sync_update(update), binary=True)
+        self._outgoing.clear()
+
+    async def _read(self) -> None:
+        while (message := await self.connection.read_message()) is not None:
+            self._handle(protocol.parse(message))
+
+    def _handle(self, frame: protocol.Frame) -> None:
+        if frame.kind == protocol.SYNC and frame.step == protocol.STEP1:
+            self.connection.write_message(protocol.sync_step2(self.doc.get_update(frame.payload)), binary=True)
+        elif frame.is_document_update:
+            self.doc.apply_update(frame.payload)
+            self._outgoing.clear()  # remote changes are not ours to send
+            if frame.step == protocol.STEP2:
+                self.synced.set()
+            elif self.reader is not None:
+                now = time.monotonic_ns()
+                for seq, sent in STAMP.findall(frame.payload):
+                    self.reader.seen.add(int(seq))
+                    self.reader.latencies_ms.append((now - int(sent)) / 1e6)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclass
+class Room:
+    writer: BenchClient
+    readers: list[BenchClient]
+
+
+async def connect_rooms(server: ServerUnderTest, names: list[str], clients: int) -> list[Room]:
+    gate = asyncio.Semaphore(64)
+
+    async def one(room: str, index: int) -> BenchClient:
+        token = issue_collab_token(SECRETS["SYNCODE_COLLAB_JWT_SECRET"], 3600, f"user{index}", room,
+                                   "candidate")[0]
+        url = f"{server.ws_base}/{room}?token={token}"
+        async with gate:
+            client = await BenchClient.connect(url, None if index == 0 else Reader())
+            await asyncio.wait_for(client.synced.wait(), 30)
+            return client
+
+    rooms = []
+    for name in names:
+        members = await asyncio.gather(*(one(name, i) for i in range(clients)))
+        rooms.append(Room(members[0], list(members[1:])))
+    return rooms
+
+
+# -- measurement -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    rate: int
+    sent: int
+    p50: float
+    p99: float
+    worst: float
+    drops: int
+    cpu: dict[str, float]
+    rss: dict[str, float]
+
+
+async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: float) -> Result:
+    for room in rooms:
+        for client in room.readers:
+            assert client.reader is not None
+            client.reader.latencies_ms.clear()
+            client.reader.seen.clear()
+    pids = server.pids()
+    cpu_before = [server.cpu_seconds(p) for p in pids]
+    started = time.monotonic()
+    total = int(rate * seconds)
+    for n in range(total):  # absolute schedule: no drift, rooms take turns
+        delay = started + n / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        rooms[n % len(rooms)].writer.write(n // len(rooms))
+    elapsed = time.monotonic() - started
+    cpu = [(server.cpu_seconds(p) - before) / elapsed * 100 for p, before in zip(pids, cpu_before, strict=True)]
+    await asyncio.sleep(2)  # let the last updates arrive
+    latencies, drops = [], 0
+    for index, room in enumerate(rooms):
+        expected = set(range(len(range(index, total, len(rooms)))))
+        for client in room.readers:
+            assert client.reader is not None
+            latencies += client.reader.latencies_ms
+            drops += len(expected - client.reader.seen)
+    latencies.sort()
+    return Result(rate, total, percentile(latencies, 50), percentile(latencies, 99), latencies[-1] if latencies else 0,
+                  drops, dict(zip(("server", "db"), cpu, strict=False)),
+                  dict(zip(("server", "db"), (server.rss_mib(p) for p in pids), strict=False)))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(len(values) * q / 100))]
+
+
+async def bench(server: ServerUnderTest, args: argparse.Namespace) -> tuple[float, list[Result]]:
+    names = [f"bench-{i}" for i in range(args.rooms)]
+    if server.name == "syncode":
+        await create_documents(server, names)
+    await asyncio.sleep(1)
+    baseline = server.rss_mib(server.process.pid)
+    rooms = await connect_rooms(server, names, args.clients)
+    await asyncio.sleep(3)  # idle: rooms loaded, everyone synced
+    per_room_kib = (server.rss_mib(server.process.pid) - baseline) * 1024 / args.rooms
+    results = [await drive(server, rooms, rate, args.seconds) for rate in args.rates]
+    for room in rooms:
+        for client in (room.writer, *room.readers):
+            client.close()
+    return per_room_kib, results
+
+
+def report(name: str, per_room_kib: float, results: list[Result]) -> None:
+    print(f"\n{name}: idle loaded room (with its connections) {per_room_kib:.1f} KiB")
+    print(f"  {'rate/s':>7} {'sent':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'drops':>6} "
+          f"{'cpu %':>7} {'db cpu %':>8} {'rss MiB':>8} {'db MiB':>7}")
+    for r in results:
+        print(f"  {r.rate:>7} {r.sent:>7} {r.p50:>8.2f} {r.p99:>8.2f} {r.worst:>8.2f} {r.drops:>6} "
+              f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f}")
+
+
+def ratios(ours: tuple[float, list[Result]], reference: tuple[float, list[Result]]) -> None:
+    print("\nsyncode / reference")
+    print(f"  idle room memory x{ours[0] / reference[0]:.2f}")
+    for a, b in zip(ours[1], reference[1], strict=True):
+        print(f"  rate {a.rate}/s: p50 x{a.p50 / b.p50:.2f}  p99 x{a.p99 / b.p99:.2f}  "
+              f"cpu (server only) x{a.cpu['server'] / max(b.cpu['server'], 0.1):.2f}  "
+              f"rss (server only) x{a.rss['server'] / b.rss['server']:.2f}  drops {a.drops} vs {b.drops}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    if not REFERENCE.exists():
+        sys.exit("reference server missing: run (cd bench/node && npm ci)")
+    print(f"{args.rooms} rooms x {args.clients} clients, rates {args.rates} updates/s total, {args.seconds:g} s each")
+    outcomes = {}
+    with tempfile.TemporaryDirectory(prefix="syncode-bench-") as tmp:
+        for start in (start_reference, lambda: start_syncode(Path(tmp))):
+            server = await start()
+            try:
+                outcomes[server.name] = await bench(server, args)
+            finally:
+                server.stop()
+            report(server.name, *outcomes[server.name])
+    ratios(outcomes["syncode"], outcomes["reference"])
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rooms", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=3, help="per room: one writer, the rest read")
+    parser.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=[350],
+                        help="total updates per second, comma-separated for a sweep")
+    parser.add_argument("--seconds", type=float, default=20)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
