@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from judge.languages import INSIDE_MOUNT, RECIPES, SANDBOX_PATH
-from judge.sandbox import SUPERVISOR, Backend, Session
+from judge.sandbox import SUPERVISOR, Backend, SandboxError, Session, SupervisorKilled
 from judge.tools import TOOLS_MOUNT, tool_paths
 
 INSIDE_DIR = Path(__file__).parent / "inside"
@@ -123,7 +123,10 @@ class ProcessSession(Session):
             pass
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
-            stream.close()
+            try:
+                stream.close()
+            except BrokenPipeError:
+                pass  # unsent input of a dead sandbox
 
 
 class ProcessBackend(Backend):
@@ -139,6 +142,17 @@ class ProcessBackend(Backend):
             return "bubblewrap (bwrap) is not installed"
         if host_tool("python3") is None:
             return "python3 is not installed in /usr/bin (the sandbox supervisor needs it)"
+        return self._probe()
+
+    def _probe(self) -> str | None:
+        """Start one sandbox for real: bwrap needs unprivileged user namespaces, which a host may forbid."""
+        session = self.spawn()
+        try:
+            session.start({})
+        except (SandboxError, SupervisorKilled) as exc:
+            return f"a bubblewrap sandbox does not start here ({exc}); are user namespaces enabled?"
+        finally:
+            session.destroy()
         return None
 
     def language_unavailable_reason(self, language: str) -> str | None:
