@@ -42,6 +42,15 @@ class CollabPlane(Protocol):
 
     async def set_locked(self, room_id: str, locked: bool) -> None: ...
 
+    async def set_role(self, room_id: str, user_id: str, role: str) -> None:
+        """The user's role changed (swap, promotion): it overrides the role claim of their collab tokens."""
+
+    async def replace_content(self, room_id: str, content: dict[str, str]) -> None:
+        """Replace the text of `code:<language>` for each language given (a new problem's starter code)."""
+
+    async def set_language(self, room_id: str, language: str) -> None:
+        """The room's active language (meta map and document record)."""
+
     async def request_snapshot(self, room_id: str, trigger: str, language: str) -> SnapshotReady: ...
 
     async def health(self) -> dict[str, Any]: ...

@@ -207,6 +207,7 @@ class ProblemService:
             "examples": [],
             "starterCode": {},
             "hints": [],
+            "tags": [],
             "constraints": None,
             "slug": slugify(req.title),
             **self._stored_fields(req, now),

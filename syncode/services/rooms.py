@@ -376,9 +376,13 @@ class RoomService:
         )
 
     async def _by_code(self, code: str) -> dict[str, Any]:
-        room = await self.db.rooms.find_one({"inviteKey": code.strip().upper(), "deletedAt": None})
+        """The live room with this code, else the latest finished one that had it (codes are reused)."""
+        code = code.strip().upper()
+        room = await self.db.rooms.find_one({"inviteKey": code, "deletedAt": None})
         if room is None:
-            raise NotFound("no live room with this invite code", "ROOM_NOT_FOUND")
+            room = await self.db.rooms.find_one({"inviteCode": code, "deletedAt": None}, sort=[("createdAt", -1)])
+        if room is None:
+            raise NotFound("no room with this invite code", "ROOM_NOT_FOUND")
         return room
 
     async def join(self, principal: Principal, req: JoinRoomRequest) -> RoomDetail:
@@ -632,13 +636,15 @@ class RoomService:
             if accept:
                 await self.sessions.event(room.get("sessionId"), "role_swapped", principal.id,
                                           {"requesterId": swap["requesterId"]})
-                await self._refresh_collab_roles(room)
+                await self._sync_collab_roles(room)
             await self._changed(room, "role_swap.resolved", {"requestId": request_id, "accepted": accept})
             return await self.detail(room, principal)
 
-    async def _refresh_collab_roles(self, room: dict[str, Any]) -> None:
-        """Roles live in collab tokens: reconnecting with a fresh token (from RoomDetail) applies the new role."""
-        self.bus.publish(Event("room.roles_changed", {}, room_id=room["_id"]))
+    async def _sync_collab_roles(self, room: dict[str, Any]) -> None:
+        """The collab plane decides read-only by role: tell it the roles that changed (tokens carry the old)."""
+        if self.collab:
+            for p in present(room):
+                await self.collab.set_role(room["_id"], p["userId"], p["role"])
 
     # -- participants ------------------------------------------------------------------------------------
 
@@ -665,8 +671,8 @@ class RoomService:
             if req.role is not None and req.role != target["role"]:
                 await self.sessions.event(room.get("sessionId"), "role_changed", principal.id,
                                           {"userId": user_id, "from": target["role"], "to": req.role})
-                if self.collab:  # the old token carries the old role: make them reconnect with a fresh one
-                    await self.collab.kick(room_id, user_id, "role changed", block=False)
+                if self.collab:
+                    await self.collab.set_role(room_id, user_id, req.role)
             view = next(v for v in await self.participants_view(room) if v.user_id == user_id)
             await self._changed(room, "participant.updated", view.to_json())
             return view
