@@ -131,3 +131,20 @@ def test_cli_run(tmp_path: Path) -> None:
     completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
     result = json.loads(completed.stdout)
     assert (result["verdict"], result["stdout"]) == ("accepted", "cba\n")
+
+
+@pytest.mark.docker
+async def test_docker_pool_reuses_containers_and_removes_them() -> None:
+    from .conftest import started_judge
+
+    judge = await started_judge("docker")
+    backend = judge.backend
+    label = {"label": f"org.syncode.judge={backend.instance}"}
+    try:
+        for _ in range(4):
+            assert (await judge.run("python", "print(1)")).verdict is Verdict.accepted
+        containers = await asyncio.to_thread(backend.client.containers.list, filters=label)
+        assert len(containers) <= judge.settings.judge_pool_size + 1  # warm containers are wiped and reused
+    finally:
+        await judge.close()
+    assert await asyncio.to_thread(backend.client.containers.list, all=True, filters=label) == []
