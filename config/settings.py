@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     collab_snapshot_interval_sec: int = Field(30, ge=1)
     collab_tick_sec: float = Field(1.0, gt=0, le=60)  # how often idle rooms, compaction and snapshots are checked
 
+    # Event channel (/api/ws): client frames per socket per second (above: close 4029), chat limits per user
+    events_messages_per_sec: int = Field(20, ge=1)
+    chat_max_chars: int = Field(2000, ge=1, le=20000)
+    chat_messages_per_min: int = Field(30, ge=1)
+    chat_burst: int = Field(10, ge=1)
+
     # AI / media (optional integrations)
     llm_base_url: str = ""
     llm_api_key: str = ""

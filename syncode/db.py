@@ -90,6 +90,11 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         CollectionSpec("codeSnapshots", [IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)])]),
         CollectionSpec("runs", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
         CollectionSpec("submissions", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
+        CollectionSpec("chatMessages", [IndexModel([("roomId", ASCENDING), ("createdAt", ASCENDING)])]),
+        CollectionSpec(
+            "peerFeedback",
+            [IndexModel([("roomId", ASCENDING), ("reviewerId", ASCENDING), ("revieweeId", ASCENDING)], unique=True)],
+        ),
         CollectionSpec("collabDocs"),
         CollectionSpec("collabUpdates", [IndexModel([("roomId", ASCENDING), ("seq", ASCENDING)], unique=True)]),
     ]
