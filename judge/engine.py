@@ -150,16 +150,8 @@ class Checker:
 def judge_case(
     session: Session, recipe: Recipe, case: TestCase, index: int, limits: Limits, checker: Checker
 ) -> CaseResult:
-    try:
-        outcome = session.execute(run_step(recipe, limits, case.input))
-    except SupervisorKilled:
-        return CaseResult(
-            test_case_id=case.id,
-            index=index,
-            is_hidden=case.is_hidden,
-            verdict=Verdict.runtime_error,
-            stderr=None if case.is_hidden else KILLED_SUPERVISOR,
-        )
+    """Run one case; raises SupervisorKilled when the program killed its supervisor."""
+    outcome = session.execute(run_step(recipe, limits, case.input))
     visible = not case.is_hidden
     return CaseResult(
         test_case_id=case.id,
@@ -197,12 +189,23 @@ def judge_submission(
         )
     results: list[CaseResult] = []
     for index, case in enumerate(cases):
-        result = judge_case(session, recipe, case, index, limits, checker)
+        sandbox_gone = False
+        try:
+            result = judge_case(session, recipe, case, index, limits, checker)
+        except SupervisorKilled:
+            # The sandbox is gone with its supervisor: this case failed, the rest cannot run.
+            stderr = None if case.is_hidden else KILLED_SUPERVISOR
+            result = CaseResult(
+                test_case_id=case.id,
+                index=index,
+                is_hidden=case.is_hidden,
+                verdict=Verdict.runtime_error,
+                stderr=stderr,
+            )
+            sandbox_gone = True
         results.append(result)
-        passed = sum(r.verdict is Verdict.accepted for r in results)
-        on_case(result, passed)
-        supervisor_gone = result.verdict is Verdict.runtime_error and result.time_ms is None
-        if result.verdict is not Verdict.accepted and (stop_on_first_failure or supervisor_gone):
+        on_case(result, sum(r.verdict is Verdict.accepted for r in results))
+        if sandbox_gone or (stop_on_first_failure and result.verdict is not Verdict.accepted):
             break
     return aggregate(recipe.language, results, len(cases), compile_output)
 

@@ -25,7 +25,9 @@ Comparison = Literal["lines", "tokens", "float"]
 class RunResult(BaseModel):
     """One program run. `time_ms` is CPU time (what the limit applies to); `wall_time_ms` is elapsed time.
 
-    `verdict` is `accepted` when the program ran to a zero exit status within its limits.
+    `verdict` is `accepted` when the program ran to a zero exit status within its limits. `memory_kb` is the
+    peak resident memory the kernel reports for the program's processes; it includes the few MB of the
+    supervisor process the program was forked from.
     """
 
     language: str

@@ -49,6 +49,13 @@ async def test_compilation_error_keeps_compiler_output(process_judge: Judge) -> 
     assert "x" in result.compile_output and "error" in result.compile_output
 
 
+async def test_program_killing_its_supervisor_is_its_fault(judge: Judge) -> None:
+    code = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+    result = await judge.judge("python", code, [TestCase(expected_output="")] * 2)
+    assert (result.verdict, result.passed, result.total, len(result.results)) == (Verdict.runtime_error, 0, 2, 1)
+    assert "supervisor" in result.results[0].stderr
+
+
 async def test_limits_are_clamped(process_judge: Judge) -> None:
     result = await process_judge.run("python", "while True: pass", time_limit_ms=10**9)
     assert result.verdict is Verdict.time_limit_exceeded
