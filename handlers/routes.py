@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import admin, auth, collab, health, problems, rooms, users
+from handlers import admin, auth, collab, feedback, health, problems, rooms, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -56,6 +56,8 @@ API_ROUTES: list[Route] = [
     ("/api/rooms/{roomId}/timer/resume", rooms.ResumeHandler, {}),
     ("/api/rooms/{roomId}/role-swap", rooms.RoleSwapHandler, {}),
     ("/api/rooms/{roomId}/role-swap/{requestId}", rooms.RoleSwapAnswerHandler, {}),
+    ("/api/rooms/{roomId}/feedback", feedback.FeedbackHandler, {}),
+    ("/api/rooms/{roomId}/feedback/mine", feedback.MyFeedbackHandler, {}),
     ("/blobs/{key}", users.BlobHandler, {}),
     ("/collab/documents", collab.DocumentsHandler, {}),
     ("/collab/documents/{roomId}", collab.DocumentHandler, {}),

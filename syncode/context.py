@@ -15,6 +15,8 @@ from syncode.services.admin import AdminService
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService
 from syncode.services.blobs import LocalBlobStore
+from syncode.services.chat import ChatService
+from syncode.services.feedback import FeedbackService
 from syncode.services.health import HealthService
 from syncode.services.mail import MailService
 from syncode.services.presence import Presence
@@ -39,6 +41,8 @@ class Context:
     admin: AdminService
     presence: Presence
     rooms: RoomService
+    feedback: FeedbackService
+    chat: ChatService
     collab: CollabPlane | None = None  # wired by run.py once the collab plane is up
     judge: Any = None  # the judge (judge.Judge), wired by run.py
 
@@ -58,11 +62,12 @@ def build_context(settings: Settings, db: Database) -> Context:
     problems = ProblemService(db, audit)
     presence = Presence()
     rooms = RoomService(settings, db, bus, audit, problems, blobs, presence)
+    limiter = RateLimiter(settings.rate_limit_enabled)
     return Context(
         settings=settings,
         db=db,
         bus=bus,
-        limiter=RateLimiter(settings.rate_limit_enabled),
+        limiter=limiter,
         audit=audit,
         mail=mail,
         blobs=blobs,
@@ -73,4 +78,6 @@ def build_context(settings: Settings, db: Database) -> Context:
         admin=admin,
         presence=presence,
         rooms=rooms,
+        feedback=FeedbackService(db, rooms),
+        chat=ChatService(settings, db, bus, rooms, limiter),
     )

@@ -1,0 +1,48 @@
+"""Room chat: messages arrive on the event channel (`chat.send`), are stored, and go out as `chat.message`."""
+
+from __future__ import annotations
+
+from config import Settings
+from syncode.clock import new_id, utcnow
+from syncode.db import Database
+from syncode.errors import Conflict, RateLimited, ValidationFailed
+from syncode.events import Event, EventBus
+from syncode.models.chat import ChatMessage
+from syncode.ratelimit import Rate, RateLimiter
+from syncode.services.auth import Principal
+from syncode.services.permissions import Cap
+from syncode.services.rooms import RoomService
+
+
+class ChatService:
+    def __init__(self, settings: Settings, db: Database, bus: EventBus, rooms: RoomService,
+                 limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.db = db
+        self.bus = bus
+        self.rooms = rooms
+        self.limiter = limiter
+        self.rate = Rate(settings.chat_messages_per_min, settings.chat_burst)
+
+    async def send(self, principal: Principal, room_id: str, text: str) -> ChatMessage:
+        self._check_text(text)
+        # A product rule like the login lockout, so it holds even when HTTP rate limiting is switched off.
+        verdict = self.limiter.take(f"chat:{principal.id}", self.rate)
+        if verdict.retry_after:
+            raise RateLimited("too many chat messages, slow down", verdict.retry_after)
+        room, _ = await self.rooms.access(principal, room_id, Cap.chat)
+        if room["status"] == "finished":
+            raise Conflict("this room has finished", "ROOM_FINISHED")
+        message = ChatMessage(id=new_id(), room_id=room_id, user_id=principal.id, username=principal.username,
+                              display_name=principal.user.get("displayName"), text=text, created_at=utcnow())
+        await self.db.chatMessages.insert_one({"_id": message.id, **message.model_dump(exclude={"id"},
+                                                                                       by_alias=True)})
+        self.bus.publish(Event("chat.message", message.to_json(), room_id=room_id, at=message.created_at))
+        return message
+
+    def _check_text(self, text: str) -> None:
+        if not text.strip():
+            raise ValidationFailed("a chat message cannot be empty", details={"text": "empty"})
+        if len(text) > self.settings.chat_max_chars:
+            raise ValidationFailed(f"a chat message holds at most {self.settings.chat_max_chars} characters",
+                                   details={"text": f"over {self.settings.chat_max_chars} characters"})
