@@ -60,7 +60,7 @@ def runner_digest() -> str:
     """Hash of everything that goes into the runner image."""
     digest = hashlib.sha256(base_digest().encode())
     digest.update(RUNNER_DOCKERFILE.encode())
-    for path in sorted(INSIDE_DIR.iterdir()):
+    for path in sorted(INSIDE_DIR.glob("*.*")):
         digest.update(path.name.encode() + path.read_bytes())
     for version in versions():
         digest.update(version.encode())
