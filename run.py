@@ -18,6 +18,7 @@ import tornado.netutil
 
 from config import Settings, SettingsError, load_settings
 from handlers.routes import make_app
+from realtime.events import EventHub, event_routes
 from realtime.plane import CollabService
 from realtime.socket import collab_routes
 from syncode.collab import disconnect_event, snapshot_event
@@ -39,6 +40,7 @@ class Server:
         self.db: Database | None = None
         self.ctx: Context | None = None
         self.collab: CollabService | None = None
+        self.events: EventHub | None = None
         self.bank_loading: asyncio.Task | None = None
         self.http: tornado.httpserver.HTTPServer | None = None
         self.port = 0
@@ -62,7 +64,8 @@ class Server:
         self.collab = await self._start_collab(self.ctx)
         await self.ctx.rooms.start()
         self.ctx.bus.subscribe("user.banned", lambda event: self.ctx.rooms.user_banned(event.data["userId"]))
-        app = make_app(self.ctx, collab_routes(self.collab), websocket_ping_interval=20)
+        self.events = EventHub(self.ctx.bus, self.ctx.presence)
+        app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
         self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
         self.http.add_sockets(sockets)
         log.info(
@@ -98,9 +101,12 @@ class Server:
     async def stop(self) -> None:
         """Close sockets, then services, then the database. Safe to call twice."""
         http, ctx, db, embedded, collab = self.http, self.ctx, self.db, self.embedded, self.collab
+        events, self.events = self.events, None
         self.http = self.ctx = self.db = self.embedded = self.collab = None
         if http:
             http.stop()
+        if events:
+            events.close()
         if self.bank_loading and not self.bank_loading.done():
             self.bank_loading.cancel()
         if ctx:

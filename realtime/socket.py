@@ -40,6 +40,7 @@ class MessageRate:
 class CollabSocket(tornado.websocket.WebSocketHandler):
     def initialize(self, ctx: Context, plane: CollabService) -> None:
         self.plane = plane
+        self.presence = ctx.presence
         self.settings_ = ctx.settings
         self.room: Room | None = None
         self.user_id = self.role = self.jti = ""
@@ -59,6 +60,8 @@ class CollabSocket(tornado.websocket.WebSocketHandler):
             self.room = await self.plane.join(roomId, token, self._adopt)
         except Rejected as exc:
             self.close_with(exc.code, exc.reason)
+            return
+        self.presence.connected(roomId, self.user_id)
 
     def _adopt(self, claims: dict[str, Any]) -> CollabSocket:
         self.user_id, self.role, self.jti = claims["sub"], claims["role"], claims.get("jti", "")
@@ -103,6 +106,7 @@ class CollabSocket(tornado.websocket.WebSocketHandler):
     def on_close(self) -> None:
         if self.room is not None:
             self.plane.leave(self.room, self, self.close_reason_tag)
+            self.presence.disconnected(self.room.room_id, self.user_id)
 
 
 _TAGS = {4002: "kicked", 4003: "room_closed", 4009: "replaced", 1001: "server_shutdown"}

@@ -1,0 +1,287 @@
+"""The event channel, `/api/ws?token=<access token>`: JSON frames `{type, roomId?, data, at}`.
+
+Client → server: `subscribe` / `unsubscribe` {roomId}, `ping`, `chat.send` {roomId, text}; `roomId` may sit at
+the top level of the frame or inside `data`. Server → client: the bus events of the rooms the socket subscribed
+to (on connect it joins all the user's live rooms), per-user events, `pong`, `subscribed` / `unsubscribed`
+{reason}, `ready` {userId, rooms} once connected, and `error` {code, message, details?} (the socket stays open).
+
+Close codes: 4001 bad token, 4003 banned account, 4008 not reading its frames, 4029 too many frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import tornado.websocket
+from pydantic import Field, ValidationError, model_validator
+
+from realtime.socket import MessageRate
+from syncode.clock import iso, utcnow
+from syncode.context import Context
+from syncode.errors import Conflict, DomainError, Forbidden, RateLimited, Unauthorized, ValidationFailed
+from syncode.events import Event, EventBus
+from syncode.models.common import ApiModel
+from syncode.services.auth import Principal
+from syncode.services.presence import Presence
+from syncode.services.rooms import member
+
+log = logging.getLogger("syncode.events")
+
+# Only these reach clients; everything else on the bus (collab.*, user.*) is internal.
+PUBLIC_PREFIXES = ("room.", "participant.", "role_swap.", "run.", "submission.", "analysis.", "ai.", "recording.",
+                   "chat.", "match.")
+REMOVALS = {"room.membership": "removed", "room.finished": "finished"}  # end subscriptions; never forwarded
+MAX_PENDING_FRAMES = 256  # unflushed frames per socket before a client that does not read is dropped
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def encode(type_: str, data: Any, room_id: str | None = None, at: datetime | None = None) -> bytes:
+    frame: dict[str, Any] = {"type": type_}
+    if room_id:
+        frame["roomId"] = room_id
+    frame.update(data=data, at=iso(at or utcnow()))
+    return json.dumps(frame, separators=(",", ":"), default=str).encode()
+
+
+def error_frame(exc: DomainError, room_id: str | None) -> bytes:
+    data: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if exc.details:
+        data["details"] = exc.details
+    if isinstance(exc, RateLimited):
+        data["retryAfter"] = exc.retry_after
+    return encode("error", data, room_id)
+
+
+class ClientFrame(ApiModel):
+    type: str
+    room_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _room_id_from_data(self) -> ClientFrame:
+        if not self.room_id and isinstance(self.data.get("roomId"), str):
+            self.room_id = self.data["roomId"]
+        return self
+
+    @property
+    def room(self) -> str:
+        if not self.room_id:
+            raise ValidationFailed("roomId is required", details={"roomId": "required"})
+        return self.room_id
+
+
+class EventHub:
+    """Event sockets indexed by room and by user: one bus event costs one encode plus a set lookup."""
+
+    def __init__(self, bus: EventBus, presence: Presence) -> None:
+        self.presence = presence
+        self._by_room: dict[str, set[EventSocket]] = defaultdict(set)
+        self._by_user: dict[str, set[EventSocket]] = defaultdict(set)
+        self.removals = 0  # bumped on every loss of membership, so an access check racing with one is redone
+        self._unsubscribe_bus = bus.subscribe("", self.dispatch)
+
+    def add(self, socket: EventSocket) -> None:
+        self._by_user[socket.user_id].add(socket)
+
+    def remove(self, socket: EventSocket) -> None:
+        for room_id in list(socket.rooms):
+            self.leave(socket, room_id)
+        _discard(self._by_user, socket.user_id, socket)
+
+    def join(self, socket: EventSocket, room_id: str) -> None:
+        if room_id not in socket.rooms:
+            socket.rooms.add(room_id)
+            self._by_room[room_id].add(socket)
+            self.presence.connected(room_id, socket.user_id)
+
+    def leave(self, socket: EventSocket, room_id: str) -> None:
+        if room_id in socket.rooms:
+            socket.rooms.discard(room_id)
+            _discard(self._by_room, room_id, socket)
+            self.presence.disconnected(room_id, socket.user_id)
+
+    def dispatch(self, event: Event) -> None:
+        if event.type in REMOVALS:
+            self._end_subscriptions(event)
+        elif event.type == "user.banned":
+            for socket in list(self._by_user.get(event.data["userId"], ())):
+                socket.shut(4003, "account banned")
+        elif event.type.startswith(PUBLIC_PREFIXES):
+            targets = self._targets(event)
+            if targets:
+                payload = encode(event.type, event.data, event.room_id, event.at)
+                for socket in targets:
+                    socket.send(payload)
+
+    def _targets(self, event: Event) -> list[EventSocket]:
+        if event.room_id is None:
+            return [s for user_id in event.user_ids for s in self._by_user.get(user_id, ())]
+        sockets = self._by_room.get(event.room_id, ())
+        return [s for s in sockets if s.user_id in event.user_ids] if event.user_ids else list(sockets)
+
+    def _end_subscriptions(self, event: Event) -> None:
+        """Synchronous on purpose: the removed user gets nothing published after the removal."""
+        if event.type == "room.membership" and event.data.get("member", False):
+            return
+        self.removals += 1
+        for socket in self._targets(event):
+            self.leave(socket, event.room_id)
+            socket.send(encode("unsubscribed", {"reason": REMOVALS[event.type]}, event.room_id))
+
+    def close(self) -> None:
+        self._unsubscribe_bus()
+        for sockets in list(self._by_user.values()):
+            for socket in list(sockets):
+                socket.shut(1001, "server shutting down")
+
+
+def _discard(index: dict[str, set[EventSocket]], key: str, socket: EventSocket) -> None:
+    sockets = index.get(key)
+    if sockets is not None:
+        sockets.discard(socket)
+        if not sockets:
+            del index[key]
+
+
+class EventSocket(tornado.websocket.WebSocketHandler):
+    def initialize(self, ctx: Context, hub: EventHub) -> None:
+        self.ctx = ctx
+        self.hub = hub
+        self.principal: Principal | None = None
+        self.rooms: set[str] = set()
+        self.pending = 0
+        self.closed = False
+        self.rate = MessageRate(ctx.settings.events_messages_per_sec)
+        self.commands: dict[str, Callable[[ClientFrame], Awaitable[None]]] = {
+            "ping": self._ping, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe,
+            "chat.send": self._chat,
+        }
+
+    @property
+    def user_id(self) -> str:
+        assert self.principal is not None
+        return self.principal.id
+
+    @property
+    def max_message_size(self) -> int:  # Tornado closes with 1009 above this
+        return MAX_FRAME_BYTES
+
+    def check_origin(self, origin: str) -> bool:
+        return True  # the token, not the origin, authorises the connection
+
+    async def open(self) -> None:
+        try:
+            self.principal = await self.ctx.auth.authenticate(self.get_query_argument("token", ""))
+        except (Unauthorized, Forbidden) as exc:
+            self.close(4001 if isinstance(exc, Unauthorized) else 4003, exc.message)
+            return
+        if self.closed:
+            return
+        self.hub.add(self)
+        room_ids = await self._checked(lambda: self.ctx.rooms.rooms_of(self.user_id))
+        if self.closed:
+            return
+        for room_id in room_ids:
+            self.hub.join(self, room_id)
+        self.send(encode("ready", {"userId": self.user_id, "rooms": sorted(self.rooms)}))
+
+    async def _checked(self, check: Callable[[], Awaitable[Any]]) -> Any:
+        """Run a membership check again if someone lost a room meanwhile, so no removal slips past it."""
+        while True:
+            seen = self.hub.removals
+            result = await check()
+            if seen == self.hub.removals:
+                return result
+
+    async def on_message(self, message: str | bytes) -> None:
+        if self.principal is None or self.closed:
+            return
+        if not self.rate.allow():
+            self.shut(4029, "too many messages")
+            return
+        frame = None
+        try:
+            frame = self._parse(message)
+            command = self.commands.get(frame.type)
+            if command is None:
+                raise ValidationFailed(f"unknown frame type {frame.type!r}", details={"type": "unknown"})
+            await command(frame)
+        except DomainError as exc:
+            self.send(error_frame(exc, frame.room_id if frame else None))
+
+    @staticmethod
+    def _parse(message: str | bytes) -> ClientFrame:
+        try:
+            return ClientFrame.model_validate_json(message)
+        except ValidationError:
+            raise ValidationFailed("frames are JSON objects {type, roomId?, data?}",
+                                   details={"frame": "invalid"}) from None
+
+    async def _ping(self, frame: ClientFrame) -> None:
+        self.send(encode("pong", frame.data))
+
+    async def _subscribe(self, frame: ClientFrame) -> None:
+        room_id = frame.room
+        await self._checked(lambda: self._check_member(room_id))
+        if not self.closed:
+            self.hub.join(self, room_id)
+            self.send(encode("subscribed", {}, room_id))
+
+    async def _check_member(self, room_id: str) -> None:
+        assert self.principal is not None
+        room, _ = await self.ctx.rooms.access(self.principal, room_id)
+        if member(room, self.user_id) is None:  # admins may view any room, but only members get its events
+            raise Forbidden("only participants of a room receive its events", "FORBIDDEN")
+        if room["status"] == "finished":
+            raise Conflict("this room has finished", "ROOM_FINISHED")
+
+    async def _unsubscribe(self, frame: ClientFrame) -> None:
+        room_id = frame.room
+        self.hub.leave(self, room_id)
+        self.send(encode("unsubscribed", {"reason": "requested"}, room_id))
+
+    async def _chat(self, frame: ClientFrame) -> None:
+        assert self.principal is not None
+        text = frame.data.get("text")
+        if not isinstance(text, str):
+            raise ValidationFailed("text is required", details={"text": "required"})
+        await self.ctx.chat.send(self.principal, frame.room, text)
+
+    def send(self, payload: bytes) -> None:
+        """Queue a frame; never raises, so a closed or slow socket cannot disturb the bus."""
+        if self.closed or self.ws_connection is None or self.ws_connection.is_closing():
+            return
+        if self.pending >= MAX_PENDING_FRAMES:
+            self.shut(4008, "not reading events fast enough")
+            return
+        try:
+            future = self.write_message(payload)  # bytes go out as a text frame, encoded once for all sockets
+        except tornado.websocket.WebSocketClosedError:
+            return
+        self.pending += 1
+        future.add_done_callback(self._written)
+
+    def _written(self, future: asyncio.Future) -> None:
+        self.pending -= 1
+        if not future.cancelled():
+            future.exception()  # a peer that went away mid-write is not an error worth a traceback
+
+    def shut(self, code: int, reason: str) -> None:
+        """Stop all deliveries now; the close handshake may take a while longer."""
+        self.hub.remove(self)
+        self.close(code, reason)
+
+    def on_close(self) -> None:
+        self.closed = True
+        if self.principal is not None:
+            self.hub.remove(self)
+
+
+def event_routes(hub: EventHub) -> list[tuple[str, type, dict[str, Any]]]:
+    return [("/api/ws", EventSocket, {"hub": hub})]
