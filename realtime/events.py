@@ -5,7 +5,8 @@ the top level of the frame or inside `data`. Server → client: the bus events o
 to (on connect it joins all the user's live rooms), per-user events, `pong`, `subscribed` / `unsubscribed`
 {reason}, `ready` {userId, rooms} once connected, and `error` {code, message, details?} (the socket stays open).
 
-Close codes: 4001 bad token, 4003 banned account, 4008 not reading its frames, 4029 too many frames.
+Close codes: 4001 bad token, 4003 banned account, 4008 not reading its frames, 4029 too many frames, 1009 frame
+too large.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ PUBLIC_PREFIXES = ("room.", "participant.", "role_swap.", "run.", "submission.",
                    "chat.", "match.")
 REMOVALS = {"room.membership": "removed", "room.finished": "finished"}  # end subscriptions; never forwarded
 MAX_PENDING_FRAMES = 256  # unflushed frames per socket before a client that does not read is dropped
-MAX_FRAME_BYTES = 64 * 1024
 
 
 def encode(type_: str, data: Any, room_id: str | None = None, at: datetime | None = None) -> bytes:
@@ -169,8 +169,8 @@ class EventSocket(tornado.websocket.WebSocketHandler):
         return self.principal.id
 
     @property
-    def max_message_size(self) -> int:  # Tornado closes with 1009 above this
-        return MAX_FRAME_BYTES
+    def max_message_size(self) -> int:  # Tornado closes with 1009 above this: room for the longest chat message
+        return 4 * self.ctx.settings.chat_max_chars + 4096
 
     def check_origin(self, origin: str) -> bool:
         return True  # the token, not the origin, authorises the connection

@@ -295,6 +295,9 @@ async def test_ping_pong_and_flooding(api: Api, server, clients) -> None:
     for _ in range(server.settings.events_messages_per_sec * 3):
         client.send("ping")
     assert await client.closed() == 4029
+    client = await clients(server, user)
+    client.send("ping", blob="x" * 20_000)
+    assert await client.closed() == 1009
 
 
 async def test_presence_from_event_and_collab_sockets(api: Api, server, clients) -> None:
