@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
-from pycrdt import Doc, Text, get_state
+from pycrdt import Doc, Map, Text, get_state
 
 from config import Settings
 from realtime.room import Peer, Room
@@ -128,6 +128,38 @@ class CollabService:
         if room_id in self.rooms:
             self.rooms[room_id].locked = locked
 
+    async def set_role(self, room_id: str, user_id: str, role: str) -> None:
+        if role not in ROLES:
+            raise ValidationFailed(f"unknown role {role!r}", details={"role": "unknown"})
+        if not await self.store.set_role(room_id, user_id, role):
+            raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
+        room = self.rooms.get(room_id)
+        if room:
+            room.roles[user_id] = role
+            for peer in room.peers_of(user_id):
+                peer.role = role
+
+    async def replace_content(self, room_id: str, content: dict[str, str]) -> None:
+        def replace(doc: Doc) -> None:
+            for language, text in content.items():
+                code = doc.get(f"code:{language}", type=Text)
+                with doc.transaction():
+                    del code[:]
+                    code += text
+
+        await (await self._room(room_id)).edit(replace)
+
+    async def set_language(self, room_id: str, language: str) -> None:
+        if not await self.store.set_fields(room_id, language=language):
+            raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
+        room = await self._room(room_id)
+        room.language = language
+
+        def choose(doc: Doc) -> None:
+            doc.get("meta", type=Map)["language"] = language
+
+        await room.edit(choose)
+
     async def request_snapshot(self, room_id: str, trigger: str, language: str) -> SnapshotReady:
         room = await self._room(room_id)
         if language != room.language:
@@ -160,6 +192,7 @@ class CollabService:
         if room.refuses(claims["sub"], claims):
             raise Rejected(4003, "kicked from this room")
         peer = peer_factory(claims)
+        peer.role = room.roles.get(peer.user_id, peer.role)
         room.add(peer)
         return room
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pycrdt import Awareness, Doc, Map, Text, get_state
@@ -39,6 +40,7 @@ class Room:
         self.locked = record.locked
         self.language = record.language
         self.kicks = record.kicks
+        self.roles = record.roles  # user id -> role, overriding the role claim of their tokens
         self.doc = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state(None)  # the server itself has no presence
@@ -129,13 +131,29 @@ class Room:
             raise ProtocolError("bad state vector") from exc
 
     async def _accept_update(self, sender: Peer, update: bytes) -> None:
-        """Validate, persist, then apply and relay: nobody sees an update that is not in the log."""
         if update == protocol.EMPTY_UPDATE:
             return
         try:
             get_state(update)  # decodes the whole update: a malformed one must never reach the log
         except ValueError as exc:
             raise ProtocolError("undecodable update") from exc
+        before = await self._commit(update, sender)
+        if update[0] != 0 and protocol.state_vector(self.doc.get_state()) == protocol.state_vector(before):
+            # It carries items yet nothing integrated: they build on edits we dropped (typed while read-only).
+            # Ask the sender for what we lack; its answer is judged by the rules in force now.
+            sender.send(protocol.sync_step1(before))
+
+    async def edit(self, change: Callable[[Doc], None]) -> None:
+        """A change made by the server itself (new starter code, active language), committed like a client's."""
+        draft = Doc()
+        draft.apply_update(self.doc.get_update())
+        change(draft)
+        update = draft.get_update(self.doc.get_state())
+        if update != protocol.EMPTY_UPDATE:
+            await self._commit(update, None)
+
+    async def _commit(self, update: bytes, sender: Peer | None) -> bytes:
+        """Persist, then apply and relay: nobody sees an update that is not in the log. Returns the prior state."""
         seq = self.next_seq
         self.next_seq += 1
         self.inflight += 1
@@ -150,10 +168,7 @@ class Room:
         if self.first_uncompacted_at is None:
             self.first_uncompacted_at = time.monotonic()
         self._broadcast(protocol.sync_update(update), exclude=sender)
-        if update[0] != 0 and protocol.state_vector(self.doc.get_state()) == protocol.state_vector(before):
-            # It carries items yet nothing integrated: they build on edits we dropped (typed while read-only).
-            # Ask the sender for what we lack; its answer is judged by the rules in force now.
-            sender.send(protocol.sync_step1(before))
+        return before
 
     def _apply_awareness(self, peer: Peer, update: bytes) -> None:
         try:

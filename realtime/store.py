@@ -44,6 +44,7 @@ class DocRecord:
     locked: bool = False
     language: str = "python"
     kicks: dict[str, list[Kick]] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
     destroyed: bool = False
 
     @classmethod
@@ -59,6 +60,7 @@ class DocRecord:
             locked=raw.get("locked", False),
             language=raw.get("language", "python"),
             kicks=kicks,
+            roles={entry["userId"]: entry["role"] for entry in raw.get("roles", [])},
             destroyed="destroyedAt" in raw,
         )
 
@@ -75,7 +77,7 @@ class CollabStore:
     async def create(self, room_id: str, state: bytes, language: str) -> tuple[bool, DocRecord]:
         """Idempotent: an existing live record is returned untouched; a destroyed one is started afresh."""
         fresh = {"createdAt": utcnow(), "snapshot": Binary(state), "snapshotSeq": 0, "locked": False,
-                 "language": language, "kicks": []}
+                 "language": language, "kicks": [], "roles": []}
         try:
             await self.docs.insert_one({"_id": room_id, **fresh})
             return True, DocRecord.from_mongo({"_id": room_id, **fresh})
@@ -110,6 +112,15 @@ class CollabStore:
             {"$push": {"kicks": {"userId": user_id, "at": kick.at, "jtis": sorted(kick.jtis)}}},
         )
         return result.matched_count == 1
+
+    async def set_role(self, room_id: str, user_id: str, role: str) -> bool:
+        """Roles are a list of {userId, role}: user ids never become field names."""
+        live = {"_id": room_id, "destroyedAt": {"$exists": False}}
+        result = await self.docs.update_one(live, {"$pull": {"roles": {"userId": user_id}}})
+        if result.matched_count == 0:
+            return False
+        await self.docs.update_one(live, {"$push": {"roles": {"userId": user_id, "role": role}}})
+        return True
 
     async def compact(self, room_id: str, state: bytes, upto_seq: int) -> None:
         """Write the full state as the snapshot covering the log up to upto_seq, then trim the log.

@@ -7,6 +7,7 @@ import time
 import uuid
 
 import jwt
+from pycrdt import Map
 
 from realtime import protocol
 from tests.collab.conftest import Collab, eventually
@@ -174,3 +175,45 @@ async def test_malformed_frames_close_1002_and_are_not_stored(collab: Collab):
         client.send(frame)
         assert (await client.wait_closed())[0] == 1002
     assert await collab.plane.store.updates.count_documents({"roomId": room}) == 0
+
+
+# -- changes made by the control plane ------------------------------------------------------------------------
+
+
+async def test_role_change_applies_to_open_and_future_connections(collab: Collab):
+    room = await collab.create(initialContent={"python": "v"})
+    editor = await collab.connect(room, "editor")
+    promoted = await collab.connect(room, "watcher", role="observer")
+    await collab.plane.set_role(room, "watcher", "candidate")
+    promoted.text().insert(1, "1")
+    await eventually(lambda: str(editor.text()) == "v1")
+    await collab.plane.set_role(room, "editor", "observer")
+    editor.text().insert(0, "dropped ")
+    await asyncio.sleep(0.2)
+    assert collab.plane.rooms[room].code("python") == "v1"
+    editor.close()
+    again = await collab.connect(room, "editor", role="candidate")  # the override beats the token's claim
+    again.text().insert(0, "still dropped ")
+    await asyncio.sleep(0.2)
+    assert collab.plane.rooms[room].code("python") == "v1"
+
+
+async def test_replace_content_reaches_clients_and_storage(collab: Collab):
+    room = await collab.create(initialContent={"python": "old starter", "go": "package old"})
+    client = await collab.connect(room)
+    await collab.plane.replace_content(room, {"python": "def new():\n    pass\n"})
+    await eventually(lambda: str(client.text()) == "def new():\n    pass\n")
+    assert str(client.text("code:go")) == "package old"
+    client.close()
+    await eventually(lambda: room not in collab.plane.rooms)
+    reloaded = await collab.connect(room)
+    assert str(reloaded.text()) == "def new():\n    pass\n"
+
+
+async def test_set_language_updates_meta_and_snapshots(collab: Collab):
+    room = await collab.create(initialContent={"python": "p", "go": "package main"})
+    client = await collab.connect(room)
+    await collab.plane.set_language(room, "go")
+    await eventually(lambda: client.doc.get("meta", type=Map).get("language") == "go")
+    ready = await collab.plane.request_snapshot(room, "manual", "go")
+    assert (ready.language, ready.code) == ("go", "package main")
