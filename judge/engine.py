@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from judge.compare import outputs_match
 from judge.languages import BASE_ENV, COMPILE_CPU_MS, COMPILE_MEMORY_MB, COMPILE_WALL_MS, Recipe
@@ -30,6 +30,9 @@ OOM_MARKERS = (
     "Could not reserve enough space",
 )
 KILLED_SUPERVISOR = "the program killed the sandbox supervisor"
+# A judged case may print more than the display cap: a correct answer is as long as the expected output.
+# Twice that (plus slack) is compared; what is returned for display is still cut to the cap.
+OUTPUT_SLACK_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -151,19 +154,22 @@ def judge_case(
     session: Session, recipe: Recipe, case: TestCase, index: int, limits: Limits, checker: Checker
 ) -> CaseResult:
     """Run one case; raises SupervisorKilled when the program killed its supervisor."""
-    outcome = session.execute(run_step(recipe, limits, case.input))
+    answer_bytes = 2 * len(case.expected_output.encode()) + OUTPUT_SLACK_BYTES
+    case_limits = replace(limits, output_bytes=max(limits.output_bytes, answer_bytes))
+    outcome = session.execute(run_step(recipe, case_limits, case.input))
     visible = not case.is_hidden
+    shown = limits.output_bytes
     return CaseResult(
         test_case_id=case.id,
         index=index,
         is_hidden=case.is_hidden,
-        verdict=checker.verdict(outcome, limits, case.expected_output),
+        verdict=checker.verdict(outcome, case_limits, case.expected_output),
         time_ms=outcome.cpu_ms,
         memory_kb=outcome.max_rss_kb,
-        stdout=outcome.stdout if visible else None,
-        stderr=outcome.stderr if visible else None,
-        expected_output=case.expected_output if visible else None,
-        truncated=outcome.stdout_truncated or outcome.stderr_truncated,
+        stdout=outcome.stdout[:shown] if visible else None,
+        stderr=outcome.stderr[:shown] if visible else None,
+        expected_output=case.expected_output[:shown] if visible else None,
+        truncated=outcome.stdout_truncated or outcome.stderr_truncated or len(outcome.stdout) > shown,
     )
 
 
