@@ -214,6 +214,7 @@ class Result:
     drops: int
     cpu: dict[str, float]
     rss: dict[str, float]
+    harness_cpu: float
 
 
 async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: float) -> Result:
@@ -224,6 +225,7 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
             client.reader.seen.clear()
     pids = server.pids()
     cpu_before = [server.cpu_seconds(p) for p in pids]
+    harness_before = sum(os.times()[:2])
     started = time.monotonic()
     total = int(rate * seconds)
     for n in range(total):  # absolute schedule: no drift, rooms take turns
@@ -233,7 +235,8 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
         rooms[n % len(rooms)].writer.write(n // len(rooms))
     elapsed = time.monotonic() - started
     cpu = [(server.cpu_seconds(p) - before) / elapsed * 100 for p, before in zip(pids, cpu_before, strict=True)]
-    await asyncio.sleep(2)  # let the last updates arrive
+    harness = (sum(os.times()[:2]) - harness_before) / elapsed * 100
+    await settle(rooms)
     latencies, drops = [], 0
     for index, room in enumerate(rooms):
         expected = set(range(len(range(index, total, len(rooms)))))
@@ -244,7 +247,30 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
     latencies.sort()
     return Result(rate, total, percentile(latencies, 50), percentile(latencies, 99), latencies[-1] if latencies else 0,
                   drops, dict(zip(("server", "db"), cpu, strict=False)),
-                  dict(zip(("server", "db"), (server.rss_mib(p) for p in pids), strict=False)))
+                  dict(zip(("server", "db"), (server.rss_mib(p) for p in pids), strict=False)), harness)
+
+
+async def settle(rooms: list[Room]) -> None:
+    """Wait until nothing more arrives (late is not dropped; only what never comes is)."""
+    def received() -> int:
+        return sum(len(c.reader.seen) for room in rooms for c in room.readers if c.reader is not None)
+
+    previous = -1
+    for _ in range(60):
+        await asyncio.sleep(0.5)
+        if received() == previous:
+            return
+        previous = received()
+
+
+async def quiesce(server: ServerUnderTest, limit: float = 5.0) -> None:
+    """Wait (up to two minutes) until the server and its database use under `limit` % CPU for a second."""
+    for _ in range(120):
+        pids = server.pids()
+        before = sum(server.cpu_seconds(p) for p in pids)
+        await asyncio.sleep(1)
+        if (sum(server.cpu_seconds(p) for p in pids) - before) * 100 < limit:
+            return
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -255,9 +281,10 @@ def percentile(values: list[float], q: float) -> float:
 
 async def bench(server: ServerUnderTest, args: argparse.Namespace) -> tuple[float, list[Result]]:
     names = [f"bench-{i}" for i in range(args.rooms)]
+    await quiesce(server)  # SynCode loads its problem bank in the background after start-up
     if server.name == "syncode":
         await create_documents(server, names)
-    await asyncio.sleep(1)
+    await quiesce(server)
     baseline = server.rss_mib(server.process.pid)
     rooms = await connect_rooms(server, names, args.clients)
     await asyncio.sleep(3)  # idle: rooms loaded, everyone synced
@@ -272,10 +299,11 @@ async def bench(server: ServerUnderTest, args: argparse.Namespace) -> tuple[floa
 def report(name: str, per_room_kib: float, results: list[Result]) -> None:
     print(f"\n{name}: idle loaded room (with its connections) {per_room_kib:.1f} KiB")
     print(f"  {'rate/s':>7} {'sent':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'drops':>6} "
-          f"{'cpu %':>7} {'db cpu %':>8} {'rss MiB':>8} {'db MiB':>7}")
+          f"{'cpu %':>7} {'db cpu %':>8} {'rss MiB':>8} {'db MiB':>7} {'harness cpu %':>13}")
     for r in results:
         print(f"  {r.rate:>7} {r.sent:>7} {r.p50:>8.2f} {r.p99:>8.2f} {r.worst:>8.2f} {r.drops:>6} "
-              f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f}")
+              f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f} "
+              f"{r.harness_cpu:>13.1f}")
 
 
 def ratios(ours: tuple[float, list[Result]], reference: tuple[float, list[Result]]) -> None:
