@@ -37,7 +37,8 @@ log = logging.getLogger("syncode.events")
 # Only these reach clients; everything else on the bus (collab.*, user.*) is internal.
 PUBLIC_PREFIXES = ("room.", "participant.", "role_swap.", "run.", "submission.", "analysis.", "ai.", "recording.",
                    "chat.", "match.")
-REMOVALS = {"room.membership": "removed", "room.finished": "finished"}  # end subscriptions; never forwarded
+# Membership changes start or end subscriptions; they are never forwarded themselves.
+MEMBERSHIP = {"room.membership": "removed", "room.finished": "finished"}
 MAX_PENDING_FRAMES = 256  # unflushed frames per socket before a client that does not read is dropped
 
 
@@ -107,8 +108,8 @@ class EventHub:
             self.presence.disconnected(room_id, socket.user_id)
 
     def dispatch(self, event: Event) -> None:
-        if event.type in REMOVALS:
-            self._end_subscriptions(event)
+        if event.type in MEMBERSHIP:
+            self._membership(event)
         elif event.type == "user.banned":
             for socket in list(self._by_user.get(event.data["userId"], ())):
                 socket.shut(4003, "account banned")
@@ -125,14 +126,19 @@ class EventHub:
         sockets = self._by_room.get(event.room_id, ())
         return [s for s in sockets if s.user_id in event.user_ids] if event.user_ids else list(sockets)
 
-    def _end_subscriptions(self, event: Event) -> None:
-        """Synchronous on purpose: the removed user gets nothing published after the removal."""
+    def _membership(self, event: Event) -> None:
+        """Synchronous on purpose: a removed user gets nothing published after the removal, and a user who
+        joins a room from another tab follows its events from the next one on."""
         if event.type == "room.membership" and event.data.get("member", False):
+            for socket in list(self._by_user.get(event.data["userId"], ())):
+                if event.room_id not in socket.rooms:
+                    self.join(socket, event.room_id)
+                    socket.send(encode("subscribed", {"reason": "joined"}, event.room_id))
             return
         self.removals += 1
         for socket in self._targets(event):
             self.leave(socket, event.room_id)
-            socket.send(encode("unsubscribed", {"reason": REMOVALS[event.type]}, event.room_id))
+            socket.send(encode("unsubscribed", {"reason": MEMBERSHIP[event.type]}, event.room_id))
 
     def close(self) -> None:
         self._unsubscribe_bus()

@@ -411,6 +411,8 @@ class RoomService:
             room = await self._save(room, {"participants": [*others, entry]})
             await self.sessions.participant_joined(room.get("sessionId"), entry)
             await self.sessions.event(room.get("sessionId"), "participant_joined", principal.id, {"role": role})
+            self.bus.publish(Event("room.membership", {"userId": principal.id, "member": True}, room_id=room["_id"],
+                                   user_ids=(principal.id,)))
             await self._changed(room, "participant.updated", {"userId": principal.id, "role": role, "joined": True})
             return await self.detail(room, principal)
 
@@ -472,7 +474,7 @@ class RoomService:
             changes["sessionId"] = await self.sessions.start(room, now)
         room = await self._save(room, changes)
         await self.sessions.event(room["sessionId"], "phase_changed", actor_id, {"from": current, "to": to})
-        await self._snapshot(room, "phase_change")
+        await self.snapshot(room, "phase_change")
         self._arm(room)
         await self._changed(room, "room.phase_changed", {"from": current, "to": to})
         self._publish_timer(room)
@@ -487,7 +489,7 @@ class RoomService:
         if room.get("sessionId"):
             await self.sessions.event(room["sessionId"], "phase_changed", actor_id,
                                       {"from": previous, "to": "finished", "reason": reason})
-            await self._snapshot(room, "session_end")
+            await self.snapshot(room, "session_end")
         room = await self._save(room, {"status": "finished", "finishedAt": now,
                                        "timer": {**room_timer.start_phase("finished", now), "runningSince": None}},
                                 unset={"inviteKey": ""})
@@ -503,7 +505,7 @@ class RoomService:
         self.bus.publish(Event("room.finished", {"reason": reason}, room_id=room["_id"]))
         return room
 
-    async def _snapshot(self, room: dict[str, Any], trigger: str) -> None:
+    async def snapshot(self, room: dict[str, Any], trigger: str) -> None:
         """Ask the collab plane for a snapshot; it reaches `store_snapshot` like every other one."""
         if not self.collab:
             return
