@@ -38,7 +38,7 @@ from syncode.models.rooms import (
     UpdateSettingsRequest,
 )
 from syncode.pagination import paginate
-from syncode.security import issue_jwt
+from syncode.security import issue_collab_token
 from syncode.services import room_timer
 from syncode.services.audit import AuditService
 from syncode.services.auth import Principal
@@ -244,8 +244,8 @@ class RoomService:
         me = member(room, user_id) if user_id else None
         if me is None:
             return CollabAccess(url=url, token="")
-        token, _ = issue_jwt(self.settings.collab_jwt_secret, "collab", user_id, self.settings.collab_token_ttl_sec,
-                             roomId=room["_id"], role=me["role"])
+        token, _ = issue_collab_token(self.settings.collab_jwt_secret, self.settings.collab_token_ttl_sec, user_id,
+                                      room["_id"], me["role"])
         return CollabAccess(url=url, token=token)
 
     async def detail(self, room: dict[str, Any], principal: Principal | None) -> RoomDetail:
