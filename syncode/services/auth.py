@@ -75,6 +75,7 @@ class AuthService:
         self.mail = mail
         self._dummy: str | None = None  # a real hash, to equalise timing for unknown identifiers
         self._users: dict[str, tuple[dict[str, Any] | None, float]] = {}
+        self._tokens: dict[str, dict[str, Any]] = {}
 
     async def _dummy_hash(self) -> str:
         if self._dummy is None:
@@ -115,9 +116,19 @@ class AuthService:
 
     async def authenticate(self, access_token: str) -> Principal:
         """Verify an access token and the account behind it (a ban or deletion takes effect at once)."""
-        claims = decode_jwt(self.settings.jwt_secret, access_token, "access")
+        claims = self._verified_claims(access_token)
         user = check_account_usable(await self.cached_user(claims["sub"]))
         return Principal(user["_id"], user["role"], user["username"], claims.get("fam"), user)
+
+    def _verified_claims(self, access_token: str) -> dict[str, Any]:
+        """Tokens already verified are remembered until they expire: a client sends the same one many times."""
+        claims = self._tokens.get(access_token)
+        if claims is None or claims["exp"] <= time.time():
+            claims = decode_jwt(self.settings.jwt_secret, access_token, "access")
+            if len(self._tokens) >= USER_CACHE_MAX:
+                self._tokens.clear()
+            self._tokens[access_token] = claims
+        return claims
 
     async def cached_user(self, user_id: str) -> dict[str, Any] | None:
         now = time.monotonic()
