@@ -18,6 +18,7 @@ import tornado.netutil
 
 from config import Settings, SettingsError, load_settings
 from handlers.routes import make_app
+from judge import Judge, SandboxUnavailable
 from realtime.events import EventHub, event_routes
 from realtime.plane import CollabService
 from realtime.socket import collab_routes
@@ -40,6 +41,7 @@ class Server:
         self.db: Database | None = None
         self.ctx: Context | None = None
         self.collab: CollabService | None = None
+        self.judge: Judge | None = None
         self.events: EventHub | None = None
         self.bank_loading: asyncio.Task | None = None
         self.http: tornado.httpserver.HTTPServer | None = None
@@ -63,6 +65,7 @@ class Server:
             self.bank_loading = asyncio.create_task(load_bank(self.db, self.settings.problem_bank_dir))
         self.collab = await self._start_collab(self.ctx)
         await self.ctx.rooms.start()
+        self.judge = await self._start_judge(self.ctx)
         self.ctx.bus.subscribe("user.banned", lambda event: self.ctx.rooms.user_banned(event.data["userId"]))
         self.events = EventHub(self.ctx.bus, self.ctx.presence)
         app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
@@ -91,6 +94,19 @@ class Server:
         ctx.collab = ctx.rooms.collab = collab
         return collab
 
+    async def _start_judge(self, ctx: Context) -> Judge:
+        """Without a usable sandbox the server still serves; execution answers 503 and health says why."""
+        judge = Judge(self.settings)
+        try:
+            await judge.start()
+        except SandboxUnavailable as exc:
+            log.error(f"code execution unavailable: {exc}")
+        ctx.judge = ctx.execution.judge = judge
+        ctx.health.probes["sandbox"] = judge.health
+        ctx.admin.judge_load = ctx.execution.load
+        await ctx.execution.start()
+        return judge
+
     async def _database_uri(self) -> tuple[str, str]:
         if self.settings.mongodb_uri:
             return self.settings.mongodb_uri, "external MongoDB"
@@ -101,6 +117,7 @@ class Server:
     async def stop(self) -> None:
         """Close sockets, then services, then the database. Safe to call twice."""
         http, ctx, db, embedded, collab = self.http, self.ctx, self.db, self.embedded, self.collab
+        judge, self.judge = self.judge, None
         events, self.events = self.events, None
         self.http = self.ctx = self.db = self.embedded = self.collab = None
         if http:
@@ -111,6 +128,9 @@ class Server:
             self.bank_loading.cancel()
         if ctx:
             await ctx.rooms.close()
+            await ctx.execution.close()  # jobs in flight are marked failed while the database is up
+        if judge:
+            await judge.close()
         if collab:  # before the database closes: it writes what is pending and compacts live rooms
             await collab.close()
         if http:

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # Rooms and execution quotas
     max_active_rooms: int = Field(3, ge=1)
     daily_executions: int = Field(500, ge=1)  # runs + submissions + analyses per user per UTC day
+    daily_ai_requests: int = Field(100, ge=1)  # AI messages, hints and reviews per user per UTC day
+    storage_bytes: int = Field(50 * 1024 * 1024, ge=1)  # blob bytes per user (avatars, exports)
 
     # Blobs
     avatar_max_bytes: int = Field(2 * 1024 * 1024, ge=1)

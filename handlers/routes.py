@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import admin, auth, collab, feedback, health, problems, rooms, users
+from handlers import admin, auth, collab, execution, feedback, health, problems, rooms, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -28,6 +28,7 @@ API_ROUTES: list[Route] = [
     ("/api/users/me/avatar", users.AvatarHandler, {}),
     ("/api/users/me/avatar/confirm", users.AvatarConfirmHandler, {}),
     ("/api/users/me/active-room", rooms.ActiveRoomHandler, {}),
+    ("/api/users/me/quotas", execution.QuotasHandler, {}),
     ("/api/users/{userId}", users.UserHandler, {}),
     ("/api/problems", problems.ProblemsHandler, {}),
     ("/api/problems/tags", problems.TagsHandler, {}),
@@ -56,6 +57,14 @@ API_ROUTES: list[Route] = [
     ("/api/rooms/{roomId}/timer/resume", rooms.ResumeHandler, {}),
     ("/api/rooms/{roomId}/role-swap", rooms.RoleSwapHandler, {}),
     ("/api/rooms/{roomId}/role-swap/{requestId}", rooms.RoleSwapAnswerHandler, {}),
+    ("/api/rooms/{roomId}/run", execution.RunHandler, {}),
+    ("/api/rooms/{roomId}/submit", execution.SubmitHandler, {}),
+    ("/api/rooms/{roomId}/runs", execution.RoomRunsHandler, {}),
+    ("/api/rooms/{roomId}/submissions", execution.RoomSubmissionsHandler, {}),
+    ("/api/rooms/{roomId}/analysis", execution.AnalysisHandler, {}),
+    ("/api/rooms/{roomId}/analysis/{analysisId}", execution.AnalysisResultHandler, {}),
+    ("/api/executions/{runId}", execution.ExecutionHandler, {}),
+    ("/api/submissions/{submissionId}", execution.SubmissionHandler, {}),
     ("/api/rooms/{roomId}/feedback", feedback.FeedbackHandler, {}),
     ("/api/rooms/{roomId}/feedback/mine", feedback.MyFeedbackHandler, {}),
     ("/blobs/{key}", users.BlobHandler, {}),

@@ -16,11 +16,13 @@ from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService
 from syncode.services.blobs import LocalBlobStore
 from syncode.services.chat import ChatService
+from syncode.services.execution import ExecutionService
 from syncode.services.feedback import FeedbackService
 from syncode.services.health import HealthService
 from syncode.services.mail import MailService
 from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
+from syncode.services.quotas import QuotaService
 from syncode.services.rooms import RoomService
 from syncode.services.users import UserService
 
@@ -43,6 +45,8 @@ class Context:
     rooms: RoomService
     feedback: FeedbackService
     chat: ChatService
+    quotas: QuotaService
+    execution: ExecutionService
     collab: CollabPlane | None = None  # wired by run.py once the collab plane is up
     judge: Any = None  # the judge (judge.Judge), wired by run.py
 
@@ -63,6 +67,7 @@ def build_context(settings: Settings, db: Database) -> Context:
     presence = Presence()
     rooms = RoomService(settings, db, bus, audit, problems, blobs, presence)
     limiter = RateLimiter(settings.rate_limit_enabled)
+    quotas = QuotaService(settings, db, rooms, blobs)
     return Context(
         settings=settings,
         db=db,
@@ -80,4 +85,6 @@ def build_context(settings: Settings, db: Database) -> Context:
         rooms=rooms,
         feedback=FeedbackService(db, rooms),
         chat=ChatService(settings, db, bus, rooms, limiter),
+        quotas=quotas,
+        execution=ExecutionService(settings, db, bus, limiter, rooms, problems, quotas),
     )

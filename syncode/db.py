@@ -88,8 +88,15 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         ),
         CollectionSpec("sessionEvents", [IndexModel([("sessionId", ASCENDING), ("at", ASCENDING)])]),
         CollectionSpec("codeSnapshots", [IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)])]),
-        CollectionSpec("runs", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
-        CollectionSpec("submissions", [IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)])]),
+        # Execution jobs: room lists page by (createdAt, _id); the daily quota counts a user's jobs since midnight.
+        *[
+            CollectionSpec(name, [
+                IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel([("roomId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
+            ])
+            for name in ("runs", "submissions", "analyses")
+        ],
         CollectionSpec("chatMessages", [IndexModel([("roomId", ASCENDING), ("createdAt", ASCENDING)])]),
         CollectionSpec(
             "peerFeedback",

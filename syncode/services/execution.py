@@ -1,0 +1,397 @@
+"""Run and submit code in rooms, and static analysis, through the judge.
+
+A request is admitted at once or refused (room rules, per-user rate limit, daily quota, judge back-pressure);
+the judging then runs in a background task owned by this service. Every state change is stored before it is
+published on the bus, and events carry the same views the polling endpoints return, so both show the same
+data. One process owns the jobs (DESIGN.md): at start-up, jobs an earlier process left queued or running are
+marked failed, and on shutdown the jobs in flight are cancelled and marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from config import Settings
+from judge import AnalysisResult, CaseResult, Judge, JudgeBusy, JudgeError, JudgeResult, Progress, TestCase, Verdict
+from judge import RunResult as JudgeRun
+from syncode.clock import new_id, utcnow
+from syncode.db import Database
+from syncode.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    RateLimited,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from syncode.events import Event, EventBus
+from syncode.models.common import ApiModel, PageQuery, Pagination
+from syncode.models.execution import (
+    AnalysisRequest,
+    RunRequest,
+    RunResult,
+    StaticAnalysisResult,
+    SubmissionResult,
+    SubmitRequest,
+)
+from syncode.pagination import paginate
+from syncode.ratelimit import Rate, RateLimiter
+from syncode.services.auth import Principal
+from syncode.services.permissions import Cap
+from syncode.services.problems import ProblemService
+from syncode.services.quotas import QuotaService
+from syncode.services.rooms import RoomService
+
+log = logging.getLogger("syncode.execution")
+
+RUN_TIME_MS = 5000
+MAX_TIME_MS = 15000
+DEFAULT_MEMORY_MB = 256
+PREVIEW_CHARS = 200  # outputs in run lists
+JUDGE_BUSY_RETRY_SEC = 2
+CASE_FIELDS = {"test_case_id", "index", "is_hidden", "verdict", "time_ms", "memory_kb"}
+VISIBLE_CASE_FIELDS = CASE_FIELDS | {"stdout", "stderr", "expected_output"}
+WITHOUT_CODE = {"code": 0, "stdin": 0}
+
+
+def camel(value: Any) -> Any:
+    """Judge results (snake_case) in stored form (camelCase, like every document)."""
+    if isinstance(value, dict):
+        return {to_camel(k): camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel(v) for v in value]
+    return value
+
+
+def time_limit(requested: int | None, default: int, ceiling: int = MAX_TIME_MS) -> int:
+    """timeoutMs: the default when absent, clamped to 1..ceiling."""
+    return min(max(default if requested is None else requested, 1), ceiling)
+
+
+def job_status(verdict: Verdict) -> str:
+    """A sandbox failure is the platform's, not the program's: the job failed."""
+    return "failed" if verdict is Verdict.internal_error else "completed"
+
+
+def case_record(case: CaseResult) -> dict[str, Any]:
+    """A test case's stored result. Outputs of hidden cases never get past this point."""
+    return camel(case.model_dump(mode="json", include=CASE_FIELDS if case.is_hidden else VISIBLE_CASE_FIELDS))
+
+
+def run_changes(result: JudgeRun) -> dict[str, Any]:
+    return {**camel(result.model_dump(mode="json", exclude={"language"})), "status": job_status(result.verdict),
+            "finishedAt": utcnow()}
+
+
+def submission_changes(result: JudgeResult) -> dict[str, Any]:
+    return {"verdict": result.verdict.value, "passed": result.passed, "done": len(result.results),
+            "timeMs": result.time_ms, "memoryKb": result.memory_kb, "compileOutput": result.compile_output,
+            "results": [case_record(c) for c in result.results], "status": job_status(result.verdict),
+            "finishedAt": utcnow()}
+
+
+def analysis_changes(result: AnalysisResult) -> dict[str, Any]:
+    fields = result.model_dump(mode="json", include={"summary", "diagnostics", "complexity", "tool_results"})
+    return {**camel(fields), "status": "completed", "finishedAt": utcnow()}
+
+
+def run_view(doc: dict[str, Any]) -> RunResult:
+    return RunResult.model_validate({**doc, "id": doc["_id"]})
+
+
+def run_preview(doc: dict[str, Any]) -> RunResult:
+    """A run in a list: outputs cut to their first PREVIEW_CHARS characters (`truncated` says so)."""
+    result = run_view(doc)
+    outputs = {"stdout": result.stdout, "stderr": result.stderr, "compile_output": result.compile_output}
+    cut = {name: text[:PREVIEW_CHARS] for name, text in outputs.items() if text and len(text) > PREVIEW_CHARS}
+    return result.model_copy(update={**cut, "truncated": result.truncated or bool(cut)})
+
+
+def submission_view(doc: dict[str, Any]) -> SubmissionResult:
+    return SubmissionResult.model_validate({**doc, "id": doc["_id"]})
+
+
+def submission_summary(doc: dict[str, Any]) -> SubmissionResult:
+    """A submission in a list: per-case verdicts and timing, no outputs."""
+    results = [{k: v for k, v in case.items() if k in ("testCaseId", "index", "isHidden", "verdict", "timeMs",
+                                                       "memoryKb")} for case in doc.get("results", [])]
+    return submission_view({**doc, "results": results})
+
+
+def analysis_view(doc: dict[str, Any]) -> StaticAnalysisResult:
+    return StaticAnalysisResult.model_validate({**doc, "id": doc["_id"]})
+
+
+@dataclass(frozen=True)
+class JobKind:
+    collection: str
+    noun: str
+    started: str | None  # event types
+    completed: str
+    view: Callable[[dict[str, Any]], ApiModel]
+
+
+RUN = JobKind("runs", "run", "run.started", "run.completed", run_view)
+SUBMISSION = JobKind("submissions", "submission", None, "submission.completed", submission_view)
+ANALYSIS = JobKind("analyses", "analysis", None, "analysis.completed", analysis_view)
+KINDS = (RUN, SUBMISSION, ANALYSIS)
+
+Finisher = Callable[[dict[str, Any], Any], Awaitable[dict[str, Any]]]
+
+
+def refusal(error: JudgeError) -> DomainError:
+    if isinstance(error, JudgeBusy):
+        return RateLimited("the judge is busy, retry shortly", JUDGE_BUSY_RETRY_SEC, "JUDGE_BUSY")
+    return ServiceUnavailable(str(error), error.code)  # LANGUAGE_UNAVAILABLE, SANDBOX_UNAVAILABLE
+
+
+class ExecutionService:
+    def __init__(self, settings: Settings, db: Database, bus: EventBus, limiter: RateLimiter, rooms: RoomService,
+                 problems: ProblemService, quotas: QuotaService) -> None:
+        self.settings = settings
+        self.db = db
+        self.bus = bus
+        self.limiter = limiter
+        self.rooms = rooms
+        self.problems = problems
+        self.quotas = quotas
+        self.judge: Judge | None = None  # wired by run.py
+        self._tasks: set[asyncio.Task] = set()
+        self._judging: set[asyncio.Task] = set()
+        self._admission: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # per user: quota check + insert
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Jobs an earlier process left queued or running can never finish: mark them failed."""
+        for kind in KINDS:
+            await self._collection(kind).update_many({"status": {"$in": ["queued", "running"]}},
+                                                     {"$set": {"status": "failed", "finishedAt": utcnow()}})
+
+    async def close(self) -> None:
+        """Cancel the jobs in flight (each marks itself failed)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def load(self) -> dict[str, int]:
+        """Judge calls in flight, as the admin dashboard shows them."""
+        running = min(len(self._judging), self.settings.judge_workers)
+        return {"running": running, "queued": len(self._judging) - running}
+
+    # -- requests ----------------------------------------------------------------------------------------
+
+    async def run(self, principal: Principal, room_id: str, req: RunRequest) -> str:
+        room = await self._live_room(principal, room_id, Cap.run)
+        self._check_unlocked(room)
+        time_ms = time_limit(req.timeout_ms, RUN_TIME_MS)
+        memory_mb = req.memory_mb or DEFAULT_MEMORY_MB
+        doc = self._new_job(principal, room, req.language, code=req.code, stdin=req.stdin, timeLimitMs=time_ms,
+                            memoryLimitMb=memory_mb)
+
+        def call() -> Awaitable[JudgeRun]:
+            return self._judge().run(req.language, req.code, req.stdin, time_ms, memory_mb)
+
+        await self._launch(principal, RUN, doc, call, self._finish_run)
+        return doc["_id"]
+
+    async def submit(self, principal: Principal, room_id: str, req: SubmitRequest) -> str:
+        room = await self._live_room(principal, room_id, Cap.submit)
+        self._check_unlocked(room)
+        if room["status"] != "coding":
+            raise Conflict("submissions are accepted in the coding phase only", "ROOM_INVALID_PHASE")
+        if not room.get("problemId"):
+            raise Conflict("this room has no problem to submit to", "ROOM_NO_PROBLEM")
+        problem, cases = await self.problems.get_for_judging(room["problemId"])
+        # The problem's limits are the default and the ceiling: a verdict means the same for everyone.
+        limit_ms, limit_mb = problem["timeLimitMs"], problem["memoryLimitMb"]
+        time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, MAX_TIME_MS))
+        memory_mb = min(req.memory_mb or limit_mb, limit_mb)
+        doc = self._new_job(principal, room, req.language, problemId=problem["_id"], code=req.code, passed=0,
+                            done=0, total=len(cases), results=[], timeLimitMs=time_ms, memoryLimitMb=memory_mb)
+        tests = [TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"],
+                          is_hidden=c["isHidden"]) for c in cases]
+
+        def call() -> Awaitable[JudgeResult]:
+            return self._judge().judge(
+                req.language, req.code, tests, time_ms, memory_mb, comparison=problem.get("comparison", "lines"),
+                abs_tol=problem.get("floatAbsTol", 1e-6), rel_tol=problem.get("floatRelTol", 1e-6),
+                on_progress=self._progress_reporter(doc))
+
+        await self._launch(principal, SUBMISSION, doc, call, self._finish_submission)
+        await self.rooms.snapshot(room, "submission")  # the code as submitted joins the session
+        return doc["_id"]
+
+    async def analyze(self, principal: Principal, room_id: str, req: AnalysisRequest) -> str:
+        room = await self._live_room(principal, room_id, Cap.analyze)
+        language = req.language or room["language"]
+        code = req.code if req.code is not None else await self._live_code(room, language)
+        doc = self._new_job(principal, room, language, code=code)
+
+        def call() -> Awaitable[AnalysisResult]:
+            return self._judge().analyze(language, code)
+
+        await self._launch(principal, ANALYSIS, doc, call, self._finish_analysis)
+        return doc["_id"]
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    async def get_run(self, principal: Principal, run_id: str) -> RunResult:
+        return run_view(await self._readable(principal, RUN, run_id))
+
+    async def get_submission(self, principal: Principal, submission_id: str) -> SubmissionResult:
+        return submission_view(await self._readable(principal, SUBMISSION, submission_id))
+
+    async def get_analysis(self, principal: Principal, room_id: str, analysis_id: str) -> StaticAnalysisResult:
+        return analysis_view(await self._readable(principal, ANALYSIS, analysis_id, room_id))
+
+    async def list_runs(self, principal: Principal, room_id: str, q: PageQuery) -> tuple[list[RunResult], Pagination]:
+        items, pagination = await self._page(principal, RUN, room_id, q)
+        return [run_preview(d) for d in items], pagination
+
+    async def list_submissions(self, principal: Principal, room_id: str, q: PageQuery
+                               ) -> tuple[list[SubmissionResult], Pagination]:
+        items, pagination = await self._page(principal, SUBMISSION, room_id, q)
+        return [submission_summary(d) for d in items], pagination
+
+    async def _readable(self, principal: Principal, kind: JobKind, job_id: str, room_id: str | None = None
+                        ) -> dict[str, Any]:
+        """The job, for its owner and for those who may view its room (participants, admins)."""
+        doc = await self._collection(kind).find_one({"_id": job_id}, WITHOUT_CODE)
+        if doc is None or (room_id is not None and doc["roomId"] != room_id):
+            raise NotFound(f"{kind.noun} not found", f"{kind.noun.upper()}_NOT_FOUND")
+        if doc["userId"] != principal.id:
+            await self.rooms.access(principal, doc["roomId"])
+        return doc
+
+    async def _page(self, principal: Principal, kind: JobKind, room_id: str, q: PageQuery
+                    ) -> tuple[list[dict[str, Any]], Pagination]:
+        await self.rooms.access(principal, room_id)
+        page = await paginate(self._collection(kind), {"roomId": room_id}, descending=q.sort_order == "desc",
+                              cursor=q.cursor, limit=q.limit, projection=WITHOUT_CODE)
+        return page.items, Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
+
+    # -- admission ---------------------------------------------------------------------------------------
+
+    async def _live_room(self, principal: Principal, room_id: str, needed: Cap) -> dict[str, Any]:
+        room, _ = await self.rooms.access(principal, room_id, needed)
+        if room["status"] == "finished":
+            raise Conflict("this room has finished", "ROOM_FINISHED")
+        return room
+
+    @staticmethod
+    def _check_unlocked(room: dict[str, Any]) -> None:
+        if room.get("editorLocked"):
+            raise Conflict("the editor is locked: nobody can run or submit", "ROOM_EDITOR_LOCKED")
+
+    async def _live_code(self, room: dict[str, Any], language: str) -> str:
+        """The room's live document (taken as a `manual` snapshot), in the room's current language."""
+        if language != room["language"]:
+            raise ValidationFailed("to analyse another language than the room's, send the code",
+                                   details={"code": "required when language differs from the room's"})
+        if self.rooms.collab is None:
+            raise ServiceUnavailable("the live document is unavailable; send the code", "COLLAB_UNAVAILABLE")
+        ready = await self.rooms.collab.request_snapshot(room["_id"], "manual", room["language"])
+        return ready.code
+
+    def _new_job(self, principal: Principal, room: dict[str, Any], language: str, **fields: Any) -> dict[str, Any]:
+        return {"_id": new_id(), "roomId": room["_id"], "userId": principal.id, "sessionId": room.get("sessionId"),
+                "language": language, "status": "queued", "createdAt": utcnow(), "finishedAt": None, **fields}
+
+    def _judge(self) -> Judge:
+        if self.judge is None:
+            raise ServiceUnavailable("code execution is not available", "SANDBOX_UNAVAILABLE")
+        return self.judge
+
+    async def _launch(self, principal: Principal, kind: JobKind, doc: dict[str, Any],
+                      call: Callable[[], Awaitable[Any]], finish: Finisher) -> None:
+        """Admit the job (rate, quota, judge) and hand it to a background task; refusals store nothing."""
+        async with self._admission[principal.id]:  # so concurrent requests cannot overshoot the quota
+            self.limiter.check(f"user:{principal.id}:execute", Rate(self.settings.rate_limit_execute_per_min))
+            await self.quotas.check_executions(principal.id)
+            await self._collection(kind).insert_one(doc)
+            try:
+                judging = await self._hand_to_judge(call)
+            except DomainError:
+                await self._collection(kind).delete_one({"_id": doc["_id"]})
+                raise
+        task = asyncio.ensure_future(self._follow(kind, doc, judging, finish))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _hand_to_judge(self, call: Callable[[], Awaitable[Any]]) -> asyncio.Future:
+        """Start the judge call now. The judge admits or refuses it (JudgeBusy, LanguageUnavailable) before its
+        first suspension, so one turn of the loop tells which: a refusal is an HTTP error, not a failed job."""
+        judging = asyncio.ensure_future(call())
+        await asyncio.sleep(0)
+        if judging.done() and isinstance(judging.exception(), JudgeError):
+            raise refusal(judging.exception())
+        self._judging.add(judging)
+        judging.add_done_callback(self._judging.discard)
+        return judging
+
+    # -- background --------------------------------------------------------------------------------------
+
+    async def _follow(self, kind: JobKind, doc: dict[str, Any], judging: asyncio.Future, finish: Finisher) -> None:
+        """queued -> running -> completed | failed, each state stored, then published."""
+        try:
+            doc = await self._update(kind, doc, {"status": "running"})
+            if kind.started:
+                self._publish(kind.started, kind, doc)
+            doc = await finish(doc, await judging)
+        except asyncio.CancelledError:
+            judging.cancel()
+            await self._update(kind, doc, {"status": "failed", "finishedAt": utcnow()})
+            raise
+        except Exception:
+            log.exception("execution job failed", extra={"jobId": doc["_id"], "roomId": doc["roomId"]})
+            doc = await self._update(kind, doc, {"status": "failed", "finishedAt": utcnow()})
+        self._publish(kind.completed, kind, doc)
+
+    async def _finish_run(self, doc: dict[str, Any], result: JudgeRun) -> dict[str, Any]:
+        doc = await self._update(RUN, doc, run_changes(result))
+        await self.rooms.sessions.event(doc["sessionId"], "run", doc["userId"],
+                                        {"runId": doc["_id"], "language": doc["language"], "verdict": doc["verdict"]})
+        return doc
+
+    async def _finish_submission(self, doc: dict[str, Any], result: JudgeResult) -> dict[str, Any]:
+        doc = await self._update(SUBMISSION, doc, submission_changes(result))
+        if doc["status"] == "completed":
+            await self.problems.record_submission(doc["userId"], doc["problemId"], doc["verdict"] == "accepted")
+        await self.rooms.sessions.event(doc["sessionId"], "submission", doc["userId"], {
+            "submissionId": doc["_id"], "problemId": doc["problemId"], "language": doc["language"],
+            "verdict": doc["verdict"], "passed": doc["passed"], "total": doc["total"]})
+        return doc
+
+    async def _finish_analysis(self, doc: dict[str, Any], result: AnalysisResult) -> dict[str, Any]:
+        return await self._update(ANALYSIS, doc, analysis_changes(result))
+
+    def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], Awaitable[None]]:
+        async def report(progress: Progress) -> None:
+            await self.db.submissions.update_one({"_id": doc["_id"], "finishedAt": None},
+                                                 {"$set": {"passed": progress.passed, "done": progress.done}})
+            self.bus.publish(Event("submission.progress", {"submissionId": doc["_id"], "passed": progress.passed,
+                                                           "done": progress.done, "total": progress.total},
+                                   room_id=doc["roomId"]))
+
+        return report
+
+    # -- storage -----------------------------------------------------------------------------------------
+
+    def _collection(self, kind: JobKind) -> Any:
+        return getattr(self.db, kind.collection)
+
+    async def _update(self, kind: JobKind, doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        await self._collection(kind).update_one({"_id": doc["_id"]}, {"$set": changes})
+        return {**doc, **changes}
+
+    def _publish(self, event_type: str, kind: JobKind, doc: dict[str, Any]) -> None:
+        self.bus.publish(Event(event_type, kind.view(doc).to_json(), room_id=doc["roomId"]))
