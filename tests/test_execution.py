@@ -15,9 +15,10 @@ import tornado.httpclient
 
 from syncode.clock import new_id
 from syncode.events import Event
-from syncode.services.permissions import Cap, capabilities
+from syncode.services.permissions import Cap
 from syncode.services.rooms import PHASES
 from tests.conftest import Api, assert_error, make_admin
+from tests.test_room_matrix import ACTORS, Endpoint, expected_allowed, fill, fresh_room
 from tests.test_rooms import join, new_room
 
 ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -26,13 +27,14 @@ SPIN = "while True:\n    pass\n"
 HIDDEN_ANSWERS = ("123457", "1000001")  # expected outputs of the hidden cases: they must never leave the server
 FINISHED = ("completed", "failed")
 
-# Endpoint -> capability rows for the room authorization matrix: (method, path, capability, body).
-EXECUTION_ENDPOINTS: list[tuple[str, str, Cap, dict | None]] = [
-    ("POST", "/api/rooms/{roomId}/run", Cap.run, {"language": "python", "code": "print(1)"}),
-    ("POST", "/api/rooms/{roomId}/submit", Cap.submit, {"language": "python", "code": ADD}),
-    ("POST", "/api/rooms/{roomId}/analysis", Cap.analyze, {"code": "x = 1\n"}),
-    ("GET", "/api/rooms/{roomId}/runs", Cap.view, None),
-    ("GET", "/api/rooms/{roomId}/submissions", Cap.view, None),
+# This file's rows of the room authorization matrix (tests/test_room_matrix.py), in its format.
+EXECUTION_ENDPOINTS = [
+    Endpoint("POST", "/api/rooms/{room}/run", Cap.run, {"language": "python", "code": "print(1)"}),
+    Endpoint("POST", "/api/rooms/{room}/submit", Cap.submit, {"language": "python", "code": ADD}),
+    Endpoint("POST", "/api/rooms/{room}/analysis", Cap.analyze, {"code": "x = 1\n"}),
+    Endpoint("GET", "/api/rooms/{room}/runs", Cap.view),
+    Endpoint("GET", "/api/rooms/{room}/submissions", Cap.view),
+    Endpoint("GET", "/api/rooms/{room}/analysis/not-an-analysis", Cap.view),
 ]
 
 
@@ -249,24 +251,24 @@ async def test_who_may_run_and_read(api: Api, server, admin: dict, problem: dict
 
 
 async def test_authorization_matrix(api: Api, server, admin: dict, problem: dict) -> None:
-    """Each execution endpoint against each kind of caller, expected outcomes from the permissions table."""
-    room = await coding_room(api, problem, maxParticipants=3)
-    observer, stranger = await api.register(), await api.register()
-    await join(api, observer, room["code"], "observer")
-    callers: dict[str, tuple[str | None, set[Cap]]] = {
-        "anonymous": (None, set()),
-        "non-participant": (stranger["accessToken"], set()),
-        "observer": (observer["accessToken"], capabilities("observer", False, "peer")),
-        "candidate": (room["candidate"]["accessToken"], capabilities("candidate", False, "peer")),
-        "host": (room["host"]["accessToken"], capabilities("interviewer", True, "peer")),
-        "admin": (admin["accessToken"], {Cap.view}),
-    }
-    for method, template, cap, body in EXECUTION_ENDPOINTS:
-        path = template.format(roomId=room["id"])
-        for name, (token, caps) in callers.items():
-            r = await api.request(method, path, body, token=token)
-            expected = (200, 202) if cap in caps else (401,) if token is None else (403,)
-            assert r.status in expected, (method, template, name, r.status, r.body[:200])
+    """EXECUTION_ENDPOINTS by every kind of caller, expected outcomes from the permissions table."""
+    people = {name: await api.register() for name in ("host", "interviewer", "candidate", "observer", "stranger")}
+    people.update(admin=admin, problem=problem["id"])
+    mismatches = []
+    for endpoint in EXECUTION_ENDPOINTS:
+        room_id = await fresh_room(api, people)  # waiting: runs are allowed, submissions answer 409
+        for actor in ACTORS:
+            token = None if actor == "anonymous" else people[actor]["accessToken"]
+            r = await api.request(endpoint.method, fill(endpoint.path, room_id, people), endpoint.body, token=token)
+            if actor == "anonymous":
+                ok = r.status == 401
+            elif expected_allowed(actor, endpoint.cap):
+                ok = r.status not in (401, 403) and r.status < 500
+            else:
+                ok = r.status == 403 and r.json["code"] == "FORBIDDEN"
+            if not ok:
+                mismatches.append((endpoint.method, endpoint.path, actor, r.status, r.body[:120]))
+    assert not mismatches
 
 
 async def test_lists_page_without_full_outputs(api: Api, problem: dict) -> None:

@@ -251,7 +251,11 @@ class ExecutionService:
         return submission_view(await self._readable(principal, SUBMISSION, submission_id))
 
     async def get_analysis(self, principal: Principal, room_id: str, analysis_id: str) -> StaticAnalysisResult:
-        return analysis_view(await self._readable(principal, ANALYSIS, analysis_id, room_id))
+        await self.rooms.access(principal, room_id)
+        doc = await self.db.analyses.find_one({"_id": analysis_id, "roomId": room_id}, WITHOUT_CODE)
+        if doc is None:
+            raise NotFound("analysis not found", "ANALYSIS_NOT_FOUND")
+        return analysis_view(doc)
 
     async def list_runs(self, principal: Principal, room_id: str, q: PageQuery) -> tuple[list[RunResult], Pagination]:
         items, pagination = await self._page(principal, RUN, room_id, q)
@@ -262,11 +266,10 @@ class ExecutionService:
         items, pagination = await self._page(principal, SUBMISSION, room_id, q)
         return [submission_summary(d) for d in items], pagination
 
-    async def _readable(self, principal: Principal, kind: JobKind, job_id: str, room_id: str | None = None
-                        ) -> dict[str, Any]:
+    async def _readable(self, principal: Principal, kind: JobKind, job_id: str) -> dict[str, Any]:
         """The job, for its owner and for those who may view its room (participants, admins)."""
         doc = await self._collection(kind).find_one({"_id": job_id}, WITHOUT_CODE)
-        if doc is None or (room_id is not None and doc["roomId"] != room_id):
+        if doc is None:
             raise NotFound(f"{kind.noun} not found", f"{kind.noun.upper()}_NOT_FOUND")
         if doc["userId"] != principal.id:
             await self.rooms.access(principal, doc["roomId"])
