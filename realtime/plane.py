@@ -113,13 +113,13 @@ class CollabService:
         room = self.rooms.get(room_id)
         peers = room.peers_of(user_id) if room else []
         kick = Kick(int(time.time()), frozenset(p.jti for p in peers))
-        if not await self.store.add_kick(room_id, user_id, kick):
-            raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
-        if room:
+        if room:  # in memory first: a rejoin racing with the write below is refused too
             room.add_kick(user_id, kick)
             for peer in peers:
                 peer.close_with(4002, reason or "kicked")
                 room.remove(peer)
+        if not await self.store.add_kick(room_id, user_id, kick):
+            raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
         return len(peers)
 
     async def set_locked(self, room_id: str, locked: bool) -> None:
