@@ -74,11 +74,15 @@ class ServerUnderTest:
         return 0.0
 
     def stop(self) -> None:
+        children = self.pids()[1:]
         self.process.terminate()
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the database must be gone before its temporary data dir is removed
 
 
 async def wait_http(port: int) -> None:
