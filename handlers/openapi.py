@@ -17,6 +17,45 @@ STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 40
                410: "Gone", 413: "Body over 1 MiB", 429: "Rate limited (Retry-After)", 503: "Unavailable"}
 
 
+# WebSocket endpoints cannot be described by OpenAPI operations; they are documented as upgrade requests.
+WEBSOCKETS: dict[str, dict[str, Any]] = {
+    "/api/ws": {
+        "summary": "Event channel (WebSocket)",
+        "description": (
+            "Query `token` = access token. JSON frames `{type, roomId?, data, at}`. Client → server: `subscribe` / "
+            "`unsubscribe` {roomId}, `ping`, `chat.send` {roomId, text ≤ 2000 chars}. Server → client: `ready` "
+            "{userId, rooms} (the socket follows all the user's live rooms), `subscribed` / `unsubscribed` {reason}, "
+            "`pong`, `error` {code, message}, and the room events: room.updated (RoomDetail as seen by no one in "
+            "particular: myRole null, no collab token), room.phase_changed, room.timer, room.editor_locked / "
+            "_unlocked, participant.joined / .left / .updated / .kicked, role_swap.requested / .resolved, "
+            "run.started / run.completed (RunResult), submission.progress {submissionId, passed, done, total} / "
+            "submission.completed (SubmissionResult), analysis.completed, chat.message. Polling endpoints return "
+            "the same data. Close codes: 4001 bad token, 4003 banned, 4008 not reading, 4029 too many frames, "
+            "1009 frame too large."
+        ),
+    },
+    "/collab/{roomId}": {
+        "summary": "Collaborative document (WebSocket, y-protocols)",
+        "description": (
+            "Query `token` = RoomDetail.collab.token. Standard y-websocket framing (0 sync, 1 awareness, 3 query "
+            "awareness); works with the stock `y-websocket` WebsocketProvider. Document: Y.Text('code:<language>'), "
+            "Y.Map('whiteboard'), Y.Array('chat'), Y.Map('meta'). Observers, and everyone while the editor is "
+            "locked, are read-only. Close codes: 4001 bad token, 4002 kicked, 4003 not allowed / room closed, 4004 "
+            "unknown room, 4009 replaced by a newer connection, 4029 too many messages, 1009 message over 1 MiB."
+        ),
+    },
+}
+
+
+def _websocket(path: str, doc: dict[str, Any]) -> dict[str, Any]:
+    string = {"type": "string"}
+    params = [{"name": "token", "in": "query", "required": True, "schema": string}]
+    params += [{"name": n, "in": "path", "required": True, "schema": string} for n in PATH_PARAM.findall(path)]
+    operation_id = "Realtime_" + doc["summary"].split(" (")[0].replace(" ", "_")
+    return {"get": {**doc, "tags": ["Realtime"], "operationId": operation_id, "parameters": params,
+                    "responses": {"101": {"description": "Switching Protocols (WebSocket)"}}}}
+
+
 def build_openapi(routes: list[tuple[str, type, dict]], title: str, version: str) -> dict[str, Any]:
     operations = [(path, method, getattr(cls, method)._operation)
                   for path, cls, _ in routes for method in METHODS
@@ -31,6 +70,8 @@ def build_openapi(routes: list[tuple[str, type, dict]], title: str, version: str
     paths: dict[str, dict[str, Any]] = {}
     for path, method, op in operations:
         paths.setdefault(path, {})[method] = _operation(path, op, refs)
+    for path, doc in WEBSOCKETS.items():
+        paths[path] = _websocket(path, doc)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
