@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,7 +166,7 @@ class ExecutionService:
         self.judge: Judge | None = None  # wired by run.py
         self._tasks: set[asyncio.Task] = set()
         self._judging: set[asyncio.Task] = set()
-        self._admission: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # per user: quota check + insert
+        self._admission_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -200,7 +201,8 @@ class ExecutionService:
         def call() -> Awaitable[JudgeRun]:
             return self._judge().run(req.language, req.code, req.stdin, time_ms, memory_mb)
 
-        await self._launch(principal, RUN, doc, call, self._finish_run)
+        async with self._admission(principal):
+            await self._launch(RUN, doc, call, self._finish_run)
         return doc["_id"]
 
     async def submit(self, principal: Principal, room_id: str, req: SubmitRequest) -> str:
@@ -226,7 +228,8 @@ class ExecutionService:
                 abs_tol=problem.get("floatAbsTol", 1e-6), rel_tol=problem.get("floatRelTol", 1e-6),
                 on_progress=self._progress_reporter(doc))
 
-        await self._launch(principal, SUBMISSION, doc, call, self._finish_submission)
+        async with self._admission(principal):
+            await self._launch(SUBMISSION, doc, call, self._finish_submission)
         await self.rooms.snapshot(room, "submission")  # the code as submitted joins the session
         return doc["_id"]
 
@@ -239,7 +242,8 @@ class ExecutionService:
         def call() -> Awaitable[AnalysisResult]:
             return self._judge().analyze(language, code)
 
-        await self._launch(principal, ANALYSIS, doc, call, self._finish_analysis)
+        async with self._admission(principal):
+            await self._launch(ANALYSIS, doc, call, self._finish_analysis)
         return doc["_id"]
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -314,18 +318,25 @@ class ExecutionService:
             raise ServiceUnavailable("code execution is not available", "SANDBOX_UNAVAILABLE")
         return self.judge
 
-    async def _launch(self, principal: Principal, kind: JobKind, doc: dict[str, Any],
-                      call: Callable[[], Awaitable[Any]], finish: Finisher) -> None:
-        """Admit the job (rate, quota, judge) and hand it to a background task; refusals store nothing."""
-        async with self._admission[principal.id]:  # so concurrent requests cannot overshoot the quota
-            self.limiter.check(f"user:{principal.id}:execute", Rate(self.settings.rate_limit_execute_per_min))
+    @asynccontextmanager
+    async def _admission(self, principal: Principal) -> AsyncIterator[None]:
+        """The per-user execute rate and the daily quota. One admission at a time per user, until the job is
+        stored, so that concurrent requests cannot overshoot the quota."""
+        self.limiter.check(f"user:{principal.id}:execute", Rate(self.settings.rate_limit_execute_per_min))
+        async with self._admission_locks[principal.id]:
             await self.quotas.check_executions(principal.id)
+            yield
+
+    async def _launch(self, kind: JobKind, doc: dict[str, Any], call: Callable[[], Awaitable[Any]],
+                      finish: Finisher) -> None:
+        """Hand the job to the judge, then store it (off the judge's critical path) and follow it in the
+        background; a refusal stores nothing."""
+        judging = await self._hand_to_judge(call)
+        try:
             await self._collection(kind).insert_one(doc)
-            try:
-                judging = await self._hand_to_judge(call)
-            except DomainError:
-                await self._collection(kind).delete_one({"_id": doc["_id"]})
-                raise
+        except BaseException:
+            judging.cancel()
+            raise
         task = asyncio.ensure_future(self._follow(kind, doc, judging, finish))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -360,19 +371,23 @@ class ExecutionService:
         self._publish(kind.completed, kind, doc)
 
     async def _finish_run(self, doc: dict[str, Any], result: JudgeRun) -> dict[str, Any]:
-        doc = await self._update(RUN, doc, run_changes(result))
-        await self.rooms.sessions.event(doc["sessionId"], "run", doc["userId"],
-                                        {"runId": doc["_id"], "language": doc["language"], "verdict": doc["verdict"]})
+        changes = run_changes(result)
+        event = {"runId": doc["_id"], "language": doc["language"], "verdict": changes["verdict"]}
+        doc, _ = await asyncio.gather(self._update(RUN, doc, changes),
+                                      self.rooms.sessions.event(doc["sessionId"], "run", doc["userId"], event))
         return doc
 
     async def _finish_submission(self, doc: dict[str, Any], result: JudgeResult) -> dict[str, Any]:
-        doc = await self._update(SUBMISSION, doc, submission_changes(result))
-        if doc["status"] == "completed":
-            await self.problems.record_submission(doc["userId"], doc["problemId"], doc["verdict"] == "accepted")
-        await self.rooms.sessions.event(doc["sessionId"], "submission", doc["userId"], {
+        """Stats and the session timeline first: whoever sees the submission completed sees them updated."""
+        changes = submission_changes(result)
+        effects = [self.rooms.sessions.event(doc["sessionId"], "submission", doc["userId"], {
             "submissionId": doc["_id"], "problemId": doc["problemId"], "language": doc["language"],
-            "verdict": doc["verdict"], "passed": doc["passed"], "total": doc["total"]})
-        return doc
+            "verdict": changes["verdict"], "passed": changes["passed"], "total": doc["total"]})]
+        if changes["status"] == "completed":
+            accepted = changes["verdict"] == "accepted"
+            effects.append(self.problems.record_submission(doc["userId"], doc["problemId"], accepted))
+        await asyncio.gather(*effects)
+        return await self._update(SUBMISSION, doc, changes)
 
     async def _finish_analysis(self, doc: dict[str, Any], result: AnalysisResult) -> dict[str, Any]:
         return await self._update(ANALYSIS, doc, analysis_changes(result))
