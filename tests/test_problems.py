@@ -170,8 +170,9 @@ async def test_search_filter_sort_and_paginate(make_server) -> None:
     assert set(await titles("tags=heap,strings")) == {"Epsilon Heap", "Delta Strings"}
     assert await titles("sortBy=title") == sorted(t for t, _, _ in specs)
     assert await titles("sortBy=title&sortOrder=desc") == sorted((t for t, _, _ in specs), reverse=True)
-    by_difficulty = await titles("sortBy=difficulty")
-    assert by_difficulty[:2] == sorted(by_difficulty[:2]) and by_difficulty[-1] == "Gamma Trees"
+    rank = {title: ["easy", "medium", "hard"].index(difficulty) for title, difficulty, _ in specs}
+    assert [rank[t] for t in await titles("sortBy=difficulty")] == [0, 0, 1, 1, 2]
+    assert [rank[t] for t in await titles("sortBy=difficulty&sortOrder=desc")] == [2, 1, 1, 0, 0]
     assert await titles("sortBy=createdAt&sortOrder=asc") == [t for t, _, _ in specs]
 
     # acceptanceRate: record some submissions.
