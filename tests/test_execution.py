@@ -187,6 +187,23 @@ async def test_accepted_submission_updates_stats_session_and_snapshot(api: Api, 
     assert snapshot and snapshot["code"] == "import os\n"  # the live document (the starter code here)
 
 
+async def test_polling_shows_progress_while_running(api: Api, server, problem: dict) -> None:
+    room = await coding_room(api, problem)
+    token = room["candidate"]["accessToken"]
+    recorder = Recorder(server, "submission.progress")
+    slow = "import time\ntime.sleep(0.3)\n" + ADD
+    sid = (await api.post(f"/api/rooms/{room['id']}/submit", {"language": "python", "code": slow},
+                          token=token)).json["submissionId"]
+    seen = set()
+    while (polled := (await api.get(f"/api/submissions/{sid}", token=token)).json)["status"] not in FINISHED:
+        if polled["status"] == "running" and polled["passed"]:
+            assert recorder.of("submission.progress", submissionId=sid, passed=polled["passed"])  # pushed first
+            seen.add(polled["passed"])
+        await asyncio.sleep(0.05)
+    recorder.stop()
+    assert seen and seen <= {1, 2, 3} and polled["passed"] == 4
+
+
 async def test_time_limit_and_compilation_error_verdicts(api: Api, problem: dict) -> None:
     room = await coding_room(api, problem)
     token = room["candidate"]["accessToken"]

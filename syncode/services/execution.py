@@ -92,8 +92,8 @@ def run_changes(result: JudgeRun) -> dict[str, Any]:
 
 
 def submission_changes(result: JudgeResult) -> dict[str, Any]:
-    return {"verdict": result.verdict.value, "passed": result.passed, "done": len(result.results),
-            "timeMs": result.time_ms, "memoryKb": result.memory_kb, "compileOutput": result.compile_output,
+    return {"verdict": result.verdict.value, "passed": result.passed, "timeMs": result.time_ms,
+            "memoryKb": result.memory_kb, "compileOutput": result.compile_output,
             "results": [case_record(c) for c in result.results], "status": job_status(result.verdict),
             "finishedAt": utcnow()}
 
@@ -166,6 +166,7 @@ class ExecutionService:
         self.judge: Judge | None = None  # wired by run.py
         self._tasks: set[asyncio.Task] = set()
         self._judging: set[asyncio.Task] = set()
+        self._passed: dict[str, int] = {}  # submission id -> cases passed so far, while it runs
         self._admission_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ class ExecutionService:
         time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, MAX_TIME_MS))
         memory_mb = min(req.memory_mb or limit_mb, limit_mb)
         doc = self._new_job(principal, room, req.language, problemId=problem["_id"], code=req.code, passed=0,
-                            done=0, total=len(cases), results=[], timeLimitMs=time_ms, memoryLimitMb=memory_mb)
+                            total=len(cases), results=[], timeLimitMs=time_ms, memoryLimitMb=memory_mb)
         tests = [TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"],
                           is_hidden=c["isHidden"]) for c in cases]
 
@@ -252,7 +253,7 @@ class ExecutionService:
         return run_view(await self._readable(principal, RUN, run_id))
 
     async def get_submission(self, principal: Principal, submission_id: str) -> SubmissionResult:
-        return submission_view(await self._readable(principal, SUBMISSION, submission_id))
+        return submission_view(self._with_progress(await self._readable(principal, SUBMISSION, submission_id)))
 
     async def get_analysis(self, principal: Principal, room_id: str, analysis_id: str) -> StaticAnalysisResult:
         await self.rooms.access(principal, room_id)
@@ -268,7 +269,7 @@ class ExecutionService:
     async def list_submissions(self, principal: Principal, room_id: str, q: PageQuery
                                ) -> tuple[list[SubmissionResult], Pagination]:
         items, pagination = await self._page(principal, SUBMISSION, room_id, q)
-        return [submission_summary(d) for d in items], pagination
+        return [submission_summary(self._with_progress(d)) for d in items], pagination
 
     async def _readable(self, principal: Principal, kind: JobKind, job_id: str) -> dict[str, Any]:
         """The job, for its owner and for those who may view its room (participants, admins)."""
@@ -368,6 +369,8 @@ class ExecutionService:
         except Exception:
             log.exception("execution job failed", extra={"jobId": doc["_id"], "roomId": doc["roomId"]})
             doc = await self._update(kind, doc, {"status": "failed", "finishedAt": utcnow()})
+        finally:
+            self._passed.pop(doc["_id"], None)
         self._publish(kind.completed, kind, doc)
 
     async def _finish_run(self, doc: dict[str, Any], result: JudgeRun) -> dict[str, Any]:
@@ -392,15 +395,20 @@ class ExecutionService:
     async def _finish_analysis(self, doc: dict[str, Any], result: AnalysisResult) -> dict[str, Any]:
         return await self._update(ANALYSIS, doc, analysis_changes(result))
 
-    def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], Awaitable[None]]:
-        async def report(progress: Progress) -> None:
-            await self.db.submissions.update_one({"_id": doc["_id"], "finishedAt": None},
-                                                 {"$set": {"passed": progress.passed, "done": progress.done}})
+    def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], None]:
+        """Progress is kept in memory (no database write per test case) and shown by polling too."""
+
+        def report(progress: Progress) -> None:
+            self._passed[doc["_id"]] = progress.passed
             self.bus.publish(Event("submission.progress", {"submissionId": doc["_id"], "passed": progress.passed,
                                                            "done": progress.done, "total": progress.total},
                                    room_id=doc["roomId"]))
 
         return report
+
+    def _with_progress(self, doc: dict[str, Any]) -> dict[str, Any]:
+        passed = self._passed.get(doc["_id"])
+        return doc if passed is None else {**doc, "passed": passed}
 
     # -- storage -----------------------------------------------------------------------------------------
 
