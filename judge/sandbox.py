@@ -149,7 +149,8 @@ class WarmPool:
         self._size = size
         self._ready: queue.SimpleQueue[Session] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._pending = 0
+        self._pending = 0  # being spawned or wiped
+        self._in_use = 0
         self._closed = False
         self._worker = ThreadPoolExecutor(max_workers=max(2, size), thread_name_prefix="judge-pool")
 
@@ -162,15 +163,36 @@ class WarmPool:
             session = self._ready.get_nowait()
         except queue.Empty:
             session = None
+        with self._lock:
+            self._in_use += 1
         self._top_up()
-        return session or self._spawn()
+        if session is not None:
+            return session
+        try:
+            return self._spawn()
+        except BaseException:
+            with self._lock:
+                self._in_use -= 1
+            raise
 
     def release(self, session: Session) -> None:
         """Give a used session back: it is wiped and reused, or replaced, in the background."""
-        if self._closed:
+        with self._lock:
+            self._in_use -= 1
+            closed = self._closed
+            if not closed:
+                self._pending += 1  # on its way back: the pool does not start a replacement meanwhile
+        if closed:
             session.destroy()
         else:
             self._worker.submit(self._recycle, session)
+
+    def discard(self, session: Session) -> None:
+        """A session that failed: destroyed, never reused; the pool starts a replacement."""
+        with self._lock:
+            self._in_use -= 1
+        session.destroy()
+        self._top_up()
 
     def close(self) -> None:
         with self._lock:
@@ -188,6 +210,8 @@ class WarmPool:
         except Exception:
             log.exception("could not wipe a sandbox")
             fresh = None
+        with self._lock:
+            self._pending -= 1
         if fresh is None:
             session.destroy()
             self._top_up()
@@ -196,7 +220,8 @@ class WarmPool:
 
     def _top_up(self) -> None:
         with self._lock:
-            missing = 0 if self._closed else self._size - self._ready.qsize() - self._pending
+            # Sessions in use come back after their job, so they count towards the pool's size.
+            missing = 0 if self._closed else self._size - self._ready.qsize() - self._pending - self._in_use
             self._pending += max(0, missing)
         for _ in range(missing):
             self._worker.submit(self._spawn_one)

@@ -227,7 +227,7 @@ class Judge:
             result = job(session)
         except Exception:  # SandboxError or a bug: never the user's fault, never reuse that sandbox
             log.exception("sandbox failure")
-            session.destroy()
+            pool.discard(session)
             return failed
         pool.release(session)
         return result
