@@ -263,3 +263,12 @@ async def test_bank_loader_is_idempotent(make_server, tmp_path: Path) -> None:
     assert detail["title"] == "Two Sum Revised" and detail["hints"] != ["edited by admin"]
     assert detail["id"] == stable_id("two-sum")
     await server.stop()
+
+
+async def test_judging_sees_replaced_cases(api: Api, admin: str, server) -> None:
+    pid = (await api.post("/api/problems", problem("Cached Cases"), token=admin)).json["id"]
+    _, cases = await server.ctx.problems.get_for_judging(pid)
+    assert [c["input"] for c in cases] == ["1\n", "5\n"]
+    await api.patch(f"/api/problems/{pid}", {"testCases": [{"input": "7\n", "expectedOutput": "7\n"}]}, token=admin)
+    _, cases = await server.ctx.problems.get_for_judging(pid)  # the cached copy is stale: not used
+    assert [c["input"] for c in cases] == ["7\n"]

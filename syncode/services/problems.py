@@ -38,6 +38,7 @@ TAG_NAMES = {"bfs": "BFS", "dfs": "DFS"}
 DEFAULT_TIME_LIMIT_MS = 2000
 DEFAULT_MEMORY_LIMIT_MB = 256
 LIVE_ROOM_STATUSES = ["waiting", "warmup", "coding", "wrapup"]
+CASES_CACHE_PROBLEMS = 16
 # Enough to build a ProblemSummary (and sort keys for pagination).
 SUMMARY_FIELDS = {"slug": 1, "title": 1, "difficulty": 1, "tags": 1, "totalSubmissions": 1,
                   "acceptedSubmissions": 1, "createdAt": 1, "titleKey": 1, "difficultyRank": 1, "acceptanceSort": 1}
@@ -64,6 +65,7 @@ class ProblemService:
     def __init__(self, db: Database, audit: AuditService) -> None:
         self.db = db
         self.audit = audit
+        self._cases: dict[str, tuple[str | None, list[dict[str, Any]]]] = {}
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -82,11 +84,20 @@ class ProblemService:
         return problem
 
     async def get_for_judging(self, problem_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Internal: the problem and all its test cases, hidden ones included (never sent to a client as is)."""
+        """Internal: the problem and all its test cases, hidden ones included (never sent to a client as is).
+
+        Cases can weigh megabytes: the most recently judged problems keep them in memory, keyed by the
+        problem's `casesVersion`, which every replacement of the cases changes."""
         problem = await self.db.problems.find_one({"_id": problem_id, "deletedAt": None})
         if problem is None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
-        return problem, await self.test_cases(problem_id, include_hidden=True)
+        version = problem.get("casesVersion")
+        cached = self._cases.pop(problem_id, None)
+        cases = cached[1] if cached and cached[0] == version else await self.test_cases(problem_id, True)
+        self._cases[problem_id] = (version, cases)  # re-inserted last: the dict keeps recency order
+        if len(self._cases) > CASES_CACHE_PROBLEMS:
+            del self._cases[next(iter(self._cases))]
+        return problem, cases
 
     async def test_cases(self, problem_id: str, include_hidden: bool) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"problemId": problem_id}
@@ -343,3 +354,4 @@ async def replace_test_cases(db: Database, problem_id: str, cases: list[dict[str
     await db.testCases.delete_many({"problemId": problem_id})
     if cases:
         await db.testCases.insert_many([{**case, "problemId": problem_id, "index": i} for i, case in enumerate(cases)])
+    await db.problems.update_one({"_id": problem_id}, {"$set": {"casesVersion": new_id()}})
