@@ -149,7 +149,7 @@ async def main() -> None:
 
     data_dir = tempfile.mkdtemp(prefix="syncode-bench-")
     api_port, hello_port = free_port(), free_port()
-    env = {**os.environ, "SYNCODE_RATE_LIMIT_ENABLED": "false", "SYNCODE_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "SYNCODE_RATE_LIMIT_ENABLED": "false"}  # defaults otherwise (access log at INFO)
     servers = [
         subprocess.Popen([sys.executable, "run.py", "--port", str(api_port), "--data-dir", data_dir], cwd=ROOT,
                          env=env, stderr=subprocess.DEVNULL),
