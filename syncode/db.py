@@ -97,6 +97,7 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             ])
             for name in ("runs", "submissions", "analyses")
         ],
+        CollectionSpec("usageCounters", [IndexModel("expiresAt", expireAfterSeconds=0)]),  # daily quotas
         CollectionSpec("chatMessages", [IndexModel([("roomId", ASCENDING), ("createdAt", ASCENDING)])]),
         CollectionSpec(
             "peerFeedback",

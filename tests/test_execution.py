@@ -18,7 +18,7 @@ from syncode.events import Event
 from syncode.services.permissions import Cap
 from syncode.services.rooms import PHASES
 from tests.conftest import Api, assert_error, make_admin
-from tests.test_room_matrix import ACTORS, Endpoint, expected_allowed, fill, fresh_room
+from tests.test_room_matrix import Endpoint, matrix_mismatches
 from tests.test_rooms import join, new_room
 
 ADD = "a, b = map(int, input().split())\nprint(a + b)\n"
@@ -271,21 +271,7 @@ async def test_authorization_matrix(api: Api, server, admin: dict, problem: dict
     """EXECUTION_ENDPOINTS by every kind of caller, expected outcomes from the permissions table."""
     people = {name: await api.register() for name in ("host", "interviewer", "candidate", "observer", "stranger")}
     people.update(admin=admin, problem=problem["id"])
-    mismatches = []
-    for endpoint in EXECUTION_ENDPOINTS:
-        room_id = await fresh_room(api, people)  # waiting: runs are allowed, submissions answer 409
-        for actor in ACTORS:
-            token = None if actor == "anonymous" else people[actor]["accessToken"]
-            r = await api.request(endpoint.method, fill(endpoint.path, room_id, people), endpoint.body, token=token)
-            if actor == "anonymous":
-                ok = r.status == 401
-            elif expected_allowed(actor, endpoint.cap):
-                ok = r.status not in (401, 403) and r.status < 500
-            else:
-                ok = r.status == 403 and r.json["code"] == "FORBIDDEN"
-            if not ok:
-                mismatches.append((endpoint.method, endpoint.path, actor, r.status, r.body[:120]))
-    assert not mismatches
+    assert not await matrix_mismatches(api, people, EXECUTION_ENDPOINTS)
 
 
 async def test_lists_page_without_full_outputs(api: Api, problem: dict) -> None:

@@ -29,7 +29,7 @@ def test_bank_size_and_coverage(bank: dict[str, dict]) -> None:
     assert len(bank) >= 40
     assert difficulties["easy"] >= 15 and difficulties["medium"] >= 17 and difficulties["hard"] >= 8
     topics = {t for p in bank.values() for t in p["tags"]}
-    assert REQUIRED_TOPICS <= topics, REQUIRED_TOPICS - topics
+    assert topics >= REQUIRED_TOPICS, REQUIRED_TOPICS - topics
 
 
 def test_every_problem_is_complete(bank: dict[str, dict]) -> None:

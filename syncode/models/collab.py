@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from config import SUPPORTED_LANGUAGES
-from syncode.models.common import ApiModel, RequestModel, Timestamp
+from syncode.models.common import ApiModel, Language, RequestModel, Timestamp
 
 SnapshotTrigger = Literal["periodic", "phase_change", "submission", "manual", "session_end"]
 RoomId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -26,15 +25,6 @@ def _base64(value: str) -> str:
 
 
 Base64 = Annotated[str, AfterValidator(_base64)]
-
-
-def _language(value: str) -> str:
-    if value not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-    return value
-
-
-Language = Annotated[str, AfterValidator(_language)]
 
 
 class CreateDocumentRequest(RequestModel):

@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+from config import SUPPORTED_LANGUAGES
 from syncode.clock import iso
 
 Timestamp = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+
+
+def _supported_language(value: str) -> str:
+    if value not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    return value
+
+
+Language = Annotated[str, AfterValidator(_supported_language)]
 
 
 class ApiModel(BaseModel):

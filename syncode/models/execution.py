@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from config import SUPPORTED_LANGUAGES
-from syncode.models.common import ApiModel, RequestModel, Timestamp
+from syncode.models.common import ApiModel, Language, RequestModel, Timestamp
 
 JobStatus = Literal["queued", "running", "completed", "failed"]
 Verdict = Literal["accepted", "wrong_answer", "time_limit_exceeded", "memory_limit_exceeded",
@@ -17,24 +16,16 @@ MAX_CODE = 256 * 1024
 MAX_STDIN = 256 * 1024
 
 
-def _language(value: str | None) -> str | None:
-    if value is not None and value not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-    return value
-
-
 # -- requests ---------------------------------------------------------------------------------------------
 
 
 class SubmitRequest(RequestModel):
-    language: str
+    language: Language
     code: str = Field(min_length=1, max_length=MAX_CODE)
     timeout_ms: int | None = Field(None, description="clamped to 1..15000; submissions: at most the problem's "
                                                      "limit, which is also the default")
     memory_mb: int | None = Field(None, ge=16, le=1024, description="default 256 (submissions: the problem's "
                                                                     "limit, which is also the ceiling)")
-
-    _check_language = field_validator("language")(_language)
 
 
 class RunRequest(SubmitRequest):
@@ -45,9 +36,7 @@ class RunRequest(SubmitRequest):
 
 class AnalysisRequest(RequestModel):
     code: str | None = Field(None, min_length=1, max_length=MAX_CODE, description="default: the live document")
-    language: str | None = Field(None, description="default: the room's language")
-
-    _check_language = field_validator("language")(_language)
+    language: Language | None = Field(None, description="default: the room's language")
 
 
 class RunAccepted(ApiModel):

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from config import SUPPORTED_LANGUAGES
-from syncode.models.common import ApiModel, PageQuery, RequestModel, Timestamp
+from syncode.models.common import ApiModel, Language, PageQuery, RequestModel, Timestamp
 
 RoomStatus = Literal["waiting", "warmup", "coding", "wrapup", "finished"]
 RoomRole = Literal["interviewer", "candidate", "observer"]
 RoomMode = Literal["peer", "ai"]
 Difficulty = Literal["easy", "medium", "hard"]
-
-
-def _language(value: str | None) -> str | None:
-    if value is not None and value not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-    return value
 
 
 class Durations(ApiModel):
@@ -135,10 +128,8 @@ class CreateRoomRequest(RequestModel):
     mode: RoomMode
     name: str | None = Field(None, min_length=1, max_length=100)
     problem_id: str | None = Field(None, max_length=100)
-    language: str = "python"
+    language: Language = "python"
     config: RoomConfig | None = None
-
-    _check_language = field_validator("language")(_language)
 
 
 class JoinRoomRequest(RequestModel):
@@ -156,10 +147,8 @@ class SelectProblemRequest(RequestModel):
 
 class UpdateSettingsRequest(RequestModel):
     name: str | None = Field(None, min_length=1, max_length=100)
-    language: str | None = None
+    language: Language | None = None
     config: RoomConfig | None = None
-
-    _check_language = field_validator("language")(_language)
 
 
 class UpdateParticipantRequest(RequestModel):

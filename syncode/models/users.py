@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field
 
-from config import SUPPORTED_LANGUAGES
-from syncode.models.common import ApiModel, RequestModel, Timestamp
+from syncode.models.common import ApiModel, Language, RequestModel, Timestamp
 
 USERNAME = {"min_length": 3, "max_length": 30, "pattern": r"^[A-Za-z0-9_]+$"}
 PASSWORD = {"min_length": 8, "max_length": 128}
 UserRole = Literal["user", "admin"]
 AvatarType = Literal["image/png", "image/jpeg", "image/webp"]
-
-
-def _language(value: str | None) -> str | None:
-    if value is not None and value not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-    return value
 
 
 class UserStats(ApiModel):
@@ -85,9 +78,7 @@ class UpdateProfileRequest(RequestModel):
     display_name: str | None = Field(None, max_length=60)
     bio: str | None = Field(None, max_length=500)
     username: str | None = Field(None, **USERNAME)
-    preferred_language: str | None = None
-
-    _check_language = field_validator("preferred_language")(_language)
+    preferred_language: Language | None = None
 
 
 class DeleteAccountRequest(RequestModel):

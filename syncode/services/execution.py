@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -167,7 +166,6 @@ class ExecutionService:
         self._tasks: set[asyncio.Task] = set()
         self._judging: set[asyncio.Task] = set()
         self._passed: dict[str, int] = {}  # submission id -> cases passed so far, while it runs
-        self._admission_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -321,12 +319,15 @@ class ExecutionService:
 
     @asynccontextmanager
     async def _admission(self, principal: Principal) -> AsyncIterator[None]:
-        """The per-user execute rate and the daily quota. One admission at a time per user, until the job is
-        stored, so that concurrent requests cannot overshoot the quota."""
+        """The per-user execute rate and the daily quota (an atomic counter: concurrent requests cannot overshoot
+        it); a job refused after admission is refunded."""
         self.limiter.check(f"user:{principal.id}:execute", Rate(self.settings.rate_limit_execute_per_min))
-        async with self._admission_locks[principal.id]:
-            await self.quotas.check_executions(principal.id)
+        counter = await self.quotas.take_execution(principal.id)
+        try:
             yield
+        except BaseException:
+            await self.quotas.refund_execution(counter)
+            raise
 
     async def _launch(self, kind: JobKind, doc: dict[str, Any], call: Callable[[], Awaitable[Any]],
                       finish: Finisher) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
+
+from pymongo.errors import DuplicateKeyError
 
 from config import Settings
 from syncode.clock import utcnow
@@ -13,8 +14,6 @@ from syncode.models.execution import DailyQuota, Quotas, RoomQuota, StorageQuota
 from syncode.services.auth import Principal
 from syncode.services.blobs import LocalBlobStore
 from syncode.services.rooms import RoomService
-
-EXECUTION_COLLECTIONS = ("runs", "submissions", "analyses")
 
 
 def day_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -30,22 +29,37 @@ class QuotaService:
         self.rooms = rooms
         self.blobs = blobs
 
-    async def executions_used(self, user_id: str) -> int:
-        """Jobs the user started today (UTC), whatever became of them."""
-        start, _ = day_bounds(utcnow())
-        query = {"userId": user_id, "createdAt": {"$gte": start}}
-        counts = await asyncio.gather(*(getattr(self.db, name).count_documents(query)
-                                        for name in EXECUTION_COLLECTIONS))
-        return sum(counts)
+    @staticmethod
+    def _counter_id(user_id: str, now: datetime) -> str:
+        return f"{user_id}:{now:%Y-%m-%d}:executions"
 
-    async def check_executions(self, user_id: str) -> None:
-        """Raise 429 QUOTA_EXCEEDED (Retry-After: until midnight UTC) once the daily allowance is used."""
+    async def executions_used(self, user_id: str) -> int:
+        """Jobs the user was admitted for today (UTC), whatever became of them."""
+        counter = await self.db.usageCounters.find_one({"_id": self._counter_id(user_id, utcnow())})
+        return counter["count"] if counter else 0
+
+    async def take_execution(self, user_id: str) -> str:
+        """Count one job against today's allowance in one atomic step, or raise 429 QUOTA_EXCEEDED
+        (Retry-After: until midnight UTC). Returns the counter's id, for `refund_execution`."""
+        now = utcnow()
+        counter_id = self._counter_id(user_id, now)
+        _, resets = day_bounds(now)
         limit = self.settings.daily_executions
-        if await self.executions_used(user_id) >= limit:
-            now = utcnow()
-            _, resets = day_bounds(now)
+        try:
+            # At the limit the filter matches nothing and the upsert collides with the existing counter.
+            await self.db.usageCounters.update_one(
+                {"_id": counter_id, "count": {"$lt": limit}},
+                {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": resets + timedelta(days=1)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
             raise RateLimited(f"daily execution quota of {limit} used up", (resets - now).total_seconds(),
-                              "QUOTA_EXCEEDED")
+                              "QUOTA_EXCEEDED") from None
+        return counter_id
+
+    async def refund_execution(self, counter_id: str) -> None:
+        """A job the judge refused (busy, language unavailable) does not count."""
+        await self.db.usageCounters.update_one({"_id": counter_id}, {"$inc": {"count": -1}})
 
     async def overview(self, principal: Principal) -> Quotas:
         _, resets = day_bounds(utcnow())
