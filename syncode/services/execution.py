@@ -382,7 +382,8 @@ class ExecutionService:
         return doc
 
     async def _finish_submission(self, doc: dict[str, Any], result: JudgeResult) -> dict[str, Any]:
-        """Stats and the session timeline first: whoever sees the submission completed sees them updated."""
+        """The result, stats and the session timeline together, before the completion is published: whoever
+        sees the submission completed sees them updated."""
         changes = submission_changes(result)
         effects = [self.rooms.sessions.event(doc["sessionId"], "submission", doc["userId"], {
             "submissionId": doc["_id"], "problemId": doc["problemId"], "language": doc["language"],
@@ -390,8 +391,8 @@ class ExecutionService:
         if changes["status"] == "completed":
             accepted = changes["verdict"] == "accepted"
             effects.append(self.problems.record_submission(doc["userId"], doc["problemId"], accepted))
-        await asyncio.gather(*effects)
-        return await self._update(SUBMISSION, doc, changes)
+        doc, *_ = await asyncio.gather(self._update(SUBMISSION, doc, changes), *effects)
+        return doc
 
     async def _finish_analysis(self, doc: dict[str, Any], result: AnalysisResult) -> dict[str, Any]:
         return await self._update(ANALYSIS, doc, analysis_changes(result))

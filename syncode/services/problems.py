@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -53,12 +54,9 @@ def tag_name(slug: str) -> str:
     return TAG_NAMES.get(slug) or slug.replace("-", " ").title()
 
 
-def acceptance(total: int, accepted: int) -> tuple[float | None, float]:
-    """(acceptanceRate as a percentage or None, the value used for sorting: -1 when never submitted)."""
-    if not total:
-        return None, -1.0
-    rate = round(100.0 * accepted / total, 1)
-    return rate, rate
+def acceptance_rate(total: int, accepted: int) -> float | None:
+    """A percentage with one decimal, None before the first submission (stored for sorting as -1)."""
+    return round(100.0 * accepted / total, 1) if total else None
 
 
 class ProblemService:
@@ -150,7 +148,7 @@ class ProblemService:
 
     @staticmethod
     def _summary_fields(problem: dict[str, Any], bookmarked: bool, status: str | None) -> dict[str, Any]:
-        rate, _ = acceptance(problem.get("totalSubmissions", 0), problem.get("acceptedSubmissions", 0))
+        rate = acceptance_rate(problem.get("totalSubmissions", 0), problem.get("acceptedSubmissions", 0))
         return {
             "id": problem["_id"],
             "slug": problem["slug"],
@@ -301,27 +299,20 @@ class ProblemService:
 
     async def record_submission(self, user_id: str, problem_id: str, accepted: bool) -> None:
         """Update the problem's totals and the user's attempt status after a judged submission."""
-        problem = await self.db.problems.find_one_and_update(
-            {"_id": problem_id},
-            {"$inc": {"totalSubmissions": 1, "acceptedSubmissions": int(accepted)}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if problem:
-            _, sort_value = acceptance(problem["totalSubmissions"], problem["acceptedSubmissions"])
-            await self.db.problems.update_one({"_id": problem_id}, {"$set": {"acceptanceSort": sort_value}})
+        totals = [
+            {"$set": {"totalSubmissions": {"$add": ["$totalSubmissions", 1]},
+                      "acceptedSubmissions": {"$add": ["$acceptedSubmissions", int(accepted)]}}},
+            {"$set": {"acceptanceSort": {"$round": [{"$multiply": [
+                100, {"$divide": ["$acceptedSubmissions", "$totalSubmissions"]}]}, 1]}}},
+        ]
         now = utcnow()
-        if accepted:
-            await self.db.problemProgress.update_one(
-                {"userId": user_id, "problemId": problem_id},
-                {"$set": {"status": "solved", "updatedAt": now}, "$setOnInsert": {"_id": new_id()}},
-                upsert=True,
-            )
-        else:
-            await self.db.problemProgress.update_one(
-                {"userId": user_id, "problemId": problem_id},
-                {"$setOnInsert": {"_id": new_id(), "status": "attempted", "updatedAt": now}},
-                upsert=True,
-            )
+        # Solved stays solved; a first failed attempt marks the problem attempted.
+        progress = ({"$set": {"status": "solved", "updatedAt": now}, "$setOnInsert": {"_id": new_id()}} if accepted
+                    else {"$setOnInsert": {"_id": new_id(), "status": "attempted", "updatedAt": now}})
+        await asyncio.gather(
+            self.db.problems.update_one({"_id": problem_id}, totals),
+            self.db.problemProgress.update_one({"userId": user_id, "problemId": problem_id}, progress, upsert=True),
+        )
 
     # -- bookmarks ----------------------------------------------------------------------------------------
 
