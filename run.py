@@ -1,7 +1,7 @@
 """SynCode entry point.
 
-    python run.py [--host H] [--port P] [--data-dir D]     start the server
-    python run.py promote-admin EMAIL                        give an account the admin role
+python run.py [--host H] [--port P] [--data-dir D]     start the server
+python run.py promote-admin EMAIL                        give an account the admin role
 """
 
 from __future__ import annotations
@@ -166,9 +166,7 @@ async def promote_admin(settings: Settings, email: str) -> int:
         uri = await embedded.start()
     db = Database(uri, settings.mongodb_db)
     try:
-        result = await db.users.find_one_and_update(
-            {"emailKey": email.strip().lower()}, {"$set": {"role": "admin"}}
-        )
+        result = await db.users.find_one_and_update({"emailKey": email.strip().lower()}, {"$set": {"role": "admin"}})
         if result is None:
             print(f"no account with email {email}", file=sys.stderr)
             return 1

@@ -98,11 +98,24 @@ async def wait_http(port: int) -> None:
 
 async def start_syncode(data_dir: Path) -> ServerUnderTest:
     port = free_port()
-    env = {**os.environ, **SECRETS, "SYNCODE_DATA_DIR": str(data_dir), "SYNCODE_PORT": str(port),
-           "SYNCODE_RATE_LIMIT_ENABLED": "false", "SYNCODE_SANDBOX": "process", "SYNCODE_JUDGE_POOL_SIZE": "0",
-           "SYNCODE_LOG_LEVEL": "WARNING", "SYNCODE_MONGODB_URI": ""}
-    process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=(data_dir / "server.log").open("wb"))
+    env = {
+        **os.environ,
+        **SECRETS,
+        "SYNCODE_DATA_DIR": str(data_dir),
+        "SYNCODE_PORT": str(port),
+        "SYNCODE_RATE_LIMIT_ENABLED": "false",
+        "SYNCODE_SANDBOX": "process",
+        "SYNCODE_JUDGE_POOL_SIZE": "0",
+        "SYNCODE_LOG_LEVEL": "WARNING",
+        "SYNCODE_MONGODB_URI": "",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "run.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(data_dir / "server.log").open("wb"),
+    )
     await wait_http(port)
     return ServerUnderTest("syncode", process, port)
 
@@ -119,8 +132,12 @@ async def create_documents(server: ServerUnderTest, rooms: list[str]) -> None:
     client = tornado.httpclient.AsyncHTTPClient(max_clients=20)
     headers = {"X-Internal-Secret": SECRETS["SYNCODE_INTERNAL_SECRET"], "Content-Type": "application/json"}
     for room in rooms:
-        response = await client.fetch(f"http://127.0.0.1:{server.port}/collab/documents", method="POST",
-                                      headers=headers, body=f'{{"roomId": "{room}"}}')
+        response = await client.fetch(
+            f"http://127.0.0.1:{server.port}/collab/documents",
+            method="POST",
+            headers=headers,
+            body=f'{{"roomId": "{room}"}}',
+        )
         assert response.code == 201, response.body
 
 
@@ -190,8 +207,7 @@ async def connect_rooms(server: ServerUnderTest, names: list[str], clients: int)
     gate = asyncio.Semaphore(64)
 
     async def one(room: str, index: int) -> BenchClient:
-        token = issue_collab_token(SECRETS["SYNCODE_COLLAB_JWT_SECRET"], 3600, f"user{index}", room,
-                                   "candidate")[0]
+        token = issue_collab_token(SECRETS["SYNCODE_COLLAB_JWT_SECRET"], 3600, f"user{index}", room, "candidate")[0]
         url = f"{server.ws_base}/{room}?token={token}"
         async with gate:
             client = await BenchClient.connect(url, None if index == 0 else Reader())
@@ -249,13 +265,22 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
             latencies += client.reader.latencies_ms
             drops += len(expected - client.reader.seen)
     latencies.sort()
-    return Result(rate, total, percentile(latencies, 50), percentile(latencies, 99), latencies[-1] if latencies else 0,
-                  drops, dict(zip(("server", "db"), cpu, strict=False)),
-                  dict(zip(("server", "db"), (server.rss_mib(p) for p in pids), strict=False)), harness)
+    return Result(
+        rate,
+        total,
+        percentile(latencies, 50),
+        percentile(latencies, 99),
+        latencies[-1] if latencies else 0,
+        drops,
+        dict(zip(("server", "db"), cpu, strict=False)),
+        dict(zip(("server", "db"), (server.rss_mib(p) for p in pids), strict=False)),
+        harness,
+    )
 
 
 async def settle(rooms: list[Room]) -> None:
     """Wait until nothing more arrives (late is not dropped; only what never comes is)."""
+
     def received() -> int:
         return sum(len(c.reader.seen) for room in rooms for c in room.readers if c.reader is not None)
 
@@ -302,21 +327,27 @@ async def bench(server: ServerUnderTest, args: argparse.Namespace) -> tuple[floa
 
 def report(name: str, per_room_kib: float, results: list[Result]) -> None:
     print(f"\n{name}: idle loaded room (with its connections) {per_room_kib:.1f} KiB")
-    print(f"  {'rate/s':>7} {'sent':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'drops':>6} "
-          f"{'cpu %':>7} {'db cpu %':>8} {'rss MiB':>8} {'db MiB':>7} {'harness cpu %':>13}")
+    print(
+        f"  {'rate/s':>7} {'sent':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'drops':>6} "
+        f"{'cpu %':>7} {'db cpu %':>8} {'rss MiB':>8} {'db MiB':>7} {'harness cpu %':>13}"
+    )
     for r in results:
-        print(f"  {r.rate:>7} {r.sent:>7} {r.p50:>8.2f} {r.p99:>8.2f} {r.worst:>8.2f} {r.drops:>6} "
-              f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f} "
-              f"{r.harness_cpu:>13.1f}")
+        print(
+            f"  {r.rate:>7} {r.sent:>7} {r.p50:>8.2f} {r.p99:>8.2f} {r.worst:>8.2f} {r.drops:>6} "
+            f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f} "
+            f"{r.harness_cpu:>13.1f}"
+        )
 
 
 def ratios(ours: tuple[float, list[Result]], reference: tuple[float, list[Result]]) -> None:
     print("\nsyncode / reference")
     print(f"  idle room memory x{ours[0] / reference[0]:.2f}")
     for a, b in zip(ours[1], reference[1], strict=True):
-        print(f"  rate {a.rate}/s: p50 x{a.p50 / b.p50:.2f}  p99 x{a.p99 / b.p99:.2f}  "
-              f"cpu (server only) x{a.cpu['server'] / max(b.cpu['server'], 0.1):.2f}  "
-              f"rss (server only) x{a.rss['server'] / b.rss['server']:.2f}  drops {a.drops} vs {b.drops}")
+        print(
+            f"  rate {a.rate}/s: p50 x{a.p50 / b.p50:.2f}  p99 x{a.p99 / b.p99:.2f}  "
+            f"cpu (server only) x{a.cpu['server'] / max(b.cpu['server'], 0.1):.2f}  "
+            f"rss (server only) x{a.rss['server'] / b.rss['server']:.2f}  drops {a.drops} vs {b.drops}"
+        )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -339,8 +370,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rooms", type=int, default=500)
     parser.add_argument("--clients", type=int, default=3, help="per room: one writer, the rest read")
-    parser.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=[350],
-                        help="total updates per second, comma-separated for a sweep")
+    parser.add_argument(
+        "--rates",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[350],
+        help="total updates per second, comma-separated for a sweep",
+    )
     parser.add_argument("--seconds", type=float, default=20)
     return parser.parse_args()
 

@@ -112,8 +112,14 @@ async def open_loop(port: int, path: str, headers: dict, rate: int, seconds: flo
 def summarize(latencies: list[float], errors: int, elapsed: float) -> dict:
     ordered = sorted(latencies)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
-    return {"requests": len(ordered), "rps": len(ordered) / elapsed, "p50": pick(0.50), "p99": pick(0.99),
-            "mean": statistics.fmean(ordered) * 1000, "errors": errors}
+    return {
+        "requests": len(ordered),
+        "rps": len(ordered) / elapsed,
+        "p50": pick(0.50),
+        "p99": pick(0.99),
+        "mean": statistics.fmean(ordered) * 1000,
+        "errors": errors,
+    }
 
 
 async def wait_up(port: int, path: str, timeout: float = 60) -> None:
@@ -133,8 +139,11 @@ async def wait_up(port: int, path: str, timeout: float = 60) -> None:
 async def register(port: int) -> str:
     body = json.dumps({"email": "bench@example.com", "username": "bench", "password": "bench password"}).encode()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+    writer.write(
+        b"POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
     raw = await reader.read()
     writer.close()
     return json.loads(raw.split(b"\r\n\r\n", 1)[1])["accessToken"]
@@ -151,8 +160,12 @@ async def main() -> None:
     api_port, hello_port = free_port(), free_port()
     env = {**os.environ, "SYNCODE_RATE_LIMIT_ENABLED": "false"}  # defaults otherwise (access log at INFO)
     servers = [
-        subprocess.Popen([sys.executable, "run.py", "--port", str(api_port), "--data-dir", data_dir], cwd=ROOT,
-                         env=env, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [sys.executable, "run.py", "--port", str(api_port), "--data-dir", data_dir],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        ),
         subprocess.Popen([sys.executable, "-c", HELLO, str(hello_port)], stderr=subprocess.DEVNULL),
     ]
     try:
@@ -174,8 +187,10 @@ async def main() -> None:
     for name, r in (("hello world (baseline)", hello), ("GET /api/users/me", api)):
         print(f"{name:<28}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>8}")
     print(f"throughput ratio users/me : hello = {api['rps'] / hello['rps']:.2f}  (goal >= 0.40)")
-    print(f"open loop at {args.rate} req/s: p50 {paced['p50']:.2f} ms, p99 {paced['p99']:.2f} ms "
-          f"(goal p99 < 25 ms), errors {paced['errors']}")
+    print(
+        f"open loop at {args.rate} req/s: p50 {paced['p50']:.2f} ms, p99 {paced['p99']:.2f} ms "
+        f"(goal p99 < 25 ms), errors {paced['errors']}"
+    )
 
 
 if __name__ == "__main__":

@@ -80,15 +80,28 @@ async def open_room(server: Server, api: Api, slug: str, language: str) -> Room:
     host = await api.register()
     token = host["accessToken"]
     problem = (await api.get(f"/api/problems/{slug}", token=token)).json
-    room = (await api.post("/api/rooms", {"mode": "peer", "problemId": problem["id"], "language": language},
-                           token=token)).json
+    room = (
+        await api.post("/api/rooms", {"mode": "peer", "problemId": problem["id"], "language": language}, token=token)
+    ).json
     for phase in ("warmup", "coding"):
         assert (await api.post(f"/api/rooms/{room['id']}/phase", {"to": phase}, token=token)).status == 200
     stored, cases = await server.ctx.problems.get_for_judging(problem["id"])
-    tests = [TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
-             for c in cases]
-    return Room(room["id"], token, language, code, tests, stored["timeLimitMs"], stored["memoryLimitMb"],
-                stored.get("comparison", "lines"), stored.get("floatAbsTol", 1e-6), stored.get("floatRelTol", 1e-6))
+    tests = [
+        TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
+        for c in cases
+    ]
+    return Room(
+        room["id"],
+        token,
+        language,
+        code,
+        tests,
+        stored["timeLimitMs"],
+        stored["memoryLimitMb"],
+        stored.get("comparison", "lines"),
+        stored.get("floatAbsTol", 1e-6),
+        stored.get("floatRelTol", 1e-6),
+    )
 
 
 class KeepAlive:
@@ -104,19 +117,24 @@ class KeepAlive:
             self.streams = await asyncio.open_connection("127.0.0.1", self.port)
         reader, writer = self.streams
         payload = json.dumps(body).encode()
-        writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                     f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode() + payload)
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
         head = await reader.readuntil(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+        )
         return int(head.split(b" ", 2)[1]), json.loads(await reader.readexactly(length))
 
 
 async def through_api(client: KeepAlive, completions: Completions, room: Room) -> tuple[float, float, str]:
     """(POST -> event seconds, POST -> 202 seconds, verdict)."""
     started = time.perf_counter()
-    status, body = await client.post(f"/api/rooms/{room.id}/submit", room.token,
-                                     {"language": room.language, "code": room.code})
+    status, body = await client.post(
+        f"/api/rooms/{room.id}/submit", room.token, {"language": room.language, "code": room.code}
+    )
     answered = time.perf_counter()
     assert status == 202, body
     finished, verdict = await completions.wait(body["submissionId"])
@@ -125,8 +143,16 @@ async def through_api(client: KeepAlive, completions: Completions, room: Room) -
 
 async def direct(judge: Judge, room: Room) -> tuple[float, float, str]:
     started = time.perf_counter()
-    result = await judge.judge(room.language, room.code, room.tests, room.time_ms, room.memory_mb,
-                               comparison=room.comparison, abs_tol=room.abs_tol, rel_tol=room.rel_tol)
+    result = await judge.judge(
+        room.language,
+        room.code,
+        room.tests,
+        room.time_ms,
+        room.memory_mb,
+        comparison=room.comparison,
+        abs_tol=room.abs_tol,
+        rel_tol=room.rel_tol,
+    )
     return time.perf_counter() - started, 0.0, result.verdict.value
 
 
@@ -139,8 +165,10 @@ async def one_round(calls: list) -> tuple[list[tuple[float, float, str]], float]
 def report(name: str, samples: list[tuple[float, float, str]], wall: float) -> tuple[float, float]:
     latencies = [s[0] * 1000 for s in samples]
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
-    line = (f"{name:22} {len(samples) / wall:9.2f} {p50:9.1f} {p95:9.1f} {statistics.mean(latencies):9.1f}"
-            f" {max(latencies):9.1f}")
+    line = (
+        f"{name:22} {len(samples) / wall:9.2f} {p50:9.1f} {p95:9.1f} {statistics.mean(latencies):9.1f}"
+        f" {max(latencies):9.1f}"
+    )
     accepted = sum(s[2] == "accepted" for s in samples)
     print(line + f"   accepted {accepted}/{len(samples)}")
     return p50, p95
@@ -159,9 +187,16 @@ async def main() -> None:
     tornado.httpclient.AsyncHTTPClient.configure(None, max_clients=max(10, args.rooms * 2))
     slugs = args.problems.split(",")
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(data_dir=data_dir, port=0, rate_limit_enabled=False, bcrypt_rounds=4,
-                                 daily_executions=10**9, max_active_rooms=10**6, sandbox=args.sandbox,
-                                 log_level="WARNING")
+        settings = load_settings(
+            data_dir=data_dir,
+            port=0,
+            rate_limit_enabled=False,
+            bcrypt_rounds=4,
+            daily_executions=10**9,
+            max_active_rooms=10**6,
+            sandbox=args.sandbox,
+            log_level="WARNING",
+        )
         server = Server(settings)
         await server.start()
         try:
@@ -171,9 +206,11 @@ async def main() -> None:
             rooms = [await open_room(server, api, slugs[i % len(slugs)], args.language) for i in range(args.rooms)]
             clients = {r.id: KeepAlive(server.port) for r in rooms}
             judge = server.judge
-            print(f"{args.rooms} rooms, {args.rounds} rounds (+{args.warmup} warm-up), {args.language}, "
-                  f"problems {', '.join(slugs)}; sandbox {judge.backend_name}, {settings.judge_workers} judge "
-                  f"workers, pool {settings.judge_pool_size}")
+            print(
+                f"{args.rooms} rooms, {args.rounds} rounds (+{args.warmup} warm-up), {args.language}, "
+                f"problems {', '.join(slugs)}; sandbox {judge.backend_name}, {settings.judge_workers} judge "
+                f"workers, pool {settings.judge_pool_size}"
+            )
             api_samples: list = []
             direct_samples: list = []
             walls = {"api": 0.0, "direct": 0.0}
@@ -192,8 +229,10 @@ async def main() -> None:
             direct50, direct95 = report("judge called directly", direct_samples, walls["direct"])
             answered = [s[1] * 1000 for s in api_samples]
             print(f"POST -> 202: p50 {percentile(answered, 0.5):.1f} ms, p95 {percentile(answered, 0.95):.1f} ms")
-            print(f"room-layer overhead: p50 {api50 - direct50:+.1f} ms, p95 {api95 - direct95:+.1f} ms "
-                  f"(goal: p95 <= 20 ms)")
+            print(
+                f"room-layer overhead: p50 {api50 - direct50:+.1f} ms, p95 {api95 - direct95:+.1f} ms "
+                f"(goal: p95 <= 20 ms)"
+            )
         finally:
             await server.stop()
 

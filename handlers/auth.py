@@ -44,28 +44,50 @@ class AuthHandler(BaseHandler):
 
 
 class RegisterHandler(AuthHandler):
-    @operation(summary="Create a new account", tag="Auth", request=RegisterRequest, response=AuthResponse,
-               status=201, errors=(400, 409, 429), auth=False, rate="auth")
+    @operation(
+        summary="Create a new account",
+        tag="Auth",
+        request=RegisterRequest,
+        response=AuthResponse,
+        status=201,
+        errors=(400, 409, 429),
+        auth=False,
+        rate="auth",
+    )
     async def post(self) -> None:
         req = self.body(RegisterRequest)
         self.send_tokens(await self.ctx.auth.register(req, self.client_ip), 201)
 
 
 class LoginHandler(AuthHandler):
-    @operation(summary="Authenticate and get tokens", tag="Auth", request=LoginRequest, response=AuthResponse,
-               errors=(400, 401, 403, 429), auth=False, rate="auth",
-               description="`identifier` is an email or a username. Five failures within 15 minutes lock the "
-                           "account for the rest of that window (429 ACCOUNT_LOCKED with Retry-After).")
+    @operation(
+        summary="Authenticate and get tokens",
+        tag="Auth",
+        request=LoginRequest,
+        response=AuthResponse,
+        errors=(400, 401, 403, 429),
+        auth=False,
+        rate="auth",
+        description="`identifier` is an email or a username. Five failures within 15 minutes lock the "
+        "account for the rest of that window (429 ACCOUNT_LOCKED with Retry-After).",
+    )
     async def post(self) -> None:
         req = self.body(LoginRequest)
         self.send_tokens(await self.ctx.auth.login(req.identifier, req.password, self.client_ip))
 
 
 class RefreshHandler(AuthHandler):
-    @operation(summary="Refresh access token", tag="Auth", request=RefreshRequest, response=AuthResponse,
-               errors=(400, 401, 403, 429), auth=False, rate="auth",
-               description="Rotates the refresh token (body or `refreshToken` cookie). Presenting a rotated token "
-                           "again revokes its whole family (401 REFRESH_TOKEN_REUSED).")
+    @operation(
+        summary="Refresh access token",
+        tag="Auth",
+        request=RefreshRequest,
+        response=AuthResponse,
+        errors=(400, 401, 403, 429),
+        auth=False,
+        rate="auth",
+        description="Rotates the refresh token (body or `refreshToken` cookie). Presenting a rotated token "
+        "again revokes its whole family (401 REFRESH_TOKEN_REUSED).",
+    )
     async def post(self) -> None:
         token = self.refresh_token_from(self.body(RefreshRequest).refresh_token)
         if not token:
@@ -74,8 +96,15 @@ class RefreshHandler(AuthHandler):
 
 
 class LogoutHandler(AuthHandler):
-    @operation(summary="Invalidate refresh token", tag="Auth", request=RefreshRequest, status=204,
-               errors=(400,), auth=False, rate="auth")
+    @operation(
+        summary="Invalidate refresh token",
+        tag="Auth",
+        request=RefreshRequest,
+        status=204,
+        errors=(400,),
+        auth=False,
+        rate="auth",
+    )
     async def post(self) -> None:
         await self.ctx.auth.logout(self.refresh_token_from(self.body(RefreshRequest).refresh_token))
         self.clear_cookie(REFRESH_COOKIE, path="/api/auth")
@@ -83,9 +112,15 @@ class LogoutHandler(AuthHandler):
 
 
 class ChangePasswordHandler(AuthHandler):
-    @operation(summary="Change current user's password", tag="Auth", request=ChangePasswordRequest, status=204,
-               errors=(400, 401, 403, 429), rate="auth",
-               description="Revokes the refresh tokens of every other login of this account.")
+    @operation(
+        summary="Change current user's password",
+        tag="Auth",
+        request=ChangePasswordRequest,
+        status=204,
+        errors=(400, 401, 403, 429),
+        rate="auth",
+        description="Revokes the refresh tokens of every other login of this account.",
+    )
     async def post(self) -> None:
         req = self.body(ChangePasswordRequest)
         await self.ctx.auth.change_password(self.user, req.current_password, req.new_password, self.client_ip)
@@ -93,20 +128,34 @@ class ChangePasswordHandler(AuthHandler):
 
 
 class ForgotPasswordHandler(AuthHandler):
-    @operation(summary="Request password reset email", tag="Auth", request=ForgotPasswordRequest, status=202,
-               errors=(400, 429), auth=False, rate="auth",
-               description="Always 202, whether or not the account exists. The mail holds a single-use token "
-                           "valid for 30 minutes.")
+    @operation(
+        summary="Request password reset email",
+        tag="Auth",
+        request=ForgotPasswordRequest,
+        status=202,
+        errors=(400, 429),
+        auth=False,
+        rate="auth",
+        description="Always 202, whether or not the account exists. The mail holds a single-use token "
+        "valid for 30 minutes.",
+    )
     async def post(self) -> None:
         await self.ctx.auth.forgot_password(str(self.body(ForgotPasswordRequest).email), self.client_ip)
         self.respond()
 
 
 class ResetPasswordHandler(AuthHandler):
-    @operation(summary="Reset password with token", tag="Auth", request=ResetPasswordRequest, status=204,
-               errors=(400, 429), auth=False, rate="auth",
-               description="Revokes every refresh token of the account. 400 INVALID_RESET_TOKEN when the token is "
-                           "unknown, used or expired.")
+    @operation(
+        summary="Reset password with token",
+        tag="Auth",
+        request=ResetPasswordRequest,
+        status=204,
+        errors=(400, 429),
+        auth=False,
+        rate="auth",
+        description="Revokes every refresh token of the account. 400 INVALID_RESET_TOKEN when the token is "
+        "unknown, used or expired.",
+    )
     async def post(self) -> None:
         req = self.body(ResetPasswordRequest)
         await self.ctx.auth.reset_password(req.token, req.new_password, self.client_ip)

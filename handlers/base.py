@@ -131,8 +131,10 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_header("Access-Control-Allow-Origin", origin)
             self.set_header("Vary", "Origin")
             self.set_header("Access-Control-Allow-Credentials", "true")
-            self.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, X-RateLimit-Limit, "
-                            "X-RateLimit-Remaining, X-RateLimit-Reset")
+            self.set_header(
+                "Access-Control-Expose-Headers",
+                "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset",
+            )
 
     def options(self, *args: Any, **kwargs: Any) -> None:
         self.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
@@ -208,8 +210,12 @@ class BaseHandler(tornado.web.RequestHandler):
         # send_error() cleared the headers set so far: restore the ones every response carries.
         self.set_header("X-Request-Id", self.request_id)
         self._cors()
-        body: dict[str, Any] = {"statusCode": status_code, "code": code, "message": message,
-                                "requestId": self.request_id}
+        body: dict[str, Any] = {
+            "statusCode": status_code,
+            "code": code,
+            "message": message,
+            "requestId": self.request_id,
+        }
         if details:
             body["details"] = details
         self.finish(json.dumps(body))
@@ -229,8 +235,11 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def on_finish(self) -> None:
         fields = self.log_fields()
-        fields.update(status=self.get_status(), durationMs=round((time.perf_counter() - self.started) * 1000, 2),
-                      ip=self.client_ip)
+        fields.update(
+            status=self.get_status(),
+            durationMs=round((time.perf_counter() - self.started) * 1000, 2),
+            ip=self.client_ip,
+        )
         access_log.info("request", extra=fields)
 
 

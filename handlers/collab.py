@@ -43,34 +43,52 @@ class InternalHandler(BaseHandler):
 
 
 class DocumentsHandler(InternalHandler):
-    @operation(summary="Create a Yjs document", tag="Collab", request=CreateDocumentRequest,
-               response=CreateDocumentResponse, status=201, errors=(400, 401), auth=False,
-               description="Idempotent: 201 when created, 200 with created=false when it already exists.")
+    @operation(
+        summary="Create a Yjs document",
+        tag="Collab",
+        request=CreateDocumentRequest,
+        response=CreateDocumentResponse,
+        status=201,
+        errors=(400, 401),
+        auth=False,
+        description="Idempotent: 201 when created, 200 with created=false when it already exists.",
+    )
     async def post(self) -> None:
         req = self.body(CreateDocumentRequest)
-        created, created_at = await self.collab.create_document(
-            req.room_id, req.initial_content, req.snapshot_bytes()
-        )
+        created, created_at = await self.collab.create_document(req.room_id, req.initial_content, req.snapshot_bytes())
         response = CreateDocumentResponse(room_id=req.room_id, created=created, created_at=created_at)
         self.respond(response, 201 if created else 200)
 
 
 class DocumentHandler(InternalHandler):
-    @operation(summary="Destroy a Yjs document", tag="Collab", response=DestroyDocumentResponse,
-               errors=(401, 404), auth=False,
-               description="Closes every socket of the room with 4003 and returns the final state. "
-                           "Destroying again returns the same final state with no connections closed.")
+    @operation(
+        summary="Destroy a Yjs document",
+        tag="Collab",
+        response=DestroyDocumentResponse,
+        errors=(401, 404),
+        auth=False,
+        description="Closes every socket of the room with 4003 and returns the final state. "
+        "Destroying again returns the same final state with no connections closed.",
+    )
     async def delete(self, roomId: str) -> None:
         state, closed = await self.collab.destroy_document(roomId)
-        self.respond(DestroyDocumentResponse(
-            room_id=roomId, final_snapshot=base64.b64encode(state).decode(), closed_connections=closed
-        ))
+        self.respond(
+            DestroyDocumentResponse(
+                room_id=roomId, final_snapshot=base64.b64encode(state).decode(), closed_connections=closed
+            )
+        )
 
 
 class KickHandler(InternalHandler):
-    @operation(summary="Kick a user from the document", tag="Collab", request=KickUserRequest,
-               response=KickUserResponse, errors=(400, 401, 404), auth=False,
-               description="Closes the user's sockets with 4002; tokens issued before the kick are refused (4003).")
+    @operation(
+        summary="Kick a user from the document",
+        tag="Collab",
+        request=KickUserRequest,
+        response=KickUserResponse,
+        errors=(400, 401, 404),
+        auth=False,
+        description="Closes the user's sockets with 4002; tokens issued before the kick are refused (4003).",
+    )
     async def post(self, roomId: str) -> None:
         req = self.body(KickUserRequest)
         connections = await self.collab.kick(roomId, req.user_id, req.reason)
@@ -78,28 +96,42 @@ class KickHandler(InternalHandler):
 
 
 class CollabHealthHandler(InternalHandler):
-    @operation(summary="Collab plane health check", tag="Collab", response=CollabHealthResponse,
-               errors=(401,), auth=False)
+    @operation(
+        summary="Collab plane health check", tag="Collab", response=CollabHealthResponse, errors=(401,), auth=False
+    )
     async def get(self) -> None:
         self.respond(CollabHealthResponse.model_validate(await self.collab.health()))
 
 
 class SnapshotCallbackHandler(InternalHandler):
-    @operation(summary="[Callback] Snapshot ready", tag="Callbacks", request=SnapshotReadyPayload,
-               response=CallbackAckResponse, errors=(400, 401), auth=False,
-               description="Published on the event bus as `collab.snapshot_ready`.")
+    @operation(
+        summary="[Callback] Snapshot ready",
+        tag="Callbacks",
+        request=SnapshotReadyPayload,
+        response=CallbackAckResponse,
+        errors=(400, 401),
+        auth=False,
+        description="Published on the event bus as `collab.snapshot_ready`.",
+    )
     async def post(self) -> None:
         req = self.body(SnapshotReadyPayload)
-        ready = SnapshotReady(req.room_id, req.trigger, req.language, req.code,
-                              base64.b64decode(req.snapshot), req.timestamp)
+        ready = SnapshotReady(
+            req.room_id, req.trigger, req.language, req.code, base64.b64decode(req.snapshot), req.timestamp
+        )
         self.ctx.bus.publish(snapshot_event(ready))
         self.respond(CallbackAckResponse())
 
 
 class UserDisconnectedCallbackHandler(InternalHandler):
-    @operation(summary="[Callback] User disconnected", tag="Callbacks", request=UserDisconnectedPayload,
-               response=CallbackAckResponse, errors=(400, 401), auth=False,
-               description="Published on the event bus as `collab.user_disconnected`.")
+    @operation(
+        summary="[Callback] User disconnected",
+        tag="Callbacks",
+        request=UserDisconnectedPayload,
+        response=CallbackAckResponse,
+        errors=(400, 401),
+        auth=False,
+        description="Published on the event bus as `collab.user_disconnected`.",
+    )
     async def post(self) -> None:
         req = self.body(UserDisconnectedPayload)
         self.ctx.bus.publish(disconnect_event(UserDisconnected(req.room_id, req.user_id, req.reason, req.timestamp)))

@@ -11,8 +11,14 @@ DOCS_PAGE = Path(__file__).resolve().parent.parent / "static" / "docs.html"
 
 
 class HealthHandler(BaseHandler):
-    @operation(summary="Deep health check", tag="Health", response=HealthResponse, errors=(503,), auth=False,
-               description="200 when ok or degraded, 503 when down (database unreachable).")
+    @operation(
+        summary="Deep health check",
+        tag="Health",
+        response=HealthResponse,
+        errors=(503,),
+        auth=False,
+        description="200 when ok or degraded, 503 when down (database unreachable).",
+    )
     async def get(self) -> None:
         report = await self.ctx.health.check()
         self.respond(report, 503 if report["status"] == "down" else 200)

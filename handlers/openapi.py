@@ -12,9 +12,21 @@ from syncode.models.common import ErrorResponse
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PATH_PARAM = re.compile(r"{(\w+)}")
-STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Validation failed",
-               401: "Missing, invalid or expired token", 403: "Forbidden", 404: "Not found", 409: "Conflict",
-               410: "Gone", 413: "Body over 1 MiB", 429: "Rate limited (Retry-After)", 503: "Unavailable"}
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Validation failed",
+    401: "Missing, invalid or expired token",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    410: "Gone",
+    413: "Body over 1 MiB",
+    429: "Rate limited (Retry-After)",
+    503: "Unavailable",
+}
 
 
 # WebSocket endpoints cannot be described by OpenAPI operations; they are documented as upgrade requests.
@@ -52,14 +64,24 @@ def _websocket(path: str, doc: dict[str, Any]) -> dict[str, Any]:
     params = [{"name": "token", "in": "query", "required": True, "schema": string}]
     params += [{"name": n, "in": "path", "required": True, "schema": string} for n in PATH_PARAM.findall(path)]
     operation_id = "Realtime_" + doc["summary"].split(" (")[0].replace(" ", "_")
-    return {"get": {**doc, "tags": ["Realtime"], "operationId": operation_id, "parameters": params,
-                    "responses": {"101": {"description": "Switching Protocols (WebSocket)"}}}}
+    return {
+        "get": {
+            **doc,
+            "tags": ["Realtime"],
+            "operationId": operation_id,
+            "parameters": params,
+            "responses": {"101": {"description": "Switching Protocols (WebSocket)"}},
+        }
+    }
 
 
 def build_openapi(routes: list[tuple[str, type, dict]], title: str, version: str) -> dict[str, Any]:
-    operations = [(path, method, getattr(cls, method)._operation)
-                  for path, cls, _ in routes for method in METHODS
-                  if hasattr(getattr(cls, method, None), "_operation")]
+    operations = [
+        (path, method, getattr(cls, method)._operation)
+        for path, cls, _ in routes
+        for method in METHODS
+        if hasattr(getattr(cls, method, None), "_operation")
+    ]
     models: list[tuple[type[BaseModel], str]] = [(ErrorResponse, "serialization")]
     for _, _, op in operations:
         if op.request:
@@ -74,8 +96,11 @@ def build_openapi(routes: list[tuple[str, type, dict]], title: str, version: str
         paths[path] = _websocket(path, doc)
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version,
-                 "description": "SynCode control plane (REST under /api) and collab plane internal API."},
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "SynCode control plane (REST under /api) and collab plane internal API.",
+        },
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
@@ -107,16 +132,20 @@ def _operation(path: str, op: Any, refs: dict) -> dict[str, Any]:
     if op.description:
         entry["description"] = op.description
     if op.request:
-        entry["requestBody"] = {"required": True,
-                                "content": {"application/json": {"schema": refs[(op.request, "validation")]}}}
+        entry["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.request, "validation")]}},
+        }
     if op.auth:
         entry["security"] = [{"bearer": []}]
     elif op.tag in ("Collab", "Callbacks"):
         entry["security"] = [{"internalSecret": []}]
     error_ref = refs[(ErrorResponse, "serialization")]
     for status in sorted(set(op.errors) | ({401} if op.auth else set())):
-        entry["responses"][str(status)] = {"description": STATUS_TEXT.get(status, "Error"),
-                                           "content": {"application/json": {"schema": error_ref}}}
+        entry["responses"][str(status)] = {
+            "description": STATUS_TEXT.get(status, "Error"),
+            "content": {"application/json": {"schema": error_ref}},
+        }
     return entry
 
 

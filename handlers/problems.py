@@ -15,16 +15,28 @@ from syncode.models.problems import (
 
 
 class ProblemsHandler(BaseHandler):
-    @operation(summary="List and search problems", tag="Problems", query=ProblemQuery,
-               response=Page[ProblemSummary], errors=(400,),
-               description="`difficulty` and `tags` take several values (comma-separated or repeated); tags match "
-                           "any of them. `status` filters by the caller's progress (solved, attempted, todo).")
+    @operation(
+        summary="List and search problems",
+        tag="Problems",
+        query=ProblemQuery,
+        response=Page[ProblemSummary],
+        errors=(400,),
+        description="`difficulty` and `tags` take several values (comma-separated or repeated); tags match "
+        "any of them. `status` filters by the caller's progress (solved, attempted, todo).",
+    )
     async def get(self) -> None:
         data, pagination = await self.ctx.problems.list(self.user, self.query(ProblemQuery))
         self.respond(Page[ProblemSummary](data=data, pagination=pagination))
 
-    @operation(summary="Create a problem (admin)", tag="Problems", request=CreateProblemRequest,
-               response=ProblemDetail, status=201, errors=(400, 403, 409), admin=True)
+    @operation(
+        summary="Create a problem (admin)",
+        tag="Problems",
+        request=CreateProblemRequest,
+        response=ProblemDetail,
+        status=201,
+        errors=(400, 403, 409),
+        admin=True,
+    )
     async def post(self) -> None:
         self.respond(await self.ctx.problems.create(self.user, self.body(CreateProblemRequest), self.client_ip))
 
@@ -36,28 +48,51 @@ class TagsHandler(BaseHandler):
 
 
 class ProblemHandler(BaseHandler):
-    @operation(summary="Get problem details", tag="Problems", response=ProblemDetail, errors=(404,),
-               description="By id or slug. Hidden test cases are listed for admins only.")
+    @operation(
+        summary="Get problem details",
+        tag="Problems",
+        response=ProblemDetail,
+        errors=(404,),
+        description="By id or slug. Hidden test cases are listed for admins only.",
+    )
     async def get(self, problemId: str) -> None:
         self.respond(await self.ctx.problems.detail(self.user, problemId))
 
-    @operation(summary="Update a problem (admin)", tag="Problems", request=UpdateProblemRequest,
-               response=ProblemDetail, errors=(400, 403, 404, 409), admin=True,
-               description="Giving `testCases` replaces the whole set.")
+    @operation(
+        summary="Update a problem (admin)",
+        tag="Problems",
+        request=UpdateProblemRequest,
+        response=ProblemDetail,
+        errors=(400, 403, 404, 409),
+        admin=True,
+        description="Giving `testCases` replaces the whole set.",
+    )
     async def patch(self, problemId: str) -> None:
         req = self.body(UpdateProblemRequest)
         self.respond(await self.ctx.problems.update(self.user, problemId, req, self.client_ip))
 
-    @operation(summary="Delete a problem (admin)", tag="Problems", status=204, errors=(403, 404, 409), admin=True,
-               description="Soft delete. 409 PROBLEM_IN_USE while a live room uses the problem.")
+    @operation(
+        summary="Delete a problem (admin)",
+        tag="Problems",
+        status=204,
+        errors=(403, 404, 409),
+        admin=True,
+        description="Soft delete. 409 PROBLEM_IN_USE while a live room uses the problem.",
+    )
     async def delete(self, problemId: str) -> None:
         await self.ctx.problems.delete(self.user, problemId, self.client_ip)
         self.respond()
 
 
 class BookmarksHandler(BaseHandler):
-    @operation(summary="List bookmarked problems", tag="Bookmarks", query=PageQuery, response=Page[ProblemSummary],
-               errors=(400,), description="Newest bookmark first.")
+    @operation(
+        summary="List bookmarked problems",
+        tag="Bookmarks",
+        query=PageQuery,
+        response=Page[ProblemSummary],
+        errors=(400,),
+        description="Newest bookmark first.",
+    )
     async def get(self) -> None:
         q = self.query(PageQuery)
         data, pagination = await self.ctx.problems.bookmarks(self.user, q.cursor, q.limit)
@@ -65,8 +100,7 @@ class BookmarksHandler(BaseHandler):
 
 
 class BookmarkHandler(BaseHandler):
-    @operation(summary="Bookmark a problem", tag="Bookmarks", status=204, errors=(404,),
-               description="Idempotent.")
+    @operation(summary="Bookmark a problem", tag="Bookmarks", status=204, errors=(404,), description="Idempotent.")
     async def put(self, problemId: str) -> None:
         await self.ctx.problems.bookmark(self.user, problemId)
         self.respond()

@@ -57,8 +57,11 @@ def build(lang: str, code: str, work: Path) -> list[str] | str:
         return [sys.executable, str(work / "main.py")]
     if lang == "cpp":
         (work / "main.cpp").write_text(code)
-        r = subprocess.run(["g++", "-O2", "-std=c++17", "-o", str(work / "a.out"), str(work / "main.cpp")],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            ["g++", "-O2", "-std=c++17", "-o", str(work / "a.out"), str(work / "main.cpp")],
+            capture_output=True,
+            text=True,
+        )
         return r.stderr if r.returncode else [str(work / "a.out")]
     raise ValueError(lang)
 
@@ -73,8 +76,16 @@ def run(cmd: list[str], stdin: str, limit_s: float) -> tuple[str | None, float]:
 
 
 def check_starter(lang: str, code: str, work: Path) -> str | None:
-    files = {"python": "main.py", "javascript": "main.js", "typescript": "main.ts", "java": "Main.java",
-             "cpp": "main.cpp", "c": "main.c", "go": "main.go", "rust": "main.rs"}
+    files = {
+        "python": "main.py",
+        "javascript": "main.js",
+        "typescript": "main.ts",
+        "java": "Main.java",
+        "cpp": "main.cpp",
+        "c": "main.c",
+        "go": "main.go",
+        "rust": "main.rs",
+    }
     src = work / files[lang]
     src.write_text(code)
     cmds = {
@@ -98,8 +109,19 @@ def check(path: Path) -> list[str]:
     errors: list[str] = []
     p = load(path)
     slug = path.stem
-    need = ["slug", "title", "difficulty", "tags", "time_limit_ms", "description", "hints", "examples",
-            "starter_code", "reference", "tests"]
+    need = [
+        "slug",
+        "title",
+        "difficulty",
+        "tags",
+        "time_limit_ms",
+        "description",
+        "hints",
+        "examples",
+        "starter_code",
+        "reference",
+        "tests",
+    ]
     errors += [f"missing {k}" for k in need if k not in p]
     if errors:
         return errors

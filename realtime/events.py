@@ -35,8 +35,18 @@ from syncode.services.rooms import member
 log = logging.getLogger("syncode.events")
 
 # Only these reach clients; everything else on the bus (collab.*, user.*) is internal.
-PUBLIC_PREFIXES = ("room.", "participant.", "role_swap.", "run.", "submission.", "analysis.", "ai.", "recording.",
-                   "chat.", "match.")
+PUBLIC_PREFIXES = (
+    "room.",
+    "participant.",
+    "role_swap.",
+    "run.",
+    "submission.",
+    "analysis.",
+    "ai.",
+    "recording.",
+    "chat.",
+    "match.",
+)
 # Membership changes start or end subscriptions; they are never forwarded themselves.
 MEMBERSHIP = {"room.membership": "removed", "room.finished": "finished"}
 MAX_PENDING_FRAMES = 256  # unflushed frames per socket before a client that does not read is dropped
@@ -165,7 +175,9 @@ class EventSocket(tornado.websocket.WebSocketHandler):
         self.closed = False
         self.rate = MessageRate(ctx.settings.events_messages_per_sec)
         self.commands: dict[str, Callable[[ClientFrame], Awaitable[None]]] = {
-            "ping": self._ping, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe,
+            "ping": self._ping,
+            "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe,
             "chat.send": self._chat,
         }
 
@@ -226,8 +238,9 @@ class EventSocket(tornado.websocket.WebSocketHandler):
         try:
             return ClientFrame.model_validate_json(message)
         except ValidationError:
-            raise ValidationFailed("frames are JSON objects {type, roomId?, data?}",
-                                   details={"frame": "invalid"}) from None
+            raise ValidationFailed(
+                "frames are JSON objects {type, roomId?, data?}", details={"frame": "invalid"}
+            ) from None
 
     async def _ping(self, frame: ClientFrame) -> None:
         self.send(encode("pong", frame.data))

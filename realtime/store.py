@@ -76,8 +76,15 @@ class CollabStore:
 
     async def create(self, room_id: str, state: bytes, language: str) -> tuple[bool, DocRecord]:
         """Idempotent: an existing live record is returned untouched; a destroyed one is started afresh."""
-        fresh = {"createdAt": utcnow(), "snapshot": Binary(state), "snapshotSeq": 0, "locked": False,
-                 "language": language, "kicks": [], "roles": []}
+        fresh = {
+            "createdAt": utcnow(),
+            "snapshot": Binary(state),
+            "snapshotSeq": 0,
+            "locked": False,
+            "language": language,
+            "kicks": [],
+            "roles": [],
+        }
         try:
             await self.docs.insert_one({"_id": room_id, **fresh})
             return True, DocRecord.from_mongo({"_id": room_id, **fresh})

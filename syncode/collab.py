@@ -70,8 +70,14 @@ USER_DISCONNECTED = "collab.user_disconnected"
 
 def snapshot_event(ready: SnapshotReady) -> Event:
     """The bus event for a snapshot, the same whether it came in-process or through the HTTP callback."""
-    data = {"roomId": ready.room_id, "trigger": ready.trigger, "language": ready.language, "code": ready.code,
-            "snapshot": base64.b64encode(ready.snapshot).decode(), "timestamp": iso(ready.timestamp)}
+    data = {
+        "roomId": ready.room_id,
+        "trigger": ready.trigger,
+        "language": ready.language,
+        "code": ready.code,
+        "snapshot": base64.b64encode(ready.snapshot).decode(),
+        "timestamp": iso(ready.timestamp),
+    }
     return Event(SNAPSHOT_READY, data, room_id=ready.room_id)
 
 

@@ -90,11 +90,14 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         CollectionSpec("codeSnapshots", [IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)])]),
         # Execution jobs: room lists page by (createdAt, _id); the daily quota counts a user's jobs since midnight.
         *[
-            CollectionSpec(name, [
-                IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
-                IndexModel([("roomId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)]),
-                IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
-            ])
+            CollectionSpec(
+                name,
+                [
+                    IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                    IndexModel([("roomId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                    IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
+                ],
+            )
             for name in ("runs", "submissions", "analyses")
         ],
         CollectionSpec("usageCounters", [IndexModel("expiresAt", expireAfterSeconds=0)]),  # daily quotas

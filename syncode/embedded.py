@@ -72,11 +72,21 @@ class EmbeddedDatabase:
     async def start(self, timeout: float = 60) -> str:
         self.storage.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        cmd = [executable(), "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage),
-               "--log-level", "WARNING"]
+        cmd = [
+            executable(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--storage-path",
+            str(self.storage),
+            "--log-level",
+            "WARNING",
+        ]
         with open(self.log_file, "ab") as out:
-            self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            preexec_fn=_die_with_parent)
+            self.process = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+            )
         await wait_for_port(self.port, timeout, self.process)
         self.port_file.write_text(str(self.port))
         return uri_for(self.port)

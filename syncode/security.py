@@ -57,9 +57,7 @@ def issue_jwt(secret: str, typ: str, subject: str, ttl_sec: int, **claims: Any) 
 def decode_jwt(secret: str, token: str, typ: str) -> dict[str, Any]:
     """Verify signature, expiry and type. Only HS256 is accepted, so `alg: none` and key confusion fail."""
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat", "typ"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat", "typ"]})
     except jwt.ExpiredSignatureError:
         raise Unauthorized("token expired", "TOKEN_EXPIRED") from None
     except jwt.PyJWTError:

@@ -69,8 +69,14 @@ class Api:
             body = b""
         url = path if path.startswith("http") else self.base_url + path
         response = await self.client.fetch(
-            url, method=method, headers=all_headers, body=body, raise_error=False,
-            allow_nonstandard_methods=True, request_timeout=120, follow_redirects=False,
+            url,
+            method=method,
+            headers=all_headers,
+            body=body,
+            raise_error=False,
+            allow_nonstandard_methods=True,
+            request_timeout=120,
+            follow_redirects=False,
         )
         return Response(response.code, response.headers, response.body or b"")
 
@@ -92,8 +98,9 @@ class Api:
     async def register(self, name: str | None = None, password: str = "correct horse 1", **extra: Any) -> dict:
         """Create an account; returns the AuthResponse body plus the password."""
         name = name or f"u{uuid.uuid4().hex[:10]}"
-        r = await self.post("/api/auth/register", {"email": f"{name}@example.com", "username": name,
-                                                  "password": password, **extra})
+        r = await self.post(
+            "/api/auth/register", {"email": f"{name}@example.com", "username": name, "password": password, **extra}
+        )
         assert r.status == 201, r.body
         return {**r.json, "password": password}
 

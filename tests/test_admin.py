@@ -24,8 +24,9 @@ async def test_ban_takes_effect_at_once_and_is_audited(api: Api, admin: dict) ->
     assert r.json["bannedAt"] and r.json["banReason"] == "spam"
     assert_error(await api.get("/api/users/me", token=victim["accessToken"]), 403, "USER_BANNED")
     # The ban revoked the refresh tokens; a fresh login is refused as banned.
-    assert_error(await api.post("/api/auth/refresh", {"refreshToken": victim["refreshToken"]}), 401,
-                 "REFRESH_TOKEN_REVOKED")
+    assert_error(
+        await api.post("/api/auth/refresh", {"refreshToken": victim["refreshToken"]}), 401, "REFRESH_TOKEN_REVOKED"
+    )
     r = await api.post("/api/auth/login", {"identifier": "ban_target", "password": victim["password"]})
     assert_error(r, 403, "USER_BANNED")
     r = await api.get(f"/api/admin/audit-logs?targetId={vid}&action=admin.user.banned", token=token)

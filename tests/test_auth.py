@@ -16,8 +16,10 @@ from tests.conftest import Api, assert_error
 
 
 async def test_register_returns_tokens_and_profile(api: Api) -> None:
-    r = await api.post("/api/auth/register", {"email": "Reg@Example.com", "username": "reg_user",
-                                              "password": "password123", "displayName": "Reg"})
+    r = await api.post(
+        "/api/auth/register",
+        {"email": "Reg@Example.com", "username": "reg_user", "password": "password123", "displayName": "Reg"},
+    )
     assert r.status == 201
     body = r.json
     assert body["expiresIn"] == 900
@@ -59,11 +61,13 @@ async def test_register_rejects_non_json(api: Api) -> None:
 
 async def test_register_duplicates(api: Api) -> None:
     await api.register("dupe_user")
-    r = await api.post("/api/auth/register", {"email": "DUPE_USER@example.com", "username": "other_one",
-                                              "password": "password123"})
+    r = await api.post(
+        "/api/auth/register", {"email": "DUPE_USER@example.com", "username": "other_one", "password": "password123"}
+    )
     assert_error(r, 409, "EMAIL_TAKEN")
-    r = await api.post("/api/auth/register", {"email": "fresh@example.com", "username": "Dupe_User",
-                                              "password": "password123"})
+    r = await api.post(
+        "/api/auth/register", {"email": "fresh@example.com", "username": "Dupe_User", "password": "password123"}
+    )
     assert_error(r, 409, "USERNAME_TAKEN")
 
 
@@ -73,18 +77,27 @@ async def test_login_by_email_or_username(api: Api) -> None:
         r = await api.post("/api/auth/login", {"identifier": identifier, "password": user["password"]})
         assert r.status == 200, r.body
         assert r.json["user"]["id"] == user["user"]["id"]
-    assert_error(await api.post("/api/auth/login", {"identifier": "login_user", "password": "wrong pass"}),
-                 401, "INVALID_CREDENTIALS")
-    assert_error(await api.post("/api/auth/login", {"identifier": "nobody_here", "password": "whatever1"}),
-                 401, "INVALID_CREDENTIALS")
+    assert_error(
+        await api.post("/api/auth/login", {"identifier": "login_user", "password": "wrong pass"}),
+        401,
+        "INVALID_CREDENTIALS",
+    )
+    assert_error(
+        await api.post("/api/auth/login", {"identifier": "nobody_here", "password": "whatever1"}),
+        401,
+        "INVALID_CREDENTIALS",
+    )
     assert_error(await api.post("/api/auth/login", {"identifier": "login_user"}), 400, "VALIDATION_FAILED")
 
 
 async def test_lockout_after_five_failures(api: Api, server) -> None:
     user = await api.register("locked_user")
     for _ in range(4):
-        assert_error(await api.post("/api/auth/login", {"identifier": "locked_user", "password": "bad password"}),
-                     401, "INVALID_CREDENTIALS")
+        assert_error(
+            await api.post("/api/auth/login", {"identifier": "locked_user", "password": "bad password"}),
+            401,
+            "INVALID_CREDENTIALS",
+        )
     r = await api.post("/api/auth/login", {"identifier": "locked_user", "password": "bad password"})
     assert_error(r, 429, "ACCOUNT_LOCKED")
     assert 800 < int(r.headers["Retry-After"]) <= 900
@@ -152,22 +165,24 @@ async def test_change_password_revokes_other_sessions(api: Api) -> None:
     user = await api.register("change_pw")
     other = await api.post("/api/auth/login", {"identifier": "change_pw", "password": user["password"]})
     token = user["accessToken"]
-    r = await api.post("/api/auth/change-password", {"currentPassword": "wrong one", "newPassword": "new password 1"},
-                       token=token)
+    r = await api.post(
+        "/api/auth/change-password", {"currentPassword": "wrong one", "newPassword": "new password 1"}, token=token
+    )
     assert_error(r, 400, "INVALID_PASSWORD")
-    r = await api.post("/api/auth/change-password", {"currentPassword": user["password"], "newPassword": "short"},
-                       token=token)
+    r = await api.post(
+        "/api/auth/change-password", {"currentPassword": user["password"], "newPassword": "short"}, token=token
+    )
     assert_error(r, 400, "VALIDATION_FAILED")
-    r = await api.post("/api/auth/change-password",
-                       {"currentPassword": user["password"], "newPassword": "new password 1"}, token=token)
+    r = await api.post(
+        "/api/auth/change-password", {"currentPassword": user["password"], "newPassword": "new password 1"}, token=token
+    )
     assert r.status == 204
     # This login's refresh token still works; the other login's is revoked.
     assert (await api.post("/api/auth/refresh", {"refreshToken": user["refreshToken"]})).status == 200
     assert_error(await api.post("/api/auth/refresh", {"refreshToken": other.json["refreshToken"]}), 401)
     assert_error(await api.post("/api/auth/login", {"identifier": "change_pw", "password": user["password"]}), 401)
     assert (await api.post("/api/auth/login", {"identifier": "change_pw", "password": "new password 1"})).status == 200
-    assert_error(await api.post("/api/auth/change-password", {"currentPassword": "x", "newPassword": "yyyyyyyy"}),
-                 401)
+    assert_error(await api.post("/api/auth/change-password", {"currentPassword": "x", "newPassword": "yyyyyyyy"}), 401)
 
 
 def _outbox_token(server, address: str) -> str:
@@ -189,13 +204,19 @@ async def test_forgot_and_reset_password_through_outbox(api: Api, server) -> Non
     assert (await api.post("/api/auth/forgot-password", {"email": "nobody@example.com"})).status == 202
     assert (await api.post("/api/auth/forgot-password", {"email": address.upper()})).status == 202
     token = _outbox_token(server, address)
-    assert_error(await api.post("/api/auth/reset-password", {"token": "wrong", "newPassword": "brand new pw"}),
-                 400, "INVALID_RESET_TOKEN")
+    assert_error(
+        await api.post("/api/auth/reset-password", {"token": "wrong", "newPassword": "brand new pw"}),
+        400,
+        "INVALID_RESET_TOKEN",
+    )
     r = await api.post("/api/auth/reset-password", {"token": token, "newPassword": "brand new pw"})
     assert r.status == 204
     # Single use, all refresh tokens revoked, the new password works.
-    assert_error(await api.post("/api/auth/reset-password", {"token": token, "newPassword": "another pw 1"}),
-                 400, "INVALID_RESET_TOKEN")
+    assert_error(
+        await api.post("/api/auth/reset-password", {"token": token, "newPassword": "another pw 1"}),
+        400,
+        "INVALID_RESET_TOKEN",
+    )
     assert_error(await api.post("/api/auth/refresh", {"refreshToken": user["refreshToken"]}), 401)
     assert (await api.post("/api/auth/login", {"identifier": address, "password": "brand new pw"})).status == 200
 
@@ -209,7 +230,9 @@ async def test_reset_token_expires(make_server) -> None:
     # Age the token in the database instead of sleeping.
     past = datetime.now(UTC) - timedelta(seconds=1)
     await server.db.passwordResets.update_many({}, {"$set": {"expiresAt": past}})
-    assert_error(await api.post("/api/auth/reset-password", {"token": token, "newPassword": "brand new pw"}),
-                 400, "INVALID_RESET_TOKEN")
+    assert_error(
+        await api.post("/api/auth/reset-password", {"token": token, "newPassword": "brand new pw"}),
+        400,
+        "INVALID_RESET_TOKEN",
+    )
     await server.stop()
-

@@ -41,6 +41,7 @@ class EventClient:
 
     async def wait_for(self, type_: str, timeout: float = 60, **data: Any) -> dict[str, Any]:
         """The first frame of this type whose data has these values (waiting for it if needed)."""
+
         async def find() -> dict[str, Any]:
             while True:
                 for frame in self.frames:
@@ -58,13 +59,23 @@ class EventClient:
 
 async def test_interview_from_invite_to_session_record(server, api: Api) -> None:
     admin = await make_admin(server, api)
-    problem = (await api.post("/api/problems", {
-        "title": "Add Two Numbers E2E", "description": STATEMENT, "difficulty": "easy",
-        "starterCode": {"python": "a, b = map(int, input().split())\n# your code\n"},
-        "testCases": [{"input": "1 2\n", "expectedOutput": "3\n"},
-                      {"input": "40 2\n", "expectedOutput": "42\n", "isHidden": True},
-                      {"input": "-5 5\n", "expectedOutput": "0\n", "isHidden": True}],
-    }, token=admin["accessToken"])).json
+    problem = (
+        await api.post(
+            "/api/problems",
+            {
+                "title": "Add Two Numbers E2E",
+                "description": STATEMENT,
+                "difficulty": "easy",
+                "starterCode": {"python": "a, b = map(int, input().split())\n# your code\n"},
+                "testCases": [
+                    {"input": "1 2\n", "expectedOutput": "3\n"},
+                    {"input": "40 2\n", "expectedOutput": "42\n", "isHidden": True},
+                    {"input": "-5 5\n", "expectedOutput": "0\n", "isHidden": True},
+                ],
+            },
+            token=admin["accessToken"],
+        )
+    ).json
     alice, bob = await api.register("e2e_alice"), await api.register("e2e_bob")
     a, b = alice["accessToken"], bob["accessToken"]
 
@@ -95,19 +106,20 @@ async def test_interview_from_invite_to_session_record(server, api: Api) -> None
     # They write the (wrong) solution together: Bob replaces the starter, Alice fixes a detail.
     text_b = doc_b.text()
     with doc_b.doc.transaction():
-        del text_b[0:len(str(text_b))]
+        del text_b[0 : len(str(text_b))]
         text_b += WRONG.replace("print(a - b)", "print(a - b )")
     await doc_a.wait_for(lambda: "print(a - b )" in str(doc_a.text()))
     text_a = doc_a.text()
     start = str(text_a).index("b )")
     with doc_a.doc.transaction():
-        del text_a[start + 1:start + 2]
+        del text_a[start + 1 : start + 2]
     await doc_b.wait_for(lambda: str(doc_b.text()) == WRONG)
     code = str(doc_b.text())
 
     # Run: the result arrives as an event and is the same by polling.
-    run_id = (await api.post(f"/api/rooms/{rid}/run", {"language": "python", "code": code, "stdin": "7 3\n"},
-                             token=b)).json["runId"]
+    run_id = (
+        await api.post(f"/api/rooms/{rid}/run", {"language": "python", "code": code, "stdin": "7 3\n"}, token=b)
+    ).json["runId"]
     pushed = (await events_a.wait_for("run.completed", id=run_id))["data"]
     polled = (await api.get(f"/api/executions/{run_id}", token=a)).json
     assert pushed == polled and polled["stdout"] == "4\n" and polled["verdict"] == "accepted"
@@ -122,8 +134,9 @@ async def test_interview_from_invite_to_session_record(server, api: Api) -> None
     assert (await api.get(f"/api/submissions/{sid}", token=a)).json == result
 
     # Then the right one.
-    sid = (await api.post(f"/api/rooms/{rid}/submit", {"language": "python", "code": REFERENCE},
-                          token=b)).json["submissionId"]
+    sid = (await api.post(f"/api/rooms/{rid}/submit", {"language": "python", "code": REFERENCE}, token=b)).json[
+        "submissionId"
+    ]
     accepted = (await events_a.wait_for("submission.completed", id=sid))["data"]
     assert accepted["verdict"] == "accepted" and accepted["passed"] == 3
 
@@ -132,8 +145,7 @@ async def test_interview_from_invite_to_session_record(server, api: Api) -> None
     await events_b.wait_for("room.editor_locked")
     before = str(doc_a.text())
     doc_b.text().insert(0, "# typed while locked\n")
-    r = await api.post(f"/api/rooms/{rid}/run", {"language": "python", "code": REFERENCE, "stdin": "1 1\n"},
-                       token=b)
+    r = await api.post(f"/api/rooms/{rid}/run", {"language": "python", "code": REFERENCE, "stdin": "1 1\n"}, token=b)
     assert_error(r, 409, "ROOM_EDITOR_LOCKED")
     await asyncio.sleep(0.5)
     assert str(doc_a.text()) == before  # Bob's edit never reached Alice
@@ -150,8 +162,11 @@ async def test_interview_from_invite_to_session_record(server, api: Api) -> None
     assert (await api.post(f"/api/rooms/{rid}/phase", {"to": "wrapup"}, token=a)).status == 200
     ratings = {"problemSolving": 4, "communication": 5, "codeQuality": 3, "testing": 4, "overall": 4}
     for token, reviewee in ((a, bob), (b, alice)):
-        r = await api.post(f"/api/rooms/{rid}/feedback", {"revieweeId": reviewee["user"]["id"], "ratings": ratings,
-                                                          "strengths": "clear thinking"}, token=token)
+        r = await api.post(
+            f"/api/rooms/{rid}/feedback",
+            {"revieweeId": reviewee["user"]["id"], "ratings": ratings, "strengths": "clear thinking"},
+            token=token,
+        )
         assert r.status == 201, r.body
     feedback = (await api.get(f"/api/rooms/{rid}/feedback", token=a)).json
     assert feedback["allSubmitted"] is True and len(feedback["data"]) == 2
@@ -163,8 +178,15 @@ async def test_interview_from_invite_to_session_record(server, api: Api) -> None
     session = await server.db.sessions.find_one({"_id": session_id})
     assert session["status"] == "finished" and session["finalCode"]["code"].strip()
     types = [e["type"] async for e in server.db.sessionEvents.find({"sessionId": session_id}).sort("at", 1)]
-    for expected in ("phase_changed", "run", "submission", "editor_locked", "editor_unlocked", "role_swapped",
-                     "feedback_submitted"):
+    for expected in (
+        "phase_changed",
+        "run",
+        "submission",
+        "editor_locked",
+        "editor_unlocked",
+        "role_swapped",
+        "feedback_submitted",
+    ):
         assert expected in types, (expected, types)
     for _ in range(50):
         triggers = {s["trigger"] async for s in server.db.codeSnapshots.find({"sessionId": session_id})}

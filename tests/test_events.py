@@ -59,14 +59,18 @@ class EventClient:
             frame["roomId"] = room_id
         self.connection.write_message(json.dumps(frame))
 
-    async def expect(self, type_: str, room_id: str | None = None, where: Callable[[Any], bool] = lambda d: True,
-                     timeout: float = 5) -> dict[str, Any]:
+    async def expect(
+        self, type_: str, room_id: str | None = None, where: Callable[[Any], bool] = lambda d: True, timeout: float = 5
+    ) -> dict[str, Any]:
         """The first unread frame of this type (and room) whose data satisfies `where`; earlier ones stay unread."""
         async with asyncio.timeout(timeout):
             while True:
                 for frame in self.unread:
-                    if frame["type"] == type_ and (room_id is None or frame.get("roomId") == room_id) \
-                            and where(frame["data"]):
+                    if (
+                        frame["type"] == type_
+                        and (room_id is None or frame.get("roomId") == room_id)
+                        and where(frame["data"])
+                    ):
                         self.unread.remove(frame)
                         return frame
                 if self.reader.done():
@@ -106,12 +110,14 @@ async def clients():
 
 
 async def room_with(api: Api, host: dict, *others: tuple[dict, str], **config: Any) -> dict:
-    r = await api.post("/api/rooms", {"mode": "peer", "config": {"maxParticipants": 3, **config}},
-                       token=host["accessToken"])
+    r = await api.post(
+        "/api/rooms", {"mode": "peer", "config": {"maxParticipants": 3, **config}}, token=host["accessToken"]
+    )
     room = r.json
     for user, role in others:
-        r = await api.post("/api/rooms/join", {"inviteCode": room["inviteCode"], "role": role},
-                           token=user["accessToken"])
+        r = await api.post(
+            "/api/rooms/join", {"inviteCode": room["inviteCode"], "role": role}, token=user["accessToken"]
+        )
         assert r.status == 200, r.body
     return room
 
@@ -152,8 +158,11 @@ async def test_subscribe_is_for_present_participants_only(api: Api, server, clie
     watcher.send("subscribe", "no-such-room")
     assert (await watcher.expect("error", "no-such-room"))["data"]["code"] == "ROOM_NOT_FOUND"
     watcher.send("subscribe")
-    assert (await watcher.expect("error"))["data"] == {"code": "VALIDATION_FAILED", "message": "roomId is required",
-                                                      "details": {"roomId": "required"}}
+    assert (await watcher.expect("error"))["data"] == {
+        "code": "VALIDATION_FAILED",
+        "message": "roomId is required",
+        "details": {"roomId": "required"},
+    }
     watcher.send("dance")
     assert (await watcher.expect("error"))["data"]["details"] == {"type": "unknown"}
     watcher.connection.write_message("not json")
@@ -198,8 +207,11 @@ async def test_room_events_reach_subscribers(api: Api, server, clients) -> None:
     await api.post(f"/api/rooms/{rid}/lock", token=host["accessToken"])
     await theirs.expect("room.editor_locked", rid)
     # Internal bus traffic (collab snapshots, membership bookkeeping) never reaches clients.
-    internal = [t for t in mine.types(rid) + theirs.types(rid) if t.startswith(("collab.", "user."))
-                or t in ("room.membership", "room.finished")]
+    internal = [
+        t
+        for t in mine.types(rid) + theirs.types(rid)
+        if t.startswith(("collab.", "user.")) or t in ("room.membership", "room.finished")
+    ]
     assert internal == []
 
 
@@ -228,7 +240,11 @@ async def test_chat_is_stored_broadcast_and_limited(api: Api, server, clients) -
         message = await client.expect("chat.message", rid)
     data = message["data"]
     assert {k: data[k] for k in ("roomId", "userId", "username", "text")} == {
-        "roomId": rid, "userId": uid(host), "username": host["user"]["username"], "text": "hello there"}
+        "roomId": rid,
+        "userId": uid(host),
+        "username": host["user"]["username"],
+        "text": "hello there",
+    }
     stored = await server.db.chatMessages.find_one({"_id": data["id"]})
     assert stored["roomId"] == rid and stored["text"] == "hello there" and stored["userId"] == uid(host)
     # roomId may also travel inside data.
@@ -266,7 +282,7 @@ async def test_removed_users_stop_receiving_at_once(api: Api, server, clients) -
     await api.post(f"/api/rooms/{rid}/lock", token=host["accessToken"])  # straight after the kick
     assert (await kicked.expect("unsubscribed", rid))["data"] == {"reason": "removed"}
     await kicked.sync()
-    after = kicked.types(rid)[kicked.types(rid).index("unsubscribed") + 1:]
+    after = kicked.types(rid)[kicked.types(rid).index("unsubscribed") + 1 :]
     assert after == [], after
     assert "participant.kicked" in kicked.types(rid)  # told why, before the removal
     kicked.send("subscribe", rid)

@@ -60,10 +60,19 @@ async def create_problem(api: Api, admin: dict, **fields: Any) -> dict:
         {"input": "123456 1\n", "expectedOutput": HIDDEN_ANSWERS[0] + "\n", "isHidden": True},
         {"input": "1000000 1\n", "expectedOutput": HIDDEN_ANSWERS[1] + "\n", "isHidden": True},
     ]
-    r = await api.post("/api/problems", {
-        "title": f"Add {new_id()[:8]}", "description": "Print a + b.", "difficulty": "easy", "timeLimitMs": 1000,
-        "starterCode": {"python": "import os\n"}, "testCases": cases, **fields,
-    }, token=admin["accessToken"])
+    r = await api.post(
+        "/api/problems",
+        {
+            "title": f"Add {new_id()[:8]}",
+            "description": "Print a + b.",
+            "difficulty": "easy",
+            "timeLimitMs": 1000,
+            "starterCode": {"python": "import os\n"},
+            "testCases": cases,
+            **fields,
+        },
+        token=admin["accessToken"],
+    )
     assert r.status == 201, r.body
     return r.json
 
@@ -115,8 +124,9 @@ async def test_run_output_by_polling_and_events(api: Api, server, problem: dict)
     room = await coding_room(api, problem)
     token = room["candidate"]["accessToken"]
     recorder = Recorder(server, "run.")
-    r = await api.post(f"/api/rooms/{room['id']}/run", {"language": "python", "code": ADD, "stdin": "40 2\n"},
-                       token=token)
+    r = await api.post(
+        f"/api/rooms/{room['id']}/run", {"language": "python", "code": ADD, "stdin": "40 2\n"}, token=token
+    )
     assert r.status == 202 and set(r.json) == {"runId"}
     run_id = r.json["runId"]
     polled = await finished_job(api, f"/api/executions/{run_id}", token)
@@ -143,8 +153,12 @@ async def test_wrong_answer_withholds_hidden_details(api: Api, server, problem: 
     assert r.status == 202 and set(r.json) == {"submissionId"}
     sid = r.json["submissionId"]
     polled = await finished_job(api, f"/api/submissions/{sid}", token)
-    assert (polled["status"], polled["verdict"], polled["passed"], polled["total"]) == ("completed", "wrong_answer",
-                                                                                       0, 4)
+    assert (polled["status"], polled["verdict"], polled["passed"], polled["total"]) == (
+        "completed",
+        "wrong_answer",
+        0,
+        4,
+    )
     assert polled["problemId"] == problem["id"]
     visible, hidden = polled["results"][:2], polled["results"][2:]
     assert [c["isHidden"] for c in polled["results"]] == [False, False, True, True]
@@ -157,8 +171,10 @@ async def test_wrong_answer_withholds_hidden_details(api: Api, server, problem: 
     recorder.stop()
     assert completed.data == polled
     assert [p["done"] for p in progress] == [1, 2, 3, 4] and {p["total"] for p in progress} == {4}
-    raw = json.dumps([e.data for e in recorder.events]) + (await api.get(f"/api/submissions/{sid}",
-                                                                         token=token)).body.decode()
+    raw = (
+        json.dumps([e.data for e in recorder.events])
+        + (await api.get(f"/api/submissions/{sid}", token=token)).body.decode()
+    )
     assert not any(answer in raw for answer in HIDDEN_ANSWERS)
     detail = (await api.get(f"/api/problems/{problem['id']}", token=token)).json
     assert detail["attemptStatus"] == "attempted"
@@ -192,8 +208,9 @@ async def test_polling_shows_progress_while_running(api: Api, server, problem: d
     token = room["candidate"]["accessToken"]
     recorder = Recorder(server, "submission.progress")
     slow = "import time\ntime.sleep(0.3)\n" + ADD
-    sid = (await api.post(f"/api/rooms/{room['id']}/submit", {"language": "python", "code": slow},
-                          token=token)).json["submissionId"]
+    sid = (await api.post(f"/api/rooms/{room['id']}/submit", {"language": "python", "code": slow}, token=token)).json[
+        "submissionId"
+    ]
     seen = set()
     while (polled := (await api.get(f"/api/submissions/{sid}", token=token)).json)["status"] not in FINISHED:
         if polled["status"] == "running" and polled["passed"]:
@@ -213,8 +230,9 @@ async def test_time_limit_and_compilation_error_verdicts(api: Api, problem: dict
     r = await api.post(f"/api/rooms/{room['id']}/submit", {"language": "c", "code": "int main( {"}, token=token)
     broken = await finished_job(api, f"/api/submissions/{r.json['submissionId']}", token)
     assert broken["verdict"] == "compilation_error" and "error" in broken["compileOutput"]
-    r = await api.post(f"/api/rooms/{room['id']}/run", {"language": "python", "code": SPIN, "timeoutMs": 300},
-                       token=token)
+    r = await api.post(
+        f"/api/rooms/{room['id']}/run", {"language": "python", "code": SPIN, "timeoutMs": 300}, token=token
+    )
     run = await finished_job(api, f"/api/executions/{r.json['runId']}", token)
     assert run["verdict"] == "time_limit_exceeded"
 
@@ -238,8 +256,11 @@ async def test_lock_and_phase_rules(api: Api, admin: dict, problem: dict) -> Non
     await api.post(f"/api/rooms/{rid}/phase", {"to": "finished"}, token=host)
     assert_error(await api.post(f"/api/rooms/{rid}/run", run, token=token), 409, "ROOM_FINISHED")
     bare = await coding_room(api, None)
-    assert_error(await api.post(f"/api/rooms/{bare['id']}/submit", submit, token=bare["candidate"]["accessToken"]),
-                 409, "ROOM_NO_PROBLEM")
+    assert_error(
+        await api.post(f"/api/rooms/{bare['id']}/submit", submit, token=bare["candidate"]["accessToken"]),
+        409,
+        "ROOM_NO_PROBLEM",
+    )
 
 
 async def test_who_may_run_and_read(api: Api, server, admin: dict, problem: dict) -> None:
@@ -252,8 +273,12 @@ async def test_who_may_run_and_read(api: Api, server, admin: dict, problem: dict
     assert_error(await api.post(f"/api/rooms/{rid}/run", run, token=stranger["accessToken"]), 403, "FORBIDDEN")
     assert_error(await api.post("/api/rooms/no-such-room/run", run, token=token), 404, "ROOM_NOT_FOUND")
     assert_error(await api.post(f"/api/rooms/{rid}/run", run), 401)
-    for bad in ({"language": "cobol", "code": "x"}, {"language": "python", "code": ""},
-                {"language": "python", "code": "x", "extra": 1}, {"language": "python", "code": "x", "memoryMb": 8}):
+    for bad in (
+        {"language": "cobol", "code": "x"},
+        {"language": "python", "code": ""},
+        {"language": "python", "code": "x", "extra": 1},
+        {"language": "python", "code": "x", "memoryMb": 8},
+    ):
         assert_error(await api.post(f"/api/rooms/{rid}/run", bad, token=token), 400, "VALIDATION_FAILED")
     run_id = (await api.post(f"/api/rooms/{rid}/run", run, token=token)).json["runId"]
     await finished_job(api, f"/api/executions/{run_id}", token)
@@ -285,14 +310,14 @@ async def test_lists_page_without_full_outputs(api: Api, problem: dict) -> None:
     page = r.json
     assert [run["id"] for run in page["data"]] == ids[::-1][:2] and page["pagination"]["hasMore"] is True
     assert all(len(run["stdout"]) == 200 and run["truncated"] for run in page["data"])
-    rest = (await api.get(f"/api/rooms/{rid}/runs?limit=2&cursor={page['pagination']['nextCursor']}",
-                          token=token)).json
+    rest = (await api.get(f"/api/rooms/{rid}/runs?limit=2&cursor={page['pagination']['nextCursor']}", token=token)).json
     assert [run["id"] for run in rest["data"]] == [ids[0]] and rest["pagination"]["nextCursor"] is None
     full = (await api.get(f"/api/executions/{ids[0]}", token=token)).json
     assert len(full["stdout"]) == 1001 and full["truncated"] is False
     assert_error(await api.get(f"/api/rooms/{rid}/runs?cursor=@@@", token=token), 400)
-    sid = (await api.post(f"/api/rooms/{rid}/submit", {"language": "python", "code": SUBTRACT},
-                          token=token)).json["submissionId"]
+    sid = (await api.post(f"/api/rooms/{rid}/submit", {"language": "python", "code": SUBTRACT}, token=token)).json[
+        "submissionId"
+    ]
     await finished_job(api, f"/api/submissions/{sid}", token)
     listed = (await api.get(f"/api/rooms/{rid}/submissions", token=token)).json["data"]
     assert [s["id"] for s in listed] == [sid] and listed[0]["verdict"] == "wrong_answer"
@@ -303,8 +328,9 @@ async def test_static_analysis_for_python(api: Api, server, problem: dict) -> No
     room = await coding_room(api, problem)
     rid, token = room["id"], room["candidate"]["accessToken"]
     recorder = Recorder(server, "analysis.")
-    code = "import os\n\ndef pick(x):\n    if x > 1:\n        return 1\n    elif x < 0:\n        return 2\n" \
-           "    return 3\n"
+    code = (
+        "import os\n\ndef pick(x):\n    if x > 1:\n        return 1\n    elif x < 0:\n        return 2\n    return 3\n"
+    )
     r = await api.post(f"/api/rooms/{rid}/analysis", {"code": code, "language": "python"}, token=token)
     assert r.status == 202
     analysis_id = r.json["analysisId"]
@@ -349,8 +375,14 @@ async def test_daily_quota(make_server) -> None:
 
 async def fetch_from(source_ip: str, url: str, token: str, body: dict) -> tornado.httpclient.HTTPResponse:
     client = tornado.httpclient.AsyncHTTPClient()
-    return await client.fetch(url, method="POST", body=json.dumps(body), raise_error=False,
-                              headers={"Authorization": f"Bearer {token}"}, network_interface=source_ip)
+    return await client.fetch(
+        url,
+        method="POST",
+        body=json.dumps(body),
+        raise_error=False,
+        headers={"Authorization": f"Bearer {token}"},
+        network_interface=source_ip,
+    )
 
 
 async def test_execute_rate_limit_is_per_user(make_server) -> None:
@@ -392,8 +424,15 @@ async def test_restart_leaves_no_job_running(make_server, tmp_path) -> None:
     token = room["candidate"]["accessToken"]
     slow = {"language": "python", "code": "import time\ntime.sleep(5)\n", "timeoutMs": 5000}
     run_id = (await api.post(f"/api/rooms/{room['id']}/run", slow, token=token)).json["runId"]
-    orphan = {"_id": new_id(), "roomId": room["id"], "userId": room["candidate"]["user"]["id"], "language": "python",
-              "status": "running", "createdAt": datetime.now(UTC), "finishedAt": None}
+    orphan = {
+        "_id": new_id(),
+        "roomId": room["id"],
+        "userId": room["candidate"]["user"]["id"],
+        "language": "python",
+        "status": "running",
+        "createdAt": datetime.now(UTC),
+        "finishedAt": None,
+    }
     await first.db.submissions.insert_one({**orphan, "problemId": "p", "total": 1})  # as a crashed process left it
     await first.stop()
     second = await make_server(mongodb_db="restart_execution", data_dir=tmp_path)

@@ -23,10 +23,13 @@ async def peer_room(api: Api, *, observer: bool = False, phase: str | None = "wr
     people = {"host": host, "candidate": candidate}
     if observer:
         people["observer"] = await api.register()
-        await api.post("/api/rooms/join", {"inviteCode": room["inviteCode"], "role": "observer"},
-                       token=people["observer"]["accessToken"])
+        await api.post(
+            "/api/rooms/join",
+            {"inviteCode": room["inviteCode"], "role": "observer"},
+            token=people["observer"]["accessToken"],
+        )
     phases = ["warmup", "coding", "wrapup", "finished"]
-    for to in phases[:phases.index(phase) + 1] if phase else []:
+    for to in phases[: phases.index(phase) + 1] if phase else []:
         r = await api.post(f"/api/rooms/{room['id']}/phase", {"to": to}, token=host["accessToken"])
         assert r.status == 200, r.body
     return room["id"], people
@@ -40,14 +43,33 @@ async def test_submit_and_visibility_until_everyone_submitted(api: Api, server) 
     rid, p = await peer_room(api, observer=True)
     host, candidate = p["host"], p["candidate"]
     path = f"/api/rooms/{rid}/feedback"
-    r = await api.post(path, review(candidate, strengths="clear plan", comment="good", wouldPairAgain=True),
-                       token=host["accessToken"])
+    r = await api.post(
+        path, review(candidate, strengths="clear plan", comment="good", wouldPairAgain=True), token=host["accessToken"]
+    )
     assert r.status == 201, r.body
     mine = r.json
-    assert {k: mine[k] for k in ("roomId", "reviewerId", "revieweeId", "ratings", "strengths", "improvements",
-                                 "comment", "wouldPairAgain")} == {
-        "roomId": rid, "reviewerId": host["user"]["id"], "revieweeId": candidate["user"]["id"], "ratings": RATINGS,
-        "strengths": "clear plan", "improvements": None, "comment": "good", "wouldPairAgain": True}
+    assert {
+        k: mine[k]
+        for k in (
+            "roomId",
+            "reviewerId",
+            "revieweeId",
+            "ratings",
+            "strengths",
+            "improvements",
+            "comment",
+            "wouldPairAgain",
+        )
+    } == {
+        "roomId": rid,
+        "reviewerId": host["user"]["id"],
+        "revieweeId": candidate["user"]["id"],
+        "ratings": RATINGS,
+        "strengths": "clear plan",
+        "improvements": None,
+        "comment": "good",
+        "wouldPairAgain": True,
+    }
     assert mine["id"] and mine["sessionId"] and mine["createdAt"].endswith("Z")
     assert_error(await api.post(path, review(candidate), token=host["accessToken"]), 409, "FEEDBACK_EXISTS")
 
@@ -63,10 +85,12 @@ async def test_submit_and_visibility_until_everyone_submitted(api: Api, server) 
     for user in (host, candidate):
         assert (await api.get(path, token=user["accessToken"])).json == {"data": [mine, theirs], "allSubmitted": True}
     assert (await api.get(f"{path}/mine", token=candidate["accessToken"])).json == {"data": [theirs]}
-    events = [e async for e in server.db.sessionEvents.find({"sessionId": mine["sessionId"],
-                                                             "type": "feedback_submitted"})]
+    events = [
+        e async for e in server.db.sessionEvents.find({"sessionId": mine["sessionId"], "type": "feedback_submitted"})
+    ]
     assert sorted((e["actorId"], e["data"]["revieweeId"]) for e in events) == sorted(
-        [(host["user"]["id"], candidate["user"]["id"]), (candidate["user"]["id"], host["user"]["id"])])
+        [(host["user"]["id"], candidate["user"]["id"]), (candidate["user"]["id"], host["user"]["id"])]
+    )
 
 
 async def test_phase_and_mode_rules(api: Api) -> None:
@@ -118,8 +142,11 @@ async def test_authorization(api: Api) -> None:
     rid, p = await peer_room(api, observer=True)
     stranger = await api.register()
     host, candidate = p["host"], p["candidate"]
-    rows = [("POST", "/feedback", lambda me: review(candidate if me is host else host)),
-            ("GET", "/feedback", lambda me: None), ("GET", "/feedback/mine", lambda me: None)]
+    rows = [
+        ("POST", "/feedback", lambda me: review(candidate if me is host else host)),
+        ("GET", "/feedback", lambda me: None),
+        ("GET", "/feedback/mine", lambda me: None),
+    ]
     for method, suffix, body in rows:
         url = f"/api/rooms/{rid}{suffix}"
         assert_error(await api.request(method, url, body(host)), 401, "UNAUTHORIZED")

@@ -100,11 +100,21 @@ async def test_openapi_lists_every_endpoint(api: Api) -> None:
     doc = r.json
     assert doc["openapi"].startswith("3.1")
     expected = {
-        ("post", "/api/auth/register"), ("post", "/api/auth/login"), ("post", "/api/auth/refresh"),
-        ("post", "/api/auth/logout"), ("post", "/api/auth/change-password"), ("post", "/api/auth/forgot-password"),
-        ("post", "/api/auth/reset-password"), ("get", "/api/users/me"), ("patch", "/api/users/me"),
-        ("delete", "/api/users/me"), ("get", "/api/users/{userId}"), ("post", "/api/users/me/avatar"),
-        ("post", "/api/users/me/avatar/confirm"), ("delete", "/api/users/me/avatar"), ("get", "/api/health"),
+        ("post", "/api/auth/register"),
+        ("post", "/api/auth/login"),
+        ("post", "/api/auth/refresh"),
+        ("post", "/api/auth/logout"),
+        ("post", "/api/auth/change-password"),
+        ("post", "/api/auth/forgot-password"),
+        ("post", "/api/auth/reset-password"),
+        ("get", "/api/users/me"),
+        ("patch", "/api/users/me"),
+        ("delete", "/api/users/me"),
+        ("get", "/api/users/{userId}"),
+        ("post", "/api/users/me/avatar"),
+        ("post", "/api/users/me/avatar/confirm"),
+        ("delete", "/api/users/me/avatar"),
+        ("get", "/api/health"),
     }
     listed = {(m, p) for p, item in doc["paths"].items() for m in item}
     assert expected <= listed
@@ -125,16 +135,34 @@ async def test_pagination_is_stable_across_inserts(server) -> None:
     collection = server.db.auditLogs
     marker = new_id()
     for i in range(25):
-        await collection.insert_one({"_id": f"{marker}-{i:02d}", "actorId": marker, "createdAt": utcnow(),
-                                     "action": "test.page", "targetType": "x", "targetId": None, "metadata": {}})
+        await collection.insert_one(
+            {
+                "_id": f"{marker}-{i:02d}",
+                "actorId": marker,
+                "createdAt": utcnow(),
+                "action": "test.page",
+                "targetType": "x",
+                "targetId": None,
+                "metadata": {},
+            }
+        )
     seen: list[str] = []
     cursor = None
     while True:
         page = await paginate(collection, {"actorId": marker}, cursor=cursor, limit=7)
         seen += [doc["_id"] for doc in page.items]
         # Items inserted between page requests land before the cursor: no duplicates, no gaps.
-        await collection.insert_one({"_id": new_id(), "actorId": marker, "createdAt": utcnow(),
-                                     "action": "test.page", "targetType": "x", "targetId": None, "metadata": {}})
+        await collection.insert_one(
+            {
+                "_id": new_id(),
+                "actorId": marker,
+                "createdAt": utcnow(),
+                "action": "test.page",
+                "targetType": "x",
+                "targetId": None,
+                "metadata": {},
+            }
+        )
         if not page.has_more:
             assert page.next_cursor is None
             break

@@ -13,8 +13,23 @@ from judge import Judge, TestCase, Verdict
 from syncode.services.problem_bank import parse_problem
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
-REQUIRED_TOPICS = {"arrays", "strings", "hashing", "two-pointers", "sliding-window", "stack", "linked-list", "trees",
-                   "graphs", "binary-search", "heap", "dynamic-programming", "greedy", "intervals", "backtracking"}
+REQUIRED_TOPICS = {
+    "arrays",
+    "strings",
+    "hashing",
+    "two-pointers",
+    "sliding-window",
+    "stack",
+    "linked-list",
+    "trees",
+    "graphs",
+    "binary-search",
+    "heap",
+    "dynamic-programming",
+    "greedy",
+    "intervals",
+    "backtracking",
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +67,11 @@ def test_every_problem_is_complete(bank: dict[str, dict]) -> None:
 
 
 def cases(problem: dict, large_only: bool = False) -> list[TestCase]:
-    return [TestCase(id=str(i), input=t["input"], expected_output=t["output"], is_hidden=bool(t.get("hidden")))
-            for i, t in enumerate(problem["tests"]) if t.get("large") or not large_only]
+    return [
+        TestCase(id=str(i), input=t["input"], expected_output=t["output"], is_hidden=bool(t.get("hidden")))
+        for i, t in enumerate(problem["tests"])
+        if t.get("large") or not large_only
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +84,16 @@ async def judge(tmp_path_factory: pytest.TempPathFactory) -> Judge:
 
 
 async def judged(judge: Judge, problem: dict, language: str, code: str, test_cases: list[TestCase]):
-    return await judge.judge(language, code, test_cases, problem["time_limit_ms"],
-                             problem.get("memory_limit_mb", 256), comparison=problem.get("comparison", "lines"),
-                             abs_tol=problem.get("float_abs_tol", 1e-6), rel_tol=problem.get("float_rel_tol", 1e-6))
+    return await judge.judge(
+        language,
+        code,
+        test_cases,
+        problem["time_limit_ms"],
+        problem.get("memory_limit_mb", 256),
+        comparison=problem.get("comparison", "lines"),
+        abs_tol=problem.get("float_abs_tol", 1e-6),
+        rel_tol=problem.get("float_rel_tol", 1e-6),
+    )
 
 
 async def in_parallel(judge: Judge, jobs: list) -> list:
@@ -88,8 +113,9 @@ async def test_reference_solutions_pass_every_case(bank: dict[str, dict], judge:
             jobs.append(judged(judge, p, language, code, cases(p)))
             names.append(f"{slug}/{language}")
     results = await in_parallel(judge, jobs)
-    failures = {n: (r.verdict, r.passed, r.total) for n, r in zip(names, results, strict=True)
-                if r.verdict != Verdict.accepted}
+    failures = {
+        n: (r.verdict, r.passed, r.total) for n, r in zip(names, results, strict=True) if r.verdict != Verdict.accepted
+    }
     assert not failures
 
 
@@ -100,8 +126,9 @@ async def test_naive_solutions_time_out_on_large_cases(bank: dict[str, dict], ju
             jobs.append(judged(judge, p, language, code, cases(p, large_only=True)))
             names.append(f"{slug}/{language}")
     results = await in_parallel(judge, jobs)
-    survivors = [n for n, r in zip(names, results, strict=True)
-                 if any(c.verdict == Verdict.accepted for c in r.results)]
+    survivors = [
+        n for n, r in zip(names, results, strict=True) if any(c.verdict == Verdict.accepted for c in r.results)
+    ]
     assert names and not survivors
 
 
@@ -113,6 +140,9 @@ async def test_starter_code_compiles_and_runs_in_every_language(bank: dict[str, 
             jobs.append(judge.run(language, code, example, 10000, 512))
             names.append(f"{slug}/{language}")
     results = await in_parallel(judge, jobs)
-    broken = {n: (r.verdict, (r.compile_output or r.stderr)[-300:]) for n, r in zip(names, results, strict=True)
-              if r.exit_code != 0}
+    broken = {
+        n: (r.verdict, (r.compile_output or r.stderr)[-300:])
+        for n, r in zip(names, results, strict=True)
+        if r.exit_code != 0
+    }
     assert not broken

@@ -45,12 +45,25 @@ async def test_authorization(api: Api, admin: str, user: str) -> None:
     created = await api.post("/api/problems", problem("Auth Matrix"), token=admin)
     assert created.status == 201
     pid = created.json["id"]
-    reads = [("GET", "/api/problems"), ("GET", "/api/problems/tags"), ("GET", f"/api/problems/{pid}"),
-             ("GET", "/api/bookmarks"), ("PUT", f"/api/bookmarks/{pid}"), ("DELETE", f"/api/bookmarks/{pid}")]
-    writes = [("POST", "/api/problems", problem("Auth Matrix 2")), ("PATCH", f"/api/problems/{pid}", {"hints": ["a"]}),
-              ("DELETE", f"/api/problems/{pid}", None)]
-    admin_reads = ["/api/admin/stats", "/api/admin/users", "/api/admin/audit-logs",
-                   f"/api/admin/users/{(await api.get('/api/users/me', token=user)).json['id']}"]
+    reads = [
+        ("GET", "/api/problems"),
+        ("GET", "/api/problems/tags"),
+        ("GET", f"/api/problems/{pid}"),
+        ("GET", "/api/bookmarks"),
+        ("PUT", f"/api/bookmarks/{pid}"),
+        ("DELETE", f"/api/bookmarks/{pid}"),
+    ]
+    writes = [
+        ("POST", "/api/problems", problem("Auth Matrix 2")),
+        ("PATCH", f"/api/problems/{pid}", {"hints": ["a"]}),
+        ("DELETE", f"/api/problems/{pid}", None),
+    ]
+    admin_reads = [
+        "/api/admin/stats",
+        "/api/admin/users",
+        "/api/admin/audit-logs",
+        f"/api/admin/users/{(await api.get('/api/users/me', token=user)).json['id']}",
+    ]
     for method, path in reads:
         assert_error(await api.request(method, path), 401)
         assert (await api.request(method, path, token=user)).status in (200, 204), (method, path)
@@ -73,8 +86,9 @@ async def test_create_validation_and_duplicates(api: Api, admin: str) -> None:
     assert detail["slug"] == "sum-it-up" and detail["timeLimitMs"] == 2000 and detail["memoryLimitMb"] == 256
     assert len(detail["testCases"]) == 2  # admins see hidden cases
     assert_error(await api.post("/api/problems", problem("sum it up"), token=admin), 409, "PROBLEM_TITLE_TAKEN")
-    assert_error(await api.post("/api/problems", problem("Other", slug="sum-it-up"), token=admin), 409,
-                 "PROBLEM_SLUG_TAKEN")
+    assert_error(
+        await api.post("/api/problems", problem("Other", slug="sum-it-up"), token=admin), 409, "PROBLEM_SLUG_TAKEN"
+    )
     bad_bodies = {
         "testCases": problem("X1", testCases=[]),
         "testCases.100": problem("X2", testCases=[{"input": "", "expectedOutput": ""}] * 101),
@@ -92,13 +106,24 @@ async def test_create_validation_and_duplicates(api: Api, admin: str) -> None:
 
 
 async def test_hidden_cases_never_reach_users(api: Api, admin: str, user: str) -> None:
-    r = await api.post("/api/problems", problem("Hidden Cases", testCases=[
-        {"input": "visible in\n", "expectedOutput": "visible out\n"},
-        {"input": "SECRET-INPUT\n", "expectedOutput": "SECRET-OUTPUT\n", "isHidden": True},
-    ]), token=admin)
+    r = await api.post(
+        "/api/problems",
+        problem(
+            "Hidden Cases",
+            testCases=[
+                {"input": "visible in\n", "expectedOutput": "visible out\n"},
+                {"input": "SECRET-INPUT\n", "expectedOutput": "SECRET-OUTPUT\n", "isHidden": True},
+            ],
+        ),
+        token=admin,
+    )
     pid = r.json["id"]
-    for path in (f"/api/problems/{pid}", "/api/problems/hidden-cases", "/api/problems?search=hidden",
-                 "/api/problems/tags"):
+    for path in (
+        f"/api/problems/{pid}",
+        "/api/problems/hidden-cases",
+        "/api/problems?search=hidden",
+        "/api/problems/tags",
+    ):
         body = (await api.get(path, token=user)).body
         assert b"SECRET" not in body, path
     detail = (await api.get(f"/api/problems/{pid}", token=user)).json
@@ -132,8 +157,11 @@ async def test_unpublished_and_deleted_are_invisible(api: Api, admin: str, user:
 async def test_update_replaces_cases_and_checks_conflicts(api: Api, admin: str) -> None:
     a = (await api.post("/api/problems", problem("Patch Me"), token=admin)).json
     await api.post("/api/problems", problem("Already There"), token=admin)
-    r = await api.patch(f"/api/problems/{a['id']}", {"testCases": [{"input": "9\n", "expectedOutput": "9\n"}],
-                                                       "difficulty": "hard", "tags": ["graphs", "bfs"]}, token=admin)
+    r = await api.patch(
+        f"/api/problems/{a['id']}",
+        {"testCases": [{"input": "9\n", "expectedOutput": "9\n"}], "difficulty": "hard", "tags": ["graphs", "bfs"]},
+        token=admin,
+    )
     assert r.status == 200
     assert [c["input"] for c in r.json["testCases"]] == ["9\n"]
     assert r.json["difficulty"] == "hard" and r.json["tags"] == ["bfs", "graphs"]
@@ -146,13 +174,20 @@ async def test_search_filter_sort_and_paginate(make_server) -> None:
     server = await make_server()
     api = Api(server.url)
     admin = (await make_admin(server, api))["accessToken"]
-    specs = [("Alpha Arrays", "easy", ["arrays"]), ("Beta Graphs", "medium", ["graphs"]),
-             ("Gamma Trees", "hard", ["trees", "graphs"]), ("Delta Strings", "easy", ["strings"]),
-             ("Epsilon Heap", "medium", ["heap"])]
+    specs = [
+        ("Alpha Arrays", "easy", ["arrays"]),
+        ("Beta Graphs", "medium", ["graphs"]),
+        ("Gamma Trees", "hard", ["trees", "graphs"]),
+        ("Delta Strings", "easy", ["strings"]),
+        ("Epsilon Heap", "medium", ["heap"]),
+    ]
     ids = {}
     for title, difficulty, tags in specs:
-        r = await api.post("/api/problems", problem(title, difficulty=difficulty, tags=tags,
-                                                    description=f"About {title.split()[1].lower()}"), token=admin)
+        r = await api.post(
+            "/api/problems",
+            problem(title, difficulty=difficulty, tags=tags, description=f"About {title.split()[1].lower()}"),
+            token=admin,
+        )
         ids[title] = r.json["id"]
 
     async def titles(query: str) -> list[str]:
@@ -164,8 +199,12 @@ async def test_search_filter_sort_and_paginate(make_server) -> None:
     assert await titles("search=about%20heap") == ["Epsilon Heap"]  # description
     assert await titles("search=gamma-trees") == ["Gamma Trees"]  # slug
     assert set(await titles("difficulty=easy,hard")) == {"Alpha Arrays", "Gamma Trees", "Delta Strings"}
-    assert set(await titles("difficulty=easy&difficulty=medium")) == {"Alpha Arrays", "Beta Graphs",
-                                                                     "Delta Strings", "Epsilon Heap"}
+    assert set(await titles("difficulty=easy&difficulty=medium")) == {
+        "Alpha Arrays",
+        "Beta Graphs",
+        "Delta Strings",
+        "Epsilon Heap",
+    }
     assert set(await titles("tags=graphs")) == {"Beta Graphs", "Gamma Trees"}
     assert set(await titles("tags=heap,strings")) == {"Epsilon Heap", "Delta Strings"}
     assert await titles("sortBy=title") == sorted(t for t, _, _ in specs)
@@ -207,8 +246,15 @@ async def test_search_filter_sort_and_paginate(make_server) -> None:
             break
         cursor = f"&cursor={r.json['pagination']['nextCursor']}"
     assert seen == sorted(t for t, _, _ in specs)
-    for bad in ("cursor=garbage!!", "limit=0", "limit=101", "sortBy=random", "status=done", "difficulty=x",
-                "unknown=1"):
+    for bad in (
+        "cursor=garbage!!",
+        "limit=0",
+        "limit=101",
+        "sortBy=random",
+        "status=done",
+        "difficulty=x",
+        "unknown=1",
+    ):
         assert_error(await api.get(f"/api/problems?{bad}", token=admin), 400), bad
     tags = (await api.get("/api/problems/tags", token=admin)).json["data"]
     assert {"slug": "graphs", "name": "Graphs", "problemCount": 2} in tags

@@ -61,9 +61,16 @@ async def server(make_server):
 async def people(server, api) -> dict:
     users = {name: await api.register() for name in ("host", "interviewer", "candidate", "observer", "stranger")}
     users["admin"] = await make_admin(server, api)
-    problem = await api.post("/api/problems", {"title": "Matrix Problem", "description": "d", "difficulty": "easy",
-                                               "testCases": [{"input": "", "expectedOutput": ""}]},
-                             token=users["admin"]["accessToken"])
+    problem = await api.post(
+        "/api/problems",
+        {
+            "title": "Matrix Problem",
+            "description": "d",
+            "difficulty": "easy",
+            "testCases": [{"input": "", "expectedOutput": ""}],
+        },
+        token=users["admin"]["accessToken"],
+    )
     users["problem"] = problem.json["id"]
     return users
 
@@ -72,14 +79,19 @@ async def fresh_room(api: Api, people: dict) -> str:
     host = people["host"]["accessToken"]
     room = (await api.post("/api/rooms", {"mode": "peer", "config": {"maxParticipants": 4}}, token=host)).json
     for name in ("candidate", "observer"):
-        r = await api.post("/api/rooms/join", {"inviteCode": room["inviteCode"], "role": name},
-                           token=people[name]["accessToken"])
+        r = await api.post(
+            "/api/rooms/join", {"inviteCode": room["inviteCode"], "role": name}, token=people[name]["accessToken"]
+        )
         assert r.status == 200, r.body
-    r = await api.patch(f"/api/rooms/{room['id']}/participants/{people['host']['user']['id']}",
-                        {"role": "observer"}, token=host)
+    r = await api.patch(
+        f"/api/rooms/{room['id']}/participants/{people['host']['user']['id']}", {"role": "observer"}, token=host
+    )
     assert r.status == 200, r.body
-    r = await api.post("/api/rooms/join", {"inviteCode": room["inviteCode"], "role": "interviewer"},
-                       token=people["interviewer"]["accessToken"])
+    r = await api.post(
+        "/api/rooms/join",
+        {"inviteCode": room["inviteCode"], "role": "interviewer"},
+        token=people["interviewer"]["accessToken"],
+    )
     assert r.status == 200, r.body
     return room["id"]
 
@@ -88,8 +100,11 @@ def fill(value, room_id: str, people: dict):
     if isinstance(value, dict):
         return {k: fill(v, room_id, people) for k, v in value.items()}
     if isinstance(value, str):
-        return (value.replace("{room}", room_id).replace("{candidate}", people["candidate"]["user"]["id"])
-                .replace("{problem}", people["problem"]))
+        return (
+            value.replace("{room}", room_id)
+            .replace("{candidate}", people["candidate"]["user"]["id"])
+            .replace("{problem}", people["problem"])
+        )
     return value
 
 
@@ -100,8 +115,9 @@ async def matrix_mismatches(api: Api, people: dict, endpoints: list[Endpoint]) -
         for actor in ACTORS:
             room_id = await fresh_room(api, people)  # each case gets its own room: mutations don't leak
             token = None if actor == "anonymous" else people[actor]["accessToken"]
-            r = await api.request(endpoint.method, fill(endpoint.path, room_id, people),
-                                  fill(endpoint.body, room_id, people), token=token)
+            r = await api.request(
+                endpoint.method, fill(endpoint.path, room_id, people), fill(endpoint.body, room_id, people), token=token
+            )
             if actor == "anonymous":
                 ok = r.status == 401
             elif expected_allowed(actor, endpoint.cap):

@@ -38,9 +38,14 @@ async def test_create_defaults_and_validation(api: Api) -> None:
     ai = await new_room(api, host, mode="ai")
     assert ai["myRole"] == "candidate"
     token = host["accessToken"]
-    for bad in ({"mode": "solo"}, {"mode": "peer", "language": "cobol"}, {"mode": "peer", "extra": 1},
-                {"mode": "peer", "config": {"maxParticipants": 9}}, {"mode": "peer", "config": {"bogus": 1}},
-                {"mode": "peer", "config": {"durations": {"codingSec": 1}}}):
+    for bad in (
+        {"mode": "solo"},
+        {"mode": "peer", "language": "cobol"},
+        {"mode": "peer", "extra": 1},
+        {"mode": "peer", "config": {"maxParticipants": 9}},
+        {"mode": "peer", "config": {"bogus": 1}},
+        {"mode": "peer", "config": {"durations": {"codingSec": 1}}},
+    ):
         assert_error(await api.post("/api/rooms", bad, token=token), 400, "VALIDATION_FAILED")
     assert_error(await api.post("/api/rooms", {"mode": "peer", "problemId": "nope"}, token=token), 404)
     assert_error(await api.post("/api/rooms", {"mode": "peer"}), 401)
@@ -87,8 +92,17 @@ async def test_preview_needs_no_auth_and_hides_secrets(api: Api) -> None:
     r = await api.get(f"/api/rooms/lookup/{room['inviteCode']}")
     assert r.status == 200
     preview = r.json
-    assert preview == {"id": room["id"], "name": "Open room", "mode": "peer", "status": "waiting", "problem": None,
-                       "hostName": "Host Person", "participantCount": 1, "maxParticipants": 2, "joinable": True}
+    assert preview == {
+        "id": room["id"],
+        "name": "Open room",
+        "mode": "peer",
+        "status": "waiting",
+        "problem": None,
+        "hostName": "Host Person",
+        "participantCount": 1,
+        "maxParticipants": 2,
+        "joinable": True,
+    }
     assert b"@example.com" not in r.body and room["inviteCode"].encode() not in r.body
     assert_error(await api.get("/api/rooms/lookup/QQQQQQ"), 404)
 
@@ -126,8 +140,9 @@ async def test_phases_session_events_and_snapshots(api: Api, server) -> None:
     rid = room["id"]
     await join(api, a, room["inviteCode"])
     token = host["accessToken"]
-    assert_error(await api.post(f"/api/rooms/{rid}/phase", {"to": "coding"}, token=token), 409,
-                 "ROOM_INVALID_TRANSITION")
+    assert_error(
+        await api.post(f"/api/rooms/{rid}/phase", {"to": "coding"}, token=token), 409, "ROOM_INVALID_TRANSITION"
+    )
     assert_error(await api.post(f"/api/rooms/{rid}/phase", {"to": "warmup"}, token=a["accessToken"]), 403)
     assert_error(await api.post(f"/api/rooms/{rid}/phase", {"to": "later"}, token=token), 400)
     r = await api.post(f"/api/rooms/{rid}/phase", {"to": "warmup"}, token=token)
@@ -138,10 +153,14 @@ async def test_phases_session_events_and_snapshots(api: Api, server) -> None:
         assert (await api.post(f"/api/rooms/{rid}/phase", {"to": to}, token=token)).status == 200
     assert_error(await api.post(f"/api/rooms/{rid}/phase", {"to": "finished"}, token=token), 409)
     session = await server.db.sessions.find_one({"_id": session_id})
-    assert session["finishedAt"] and {p["userId"] for p in session["participants"]} == {host["user"]["id"],
-                                                                                        a["user"]["id"]}
-    events = [e["data"]["to"] async for e in server.db.sessionEvents.find({"sessionId": session_id,
-                                                                           "type": "phase_changed"}).sort("at", 1)]
+    assert session["finishedAt"] and {p["userId"] for p in session["participants"]} == {
+        host["user"]["id"],
+        a["user"]["id"],
+    }
+    events = [
+        e["data"]["to"]
+        async for e in server.db.sessionEvents.find({"sessionId": session_id, "type": "phase_changed"}).sort("at", 1)
+    ]
     assert events == ["warmup", "coding", "wrapup", "finished"]
     for _ in range(50):  # snapshots arrive through the collab plane's subscriber
         triggers = [s["trigger"] async for s in server.db.codeSnapshots.find({"sessionId": session_id})]
@@ -153,8 +172,9 @@ async def test_phases_session_events_and_snapshots(api: Api, server) -> None:
 
 async def test_timer_pause_resume_and_auto_advance(api: Api, server) -> None:
     host = await api.register()
-    room = await new_room(api, host, config={"autoAdvance": True,
-                                             "durations": {"warmupSec": 1, "codingSec": 60, "wrapupSec": 0}})
+    room = await new_room(
+        api, host, config={"autoAdvance": True, "durations": {"warmupSec": 1, "codingSec": 60, "wrapupSec": 0}}
+    )
     rid, token = room["id"], host["accessToken"]
     assert_error(await api.post(f"/api/rooms/{rid}/timer/pause", token=token), 409)  # waiting is untimed
     await api.post(f"/api/rooms/{rid}/phase", {"to": "warmup"}, token=token)
@@ -181,25 +201,40 @@ async def test_timer_pause_resume_and_auto_advance(api: Api, server) -> None:
 
 async def test_problem_settings_and_lock(api: Api, server) -> None:
     admin = await make_admin(server, api)
-    problem = (await api.post("/api/problems", {
-        "title": "Room Problem", "description": "d", "difficulty": "medium",
-        "starterCode": {"python": "print('starter')\n"}, "testCases": [{"input": "", "expectedOutput": "x"}],
-    }, token=admin["accessToken"])).json
+    problem = (
+        await api.post(
+            "/api/problems",
+            {
+                "title": "Room Problem",
+                "description": "d",
+                "difficulty": "medium",
+                "starterCode": {"python": "print('starter')\n"},
+                "testCases": [{"input": "", "expectedOutput": "x"}],
+            },
+            token=admin["accessToken"],
+        )
+    ).json
     host, a = await api.register(), await api.register()
     room = await new_room(api, host)
     rid, token = room["id"], host["accessToken"]
     await join(api, a, room["inviteCode"])
     r = await api.put(f"/api/rooms/{rid}/problem", {"problemId": problem["id"]}, token=token)
-    assert r.status == 200 and r.json["problem"] == {"id": problem["id"], "title": "Room Problem",
-                                                     "difficulty": "medium"}
+    assert r.status == 200 and r.json["problem"] == {
+        "id": problem["id"],
+        "title": "Room Problem",
+        "difficulty": "medium",
+    }
     assert_error(await api.put(f"/api/rooms/{rid}/problem", {"problemId": "missing"}, token=token), 404)
-    assert_error(await api.put(f"/api/rooms/{rid}/problem", {"problemId": problem["id"]}, token=a["accessToken"]),
-                 403)
-    r = await api.patch(f"/api/rooms/{rid}/settings", {"name": "Renamed", "language": "go",
-                                                       "config": {"maxParticipants": 4}}, token=token)
+    assert_error(await api.put(f"/api/rooms/{rid}/problem", {"problemId": problem["id"]}, token=a["accessToken"]), 403)
+    r = await api.patch(
+        f"/api/rooms/{rid}/settings",
+        {"name": "Renamed", "language": "go", "config": {"maxParticipants": 4}},
+        token=token,
+    )
     assert r.status == 200 and (r.json["name"], r.json["language"]) == ("Renamed", "go")
-    assert_error(await api.patch(f"/api/rooms/{rid}/settings", {"config": {"maxParticipants": 2}},
-                                 token=a["accessToken"]), 403)
+    assert_error(
+        await api.patch(f"/api/rooms/{rid}/settings", {"config": {"maxParticipants": 2}}, token=a["accessToken"]), 403
+    )
     third = await api.register()
     await join(api, third, room["inviteCode"], "observer")
     r = await api.patch(f"/api/rooms/{rid}/settings", {"config": {"maxParticipants": 2}}, token=token)
@@ -210,23 +245,26 @@ async def test_problem_settings_and_lock(api: Api, server) -> None:
     assert_error(await api.post(f"/api/rooms/{rid}/lock", token=third["accessToken"]), 403)
     for to in ("warmup", "coding"):
         await api.post(f"/api/rooms/{rid}/phase", {"to": to}, token=token)
-    assert_error(await api.put(f"/api/rooms/{rid}/problem", {"problemId": problem["id"]}, token=token), 409,
-                 "ROOM_INVALID_TRANSITION")
+    assert_error(
+        await api.put(f"/api/rooms/{rid}/problem", {"problemId": problem["id"]}, token=token),
+        409,
+        "ROOM_INVALID_TRANSITION",
+    )
 
 
 async def test_role_swap(api: Api, server) -> None:
     host, a = await api.register(), await api.register()
     room = await new_room(api, host)
     rid = room["id"]
-    assert_error(await api.post(f"/api/rooms/{rid}/role-swap", token=host["accessToken"]), 409,
-                 "ROLE_SWAP_UNAVAILABLE")
+    assert_error(await api.post(f"/api/rooms/{rid}/role-swap", token=host["accessToken"]), 409, "ROLE_SWAP_UNAVAILABLE")
     await join(api, a, room["inviteCode"])
     r = await api.post(f"/api/rooms/{rid}/role-swap", token=host["accessToken"])
     assert r.status == 201
     request_id = r.json["requestId"]
     assert_error(await api.post(f"/api/rooms/{rid}/role-swap", token=a["accessToken"]), 409, "ROLE_SWAP_PENDING")
-    assert_error(await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": True},
-                                token=host["accessToken"]), 403)
+    assert_error(
+        await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": True}, token=host["accessToken"]), 403
+    )
     r = await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": True}, token=a["accessToken"])
     assert r.status == 200 and r.json["myRole"] == "interviewer"
     roles = {p["userId"]: p["role"] for p in r.json["participants"]}
@@ -236,12 +274,15 @@ async def test_role_swap(api: Api, server) -> None:
     r = await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": False}, token=host["accessToken"])
     assert r.json["myRole"] == "candidate"
     request_id = (await api.post(f"/api/rooms/{rid}/role-swap", token=a["accessToken"])).json["requestId"]
-    await server.db.rooms.update_one({"_id": rid}, {"$set": {"roleSwap.expiresAt": datetime.now(UTC)
-                                                             - timedelta(seconds=1)}})
-    assert_error(await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": True},
-                                token=host["accessToken"]), 410, "ROLE_SWAP_EXPIRED")
-    assert_error(await api.post(f"/api/rooms/{rid}/role-swap/nope", {"accept": True}, token=host["accessToken"]),
-                 404)
+    await server.db.rooms.update_one(
+        {"_id": rid}, {"$set": {"roleSwap.expiresAt": datetime.now(UTC) - timedelta(seconds=1)}}
+    )
+    assert_error(
+        await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": True}, token=host["accessToken"]),
+        410,
+        "ROLE_SWAP_EXPIRED",
+    )
+    assert_error(await api.post(f"/api/rooms/{rid}/role-swap/nope", {"accept": True}, token=host["accessToken"]), 404)
     ai_room = await new_room(api, host, mode="ai")
     assert_error(await api.post(f"/api/rooms/{ai_room['id']}/role-swap", token=host["accessToken"]), 403)
 
@@ -254,21 +295,30 @@ async def test_participants_update_and_kick(api: Api) -> None:
     await join(api, b, room["inviteCode"])
     people = (await api.get(f"/api/rooms/{rid}/participants", token=b["accessToken"])).json["data"]
     assert [p["role"] for p in people] == ["interviewer", "candidate", "observer"]
-    r = await api.patch(f"/api/rooms/{rid}/participants/{a['user']['id']}", {"muted": True},
-                        token=host["accessToken"])
+    r = await api.patch(f"/api/rooms/{rid}/participants/{a['user']['id']}", {"muted": True}, token=host["accessToken"])
     assert r.status == 200 and r.json["isMuted"] is True
-    r = await api.patch(f"/api/rooms/{rid}/participants/{b['user']['id']}", {"role": "candidate"},
-                        token=host["accessToken"])
+    r = await api.patch(
+        f"/api/rooms/{rid}/participants/{b['user']['id']}", {"role": "candidate"}, token=host["accessToken"]
+    )
     assert_error(r, 409, "ROLE_TAKEN")
-    assert_error(await api.patch(f"/api/rooms/{rid}/participants/{a['user']['id']}", {"muted": False},
-                                 token=b["accessToken"]), 403)
-    assert_error(await api.patch(f"/api/rooms/{rid}/participants/nobody", {"muted": False},
-                                 token=host["accessToken"]), 404, "PARTICIPANT_NOT_FOUND")
-    assert_error(await api.delete(f"/api/rooms/{rid}/participants/{host['user']['id']}",
-                                  token=host["accessToken"]), 409, "CANNOT_KICK_SELF")
+    assert_error(
+        await api.patch(f"/api/rooms/{rid}/participants/{a['user']['id']}", {"muted": False}, token=b["accessToken"]),
+        403,
+    )
+    assert_error(
+        await api.patch(f"/api/rooms/{rid}/participants/nobody", {"muted": False}, token=host["accessToken"]),
+        404,
+        "PARTICIPANT_NOT_FOUND",
+    )
+    assert_error(
+        await api.delete(f"/api/rooms/{rid}/participants/{host['user']['id']}", token=host["accessToken"]),
+        409,
+        "CANNOT_KICK_SELF",
+    )
     assert_error(await api.delete(f"/api/rooms/{rid}/participants/{b['user']['id']}", token=a["accessToken"]), 403)
-    assert (await api.delete(f"/api/rooms/{rid}/participants/{b['user']['id']}",
-                             token=host["accessToken"])).status == 204
+    assert (
+        await api.delete(f"/api/rooms/{rid}/participants/{b['user']['id']}", token=host["accessToken"])
+    ).status == 204
     assert_error(await api.get(f"/api/rooms/{rid}", token=b["accessToken"]), 403)
     assert_error(await join(api, b, room["inviteCode"]), 403, "ROOM_KICKED")
 
@@ -309,8 +359,9 @@ async def test_admin_rooms_list_and_close(api: Api, server) -> None:
 async def test_abandoned_rooms_finish(api: Api, server) -> None:
     host = await api.register()
     room = await new_room(api, host)
-    await server.db.rooms.update_one({"_id": room["id"]},
-                                     {"$set": {"lastActivityAt": datetime.now(UTC) - timedelta(minutes=11)}})
+    await server.db.rooms.update_one(
+        {"_id": room["id"]}, {"$set": {"lastActivityAt": datetime.now(UTC) - timedelta(minutes=11)}}
+    )
     finished = await server.ctx.rooms.finish_abandoned()
     assert room["id"] in finished
     assert (await api.get(f"/api/rooms/{room['id']}", token=host["accessToken"])).json["status"] == "finished"
@@ -320,8 +371,9 @@ async def test_rooms_and_timers_survive_a_restart(make_server, mongo_uri, tmp_pa
     first = await make_server(mongodb_db="restart_rooms", data_dir=tmp_path)
     api = Api(first.url)
     host, a = await api.register(), await api.register()
-    room = await new_room(api, host, config={"autoAdvance": True,
-                                             "durations": {"warmupSec": 2, "codingSec": 60, "wrapupSec": 60}})
+    room = await new_room(
+        api, host, config={"autoAdvance": True, "durations": {"warmupSec": 2, "codingSec": 60, "wrapupSec": 60}}
+    )
     await join(api, a, room["inviteCode"])
     await api.post(f"/api/rooms/{room['id']}/phase", {"to": "warmup"}, token=host["accessToken"])
     await first.stop()

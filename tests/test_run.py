@@ -24,7 +24,12 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 async def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "run.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        subprocess.run,
+        [sys.executable, "run.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 

@@ -26,8 +26,9 @@ async def test_get_and_update_profile(api: Api) -> None:
     token = user["accessToken"]
     r = await api.get("/api/users/me", token=token)
     assert r.status == 200 and r.json["username"] == "profile_user"
-    r = await api.patch("/api/users/me", {"displayName": "Pro File", "bio": "hello", "preferredLanguage": "rust"},
-                        token=token)
+    r = await api.patch(
+        "/api/users/me", {"displayName": "Pro File", "bio": "hello", "preferredLanguage": "rust"}, token=token
+    )
     assert r.status == 200
     assert (r.json["displayName"], r.json["bio"], r.json["preferredLanguage"]) == ("Pro File", "hello", "rust")
     assert r.json["updatedAt"] >= r.json["createdAt"]
@@ -35,8 +36,13 @@ async def test_get_and_update_profile(api: Api) -> None:
     assert r.json["username"] == "profile_user2"
     other = await api.register("taken_name")
     assert_error(await api.patch("/api/users/me", {"username": "TAKEN_NAME"}, token=token), 409, "USERNAME_TAKEN")
-    for bad in ({"preferredLanguage": "cobol"}, {"bio": "x" * 501}, {"username": "a!"}, {"email": "x@y.z"},
-                {"username": None}):
+    for bad in (
+        {"preferredLanguage": "cobol"},
+        {"bio": "x" * 501},
+        {"username": "a!"},
+        {"email": "x@y.z"},
+        {"username": None},
+    ):
         assert_error(await api.patch("/api/users/me", bad, token=token), 400, "VALIDATION_FAILED")
     # The public view of another user has no email or role.
     r = await api.get(f"/api/users/{other['user']['id']}", token=token)
@@ -49,8 +55,7 @@ async def test_get_and_update_profile(api: Api) -> None:
 async def test_soft_delete_frees_email_and_username(api: Api, server) -> None:
     user = await api.register("leaving_user")
     token = user["accessToken"]
-    assert_error(await api.delete("/api/users/me", {"password": "not it at all"}, token=token), 400,
-                 "INVALID_PASSWORD")
+    assert_error(await api.delete("/api/users/me", {"password": "not it at all"}, token=token), 400, "INVALID_PASSWORD")
     assert_error(await api.delete("/api/users/me", {}, token=token), 400, "VALIDATION_FAILED")
     assert (await api.delete("/api/users/me", {"password": user["password"]}, token=token)).status == 204
     # Refused at once: access token, refresh token, login, public profile.
@@ -124,7 +129,11 @@ async def test_avatar_upload_flow(api: Api) -> None:
 
 async def test_avatar_request_validation(api: Api) -> None:
     token = (await api.register())["accessToken"]
-    for bad in ({"contentType": "image/gif", "size": 10}, {"contentType": "image/png", "size": 2 * 1024 * 1024 + 1},
-                {"contentType": "image/png", "size": 0}, {"contentType": "image/png"}):
+    for bad in (
+        {"contentType": "image/gif", "size": 10},
+        {"contentType": "image/png", "size": 2 * 1024 * 1024 + 1},
+        {"contentType": "image/png", "size": 0},
+        {"contentType": "image/png"},
+    ):
         assert_error(await api.post("/api/users/me/avatar", bad, token=token), 400, "VALIDATION_FAILED")
     assert_error(await api.post("/api/users/me/avatar", {"contentType": "image/png", "size": 10}), 401)

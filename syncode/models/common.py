@@ -35,9 +35,7 @@ class ApiModel(BaseModel):
 class RequestModel(ApiModel):
     """Request bodies and query strings: unknown fields are rejected, strings trimmed of nothing."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", serialize_by_alias=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", serialize_by_alias=True)
 
 
 class ErrorResponse(ApiModel):

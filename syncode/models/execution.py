@@ -9,8 +9,16 @@ from pydantic import Field
 from syncode.models.common import ApiModel, Language, RequestModel, Timestamp
 
 JobStatus = Literal["queued", "running", "completed", "failed"]
-Verdict = Literal["accepted", "wrong_answer", "time_limit_exceeded", "memory_limit_exceeded",
-                  "output_limit_exceeded", "runtime_error", "compilation_error", "internal_error"]
+Verdict = Literal[
+    "accepted",
+    "wrong_answer",
+    "time_limit_exceeded",
+    "memory_limit_exceeded",
+    "output_limit_exceeded",
+    "runtime_error",
+    "compilation_error",
+    "internal_error",
+]
 Severity = Literal["error", "warning", "info"]
 MAX_CODE = 256 * 1024
 MAX_STDIN = 256 * 1024
@@ -22,10 +30,12 @@ MAX_STDIN = 256 * 1024
 class SubmitRequest(RequestModel):
     language: Language
     code: str = Field(min_length=1, max_length=MAX_CODE)
-    timeout_ms: int | None = Field(None, description="clamped to 1..15000; submissions: at most the problem's "
-                                                     "limit, which is also the default")
-    memory_mb: int | None = Field(None, ge=16, le=1024, description="default 256 (submissions: the problem's "
-                                                                    "limit, which is also the ceiling)")
+    timeout_ms: int | None = Field(
+        None, description="clamped to 1..15000; submissions: at most the problem's limit, which is also the default"
+    )
+    memory_mb: int | None = Field(
+        None, ge=16, le=1024, description="default 256 (submissions: the problem's limit, which is also the ceiling)"
+    )
 
 
 class RunRequest(SubmitRequest):

@@ -146,8 +146,21 @@ class CreateProblemRequest(ProblemFields):
 class UpdateProblemRequest(ProblemFields):
     @model_validator(mode="after")
     def _required_stay(self) -> UpdateProblemRequest:
-        for name in ("title", "description", "difficulty", "test_cases", "slug", "tags", "examples",
-                     "starter_code", "hints", "time_limit_ms", "memory_limit_mb", "comparison", "is_published"):
+        for name in (
+            "title",
+            "description",
+            "difficulty",
+            "test_cases",
+            "slug",
+            "tags",
+            "examples",
+            "starter_code",
+            "hints",
+            "time_limit_ms",
+            "memory_limit_mb",
+            "comparison",
+            "is_published",
+        ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self

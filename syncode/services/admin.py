@@ -30,22 +30,42 @@ LIVE_ROOM_STATUSES = ("waiting", "warmup", "coding", "wrapup")
 
 def audit_entry(doc: dict[str, Any]) -> AuditLogEntry:
     return AuditLogEntry(
-        id=doc["_id"], actor_id=doc.get("actorId"), action=doc["action"], target_type=doc["targetType"],
-        target_id=doc.get("targetId"), metadata=doc.get("metadata", {}), ip=doc.get("ip"), created_at=doc["createdAt"],
+        id=doc["_id"],
+        actor_id=doc.get("actorId"),
+        action=doc["action"],
+        target_type=doc["targetType"],
+        target_id=doc.get("targetId"),
+        metadata=doc.get("metadata", {}),
+        ip=doc.get("ip"),
+        created_at=doc["createdAt"],
     )
 
 
 def user_entry(user: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": user["_id"], "email": user["email"], "username": user["username"], "role": user["role"],
-        "banned_at": user.get("bannedAt"), "ban_reason": user.get("banReason"), "deleted_at": user.get("deletedAt"),
-        "created_at": user["createdAt"], "last_active_at": user.get("lastActiveAt"),
+        "id": user["_id"],
+        "email": user["email"],
+        "username": user["username"],
+        "role": user["role"],
+        "banned_at": user.get("bannedAt"),
+        "ban_reason": user.get("banReason"),
+        "deleted_at": user.get("deletedAt"),
+        "created_at": user["createdAt"],
+        "last_active_at": user.get("lastActiveAt"),
     }
 
 
 class AdminService:
-    def __init__(self, db: Database, audit: AuditService, auth: AuthService, users: UserService, bus: EventBus,
-                 uptime: Callable[[], int], version: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditService,
+        auth: AuthService,
+        users: UserService,
+        bus: EventBus,
+        uptime: Callable[[], int],
+        version: str,
+    ) -> None:
         self.db = db
         self.audit = audit
         self.auth = auth
@@ -63,48 +83,60 @@ class AdminService:
         now = utcnow()
         day, week = now - timedelta(days=1), now - timedelta(days=7)
         users, rooms, sessions = self.db.users, self.db.rooms, self.db.sessions
-        by_status = {r["_id"]: r["n"] async for r in await rooms.aggregate(
-            [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+        by_status = {
+            r["_id"]: r["n"] async for r in await rooms.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+        }
         load = self.judge_load() if self.judge_load else {"queued": 0, "running": 0}
-        return AdminDashboard.model_validate({
-            "users": {
-                "total": await users.count_documents({"deletedAt": None}),
-                "active24h": await users.count_documents({"deletedAt": None, "lastActiveAt": {"$gte": day}}),
-                "banned": await users.count_documents({"deletedAt": None, "bannedAt": {"$ne": None}}),
-                "newLast7d": await users.count_documents({"createdAt": {"$gte": week}}),
-            },
-            "rooms": {
-                "active": sum(n for s, n in by_status.items() if s in LIVE_ROOM_STATUSES),
-                "byStatus": by_status,
-                "createdLast24h": await rooms.count_documents({"createdAt": {"$gte": day}}),
-            },
-            "executions": {
-                "last24h": await self.db.runs.count_documents({"createdAt": {"$gte": day}})
-                + await self.db.submissions.count_documents({"createdAt": {"$gte": day}}),
-                "queued": load["queued"],
-                "running": load["running"],
-                "avgLatencyMs": await self._avg_latency(day),
-            },
-            "sessions": {
-                "total": await sessions.count_documents({}),
-                "last24h": await sessions.count_documents({"createdAt": {"$gte": day}}),
-            },
-            "system": {
-                "uptimeSec": self.uptime(),
-                "wsConnections": await self.ws_connections() if self.ws_connections else 0,
-                "version": self.version,
-            },
-        })
+        return AdminDashboard.model_validate(
+            {
+                "users": {
+                    "total": await users.count_documents({"deletedAt": None}),
+                    "active24h": await users.count_documents({"deletedAt": None, "lastActiveAt": {"$gte": day}}),
+                    "banned": await users.count_documents({"deletedAt": None, "bannedAt": {"$ne": None}}),
+                    "newLast7d": await users.count_documents({"createdAt": {"$gte": week}}),
+                },
+                "rooms": {
+                    "active": sum(n for s, n in by_status.items() if s in LIVE_ROOM_STATUSES),
+                    "byStatus": by_status,
+                    "createdLast24h": await rooms.count_documents({"createdAt": {"$gte": day}}),
+                },
+                "executions": {
+                    "last24h": await self.db.runs.count_documents({"createdAt": {"$gte": day}})
+                    + await self.db.submissions.count_documents({"createdAt": {"$gte": day}}),
+                    "queued": load["queued"],
+                    "running": load["running"],
+                    "avgLatencyMs": await self._avg_latency(day),
+                },
+                "sessions": {
+                    "total": await sessions.count_documents({}),
+                    "last24h": await sessions.count_documents({"createdAt": {"$gte": day}}),
+                },
+                "system": {
+                    "uptimeSec": self.uptime(),
+                    "wsConnections": await self.ws_connections() if self.ws_connections else 0,
+                    "version": self.version,
+                },
+            }
+        )
 
     async def _avg_latency(self, since: Any) -> float | None:
         """Mean time from request to result over the last day's runs and submissions that finished."""
         total, count = 0.0, 0
         for collection in (self.db.runs, self.db.submissions):
-            rows = await (await collection.aggregate([
-                {"$match": {"createdAt": {"$gte": since}, "finishedAt": {"$ne": None}}},
-                {"$group": {"_id": None, "sum": {"$sum": {"$subtract": ["$finishedAt", "$createdAt"]}},
-                            "n": {"$sum": 1}}},
-            ])).to_list()
+            rows = await (
+                await collection.aggregate(
+                    [
+                        {"$match": {"createdAt": {"$gte": since}, "finishedAt": {"$ne": None}}},
+                        {
+                            "$group": {
+                                "_id": None,
+                                "sum": {"$sum": {"$subtract": ["$finishedAt", "$createdAt"]}},
+                                "n": {"$sum": 1},
+                            }
+                        },
+                    ]
+                )
+            ).to_list()
             if rows:
                 total += rows[0]["sum"]
                 count += rows[0]["n"]
@@ -139,11 +171,11 @@ class AdminService:
             "submissions": await self.db.submissions.count_documents({"userId": user_id}),
         }
         recent = [audit_entry(d) for d in await self.audit.recent_for(user_id)]
-        return AdminUserDetail(**user_entry(user), profile=self.users.profile(user), counts=counts,
-                               recent_audit=recent)
+        return AdminUserDetail(**user_entry(user), profile=self.users.profile(user), counts=counts, recent_audit=recent)
 
-    async def update_user(self, admin: Principal, user_id: str, req: AdminUserUpdate, ip: str | None
-                          ) -> AdminUserDetail:
+    async def update_user(
+        self, admin: Principal, user_id: str, req: AdminUserUpdate, ip: str | None
+    ) -> AdminUserDetail:
         if user_id == admin.id and (req.banned or req.role == "user"):
             raise Conflict("administrators cannot ban or demote themselves", "CANNOT_MODIFY_SELF")
         user = await self.db.users.find_one({"_id": user_id, "deletedAt": None})
@@ -153,13 +185,20 @@ class AdminService:
             await self._set_banned(admin, user, req.banned, req.ban_reason, ip)
         if req.role is not None and req.role != user["role"]:
             await self.db.users.update_one({"_id": user_id}, {"$set": {"role": req.role, "updatedAt": utcnow()}})
-            await self.audit.record("admin.user.role_changed", actor_id=admin.id, target_type="user",
-                                    target_id=user_id, ip=ip, metadata={"from": user["role"], "to": req.role})
+            await self.audit.record(
+                "admin.user.role_changed",
+                actor_id=admin.id,
+                target_type="user",
+                target_id=user_id,
+                ip=ip,
+                metadata={"from": user["role"], "to": req.role},
+            )
         self.auth.forget_user(user_id)
         return await self.user_detail(user_id)
 
-    async def _set_banned(self, admin: Principal, user: dict[str, Any], banned: bool, reason: str | None,
-                          ip: str | None) -> None:
+    async def _set_banned(
+        self, admin: Principal, user: dict[str, Any], banned: bool, reason: str | None, ip: str | None
+    ) -> None:
         if banned:
             await self.db.users.update_one({"_id": user["_id"]}, {"$set": {"bannedAt": utcnow(), "banReason": reason}})
             await self.auth.revoke_user_tokens(user["_id"])
@@ -167,12 +206,19 @@ class AdminService:
         else:
             await self.db.users.update_one({"_id": user["_id"]}, {"$set": {"bannedAt": None, "banReason": None}})
             action = "admin.user.unbanned"
-        await self.audit.record(action, actor_id=admin.id, target_type="user", target_id=user["_id"], ip=ip,
-                                metadata={"reason": reason} if reason else {})
+        await self.audit.record(
+            action,
+            actor_id=admin.id,
+            target_type="user",
+            target_id=user["_id"],
+            ip=ip,
+            metadata={"reason": reason} if reason else {},
+        )
         self.auth.forget_user(user["_id"])
         # Rooms and sockets react to this (a banned user leaves live rooms, their sockets close).
-        self.bus.publish(Event("user.banned" if banned else "user.unbanned", {"userId": user["_id"]},
-                               user_ids=(user["_id"],)))
+        self.bus.publish(
+            Event("user.banned" if banned else "user.unbanned", {"userId": user["_id"]}, user_ids=(user["_id"],))
+        )
 
     async def audit_logs(self, **filters: Any) -> tuple[list[AuditLogEntry], Pagination]:
         page = await self.audit.search(**filters)

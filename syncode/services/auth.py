@@ -194,8 +194,14 @@ class AuthService:
         if user is None:
             # Spend the same time as a real check, so response timing does not reveal which accounts exist.
             await verify_password(password, await self._dummy_hash())
-            await self.audit.record("auth.login_failed", actor_id=None, target_type="user", target_id=None,
-                                    ip=ip, metadata={"identifier": identifier[:254]})
+            await self.audit.record(
+                "auth.login_failed",
+                actor_id=None,
+                target_type="user",
+                target_id=None,
+                ip=ip,
+                metadata={"identifier": identifier[:254]},
+            )
             raise Unauthorized("invalid credentials", "INVALID_CREDENTIALS")
         await self._check_lockout(user["_id"])
         if not await verify_password(password, user["passwordHash"]):
@@ -251,10 +257,17 @@ class AuthService:
             await self.db.refreshTokens.update_many(
                 {"familyId": known["familyId"], "revokedAt": None}, {"$set": {"revokedAt": utcnow()}}
             )
-            await self.audit.record("auth.refresh_reused", actor_id=None, target_type="user",
-                                    target_id=known["userId"], ip=ip, metadata={"familyId": known["familyId"]})
-            raise Unauthorized("refresh token was already used; all sessions of this login revoked",
-                               "REFRESH_TOKEN_REUSED")
+            await self.audit.record(
+                "auth.refresh_reused",
+                actor_id=None,
+                target_type="user",
+                target_id=known["userId"],
+                ip=ip,
+                metadata={"familyId": known["familyId"]},
+            )
+            raise Unauthorized(
+                "refresh token was already used; all sessions of this login revoked", "REFRESH_TOKEN_REUSED"
+            )
         if known and known["revokedAt"] is not None:
             raise Unauthorized("refresh token was revoked", "REFRESH_TOKEN_REVOKED")
         raise Unauthorized("invalid or expired refresh token", "INVALID_REFRESH_TOKEN")
@@ -268,12 +281,14 @@ class AuthService:
     async def change_password(self, principal: Principal, current: str, new: str, ip: str | None) -> None:
         user = check_account_usable(await self.db.users.find_one({"_id": principal.id}))
         if not await verify_password(current, user["passwordHash"]):
-            raise ValidationFailed("current password is wrong", "INVALID_PASSWORD",
-                                   {"currentPassword": "does not match"})
+            raise ValidationFailed(
+                "current password is wrong", "INVALID_PASSWORD", {"currentPassword": "does not match"}
+            )
         await self._set_password(user["_id"], new)
         await self.revoke_user_tokens(user["_id"], except_family=principal.family_id)
-        await self.audit.record("auth.password_changed", actor_id=user["_id"], target_type="user",
-                                target_id=user["_id"], ip=ip)
+        await self.audit.record(
+            "auth.password_changed", actor_id=user["_id"], target_type="user", target_id=user["_id"], ip=ip
+        )
 
     async def _set_password(self, user_id: str, password: str) -> None:
         digest = await hash_password(password, self.settings.bcrypt_rounds)
@@ -304,8 +319,9 @@ class AuthService:
             f"Open this link within {minutes} minutes to choose a new one:\n\n{link}\n\n"
             f"Reset token: {token}\n\nIf it was not you, ignore this message; your password stays as it is.\n"
         )
-        await self.audit.record("auth.password_reset_requested", actor_id=None, target_type="user",
-                                target_id=user["_id"], ip=ip)
+        await self.audit.record(
+            "auth.password_reset_requested", actor_id=None, target_type="user", target_id=user["_id"], ip=ip
+        )
         try:
             await self.mail.send(user["email"], "Reset your SynCode password", body)
         except Exception:  # the caller must not learn about delivery problems (no enumeration)
@@ -318,11 +334,13 @@ class AuthService:
             {"$set": {"usedAt": now}},
         )
         if reset is None:
-            raise ValidationFailed("reset token is invalid, used or expired", "INVALID_RESET_TOKEN",
-                                   {"token": "invalid or expired"})
+            raise ValidationFailed(
+                "reset token is invalid, used or expired", "INVALID_RESET_TOKEN", {"token": "invalid or expired"}
+            )
         check_account_usable(await self.db.users.find_one({"_id": reset["userId"]}))
         await self._set_password(reset["userId"], new_password)
         await self.revoke_user_tokens(reset["userId"])
         await self.db.loginFailures.delete_many({"userId": reset["userId"]})
-        await self.audit.record("auth.password_reset", actor_id=reset["userId"], target_type="user",
-                                target_id=reset["userId"], ip=ip)
+        await self.audit.record(
+            "auth.password_reset", actor_id=reset["userId"], target_type="user", target_id=reset["userId"], ip=ip
+        )

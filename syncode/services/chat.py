@@ -15,8 +15,9 @@ from syncode.services.rooms import RoomService
 
 
 class ChatService:
-    def __init__(self, settings: Settings, db: Database, bus: EventBus, rooms: RoomService,
-                 limiter: RateLimiter) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, bus: EventBus, rooms: RoomService, limiter: RateLimiter
+    ) -> None:
         self.settings = settings
         self.db = db
         self.bus = bus
@@ -33,10 +34,16 @@ class ChatService:
         room, _ = await self.rooms.access(principal, room_id, Cap.chat)
         if room["status"] == "finished":
             raise Conflict("this room has finished", "ROOM_FINISHED")
-        message = ChatMessage(id=new_id(), room_id=room_id, user_id=principal.id, username=principal.username,
-                              display_name=principal.user.get("displayName"), text=text, created_at=utcnow())
-        await self.db.chatMessages.insert_one({"_id": message.id, **message.model_dump(exclude={"id"},
-                                                                                       by_alias=True)})
+        message = ChatMessage(
+            id=new_id(),
+            room_id=room_id,
+            user_id=principal.id,
+            username=principal.username,
+            display_name=principal.user.get("displayName"),
+            text=text,
+            created_at=utcnow(),
+        )
+        await self.db.chatMessages.insert_one({"_id": message.id, **message.model_dump(exclude={"id"}, by_alias=True)})
         self.bus.publish(Event("chat.message", message.to_json(), room_id=room_id, at=message.created_at))
         return message
 
@@ -44,5 +51,7 @@ class ChatService:
         if not text.strip():
             raise ValidationFailed("a chat message cannot be empty", details={"text": "empty"})
         if len(text) > self.settings.chat_max_chars:
-            raise ValidationFailed(f"a chat message holds at most {self.settings.chat_max_chars} characters",
-                                   details={"text": f"over {self.settings.chat_max_chars} characters"})
+            raise ValidationFailed(
+                f"a chat message holds at most {self.settings.chat_max_chars} characters",
+                details={"text": f"over {self.settings.chat_max_chars} characters"},
+            )

@@ -86,15 +86,24 @@ def case_record(case: CaseResult) -> dict[str, Any]:
 
 
 def run_changes(result: JudgeRun) -> dict[str, Any]:
-    return {**camel(result.model_dump(mode="json", exclude={"language"})), "status": job_status(result.verdict),
-            "finishedAt": utcnow()}
+    return {
+        **camel(result.model_dump(mode="json", exclude={"language"})),
+        "status": job_status(result.verdict),
+        "finishedAt": utcnow(),
+    }
 
 
 def submission_changes(result: JudgeResult) -> dict[str, Any]:
-    return {"verdict": result.verdict.value, "passed": result.passed, "timeMs": result.time_ms,
-            "memoryKb": result.memory_kb, "compileOutput": result.compile_output,
-            "results": [case_record(c) for c in result.results], "status": job_status(result.verdict),
-            "finishedAt": utcnow()}
+    return {
+        "verdict": result.verdict.value,
+        "passed": result.passed,
+        "timeMs": result.time_ms,
+        "memoryKb": result.memory_kb,
+        "compileOutput": result.compile_output,
+        "results": [case_record(c) for c in result.results],
+        "status": job_status(result.verdict),
+        "finishedAt": utcnow(),
+    }
 
 
 def analysis_changes(result: AnalysisResult) -> dict[str, Any]:
@@ -120,8 +129,10 @@ def submission_view(doc: dict[str, Any]) -> SubmissionResult:
 
 def submission_summary(doc: dict[str, Any]) -> SubmissionResult:
     """A submission in a list: per-case verdicts and timing, no outputs."""
-    results = [{k: v for k, v in case.items() if k in ("testCaseId", "index", "isHidden", "verdict", "timeMs",
-                                                       "memoryKb")} for case in doc.get("results", [])]
+    results = [
+        {k: v for k, v in case.items() if k in ("testCaseId", "index", "isHidden", "verdict", "timeMs", "memoryKb")}
+        for case in doc.get("results", [])
+    ]
     return submission_view({**doc, "results": results})
 
 
@@ -153,8 +164,16 @@ def refusal(error: JudgeError) -> DomainError:
 
 
 class ExecutionService:
-    def __init__(self, settings: Settings, db: Database, bus: EventBus, limiter: RateLimiter, rooms: RoomService,
-                 problems: ProblemService, quotas: QuotaService) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        bus: EventBus,
+        limiter: RateLimiter,
+        rooms: RoomService,
+        problems: ProblemService,
+        quotas: QuotaService,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.bus = bus
@@ -172,8 +191,9 @@ class ExecutionService:
     async def start(self) -> None:
         """Jobs an earlier process left queued or running can never finish: mark them failed."""
         for kind in KINDS:
-            await self._collection(kind).update_many({"status": {"$in": ["queued", "running"]}},
-                                                     {"$set": {"status": "failed", "finishedAt": utcnow()}})
+            await self._collection(kind).update_many(
+                {"status": {"$in": ["queued", "running"]}}, {"$set": {"status": "failed", "finishedAt": utcnow()}}
+            )
 
     async def close(self) -> None:
         """Cancel the jobs in flight (each marks itself failed)."""
@@ -194,8 +214,9 @@ class ExecutionService:
         self._check_unlocked(room)
         time_ms = time_limit(req.timeout_ms, RUN_TIME_MS)
         memory_mb = req.memory_mb or DEFAULT_MEMORY_MB
-        doc = self._new_job(principal, room, req.language, code=req.code, stdin=req.stdin, timeLimitMs=time_ms,
-                            memoryLimitMb=memory_mb)
+        doc = self._new_job(
+            principal, room, req.language, code=req.code, stdin=req.stdin, timeLimitMs=time_ms, memoryLimitMb=memory_mb
+        )
 
         def call() -> Awaitable[JudgeRun]:
             return self._judge().run(req.language, req.code, req.stdin, time_ms, memory_mb)
@@ -216,16 +237,35 @@ class ExecutionService:
         limit_ms, limit_mb = problem["timeLimitMs"], problem["memoryLimitMb"]
         time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, MAX_TIME_MS))
         memory_mb = min(req.memory_mb or limit_mb, limit_mb)
-        doc = self._new_job(principal, room, req.language, problemId=problem["_id"], code=req.code, passed=0,
-                            total=len(cases), results=[], timeLimitMs=time_ms, memoryLimitMb=memory_mb)
-        tests = [TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"],
-                          is_hidden=c["isHidden"]) for c in cases]
+        doc = self._new_job(
+            principal,
+            room,
+            req.language,
+            problemId=problem["_id"],
+            code=req.code,
+            passed=0,
+            total=len(cases),
+            results=[],
+            timeLimitMs=time_ms,
+            memoryLimitMb=memory_mb,
+        )
+        tests = [
+            TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
+            for c in cases
+        ]
 
         def call() -> Awaitable[JudgeResult]:
             return self._judge().judge(
-                req.language, req.code, tests, time_ms, memory_mb, comparison=problem.get("comparison", "lines"),
-                abs_tol=problem.get("floatAbsTol", 1e-6), rel_tol=problem.get("floatRelTol", 1e-6),
-                on_progress=self._progress_reporter(doc))
+                req.language,
+                req.code,
+                tests,
+                time_ms,
+                memory_mb,
+                comparison=problem.get("comparison", "lines"),
+                abs_tol=problem.get("floatAbsTol", 1e-6),
+                rel_tol=problem.get("floatRelTol", 1e-6),
+                on_progress=self._progress_reporter(doc),
+            )
 
         async with self._admission(principal):
             await self._launch(SUBMISSION, doc, call, self._finish_submission)
@@ -264,8 +304,9 @@ class ExecutionService:
         items, pagination = await self._page(principal, RUN, room_id, q)
         return [run_preview(d) for d in items], pagination
 
-    async def list_submissions(self, principal: Principal, room_id: str, q: PageQuery
-                               ) -> tuple[list[SubmissionResult], Pagination]:
+    async def list_submissions(
+        self, principal: Principal, room_id: str, q: PageQuery
+    ) -> tuple[list[SubmissionResult], Pagination]:
         items, pagination = await self._page(principal, SUBMISSION, room_id, q)
         return [submission_summary(self._with_progress(d)) for d in items], pagination
 
@@ -278,11 +319,18 @@ class ExecutionService:
             await self.rooms.access(principal, doc["roomId"])
         return doc
 
-    async def _page(self, principal: Principal, kind: JobKind, room_id: str, q: PageQuery
-                    ) -> tuple[list[dict[str, Any]], Pagination]:
+    async def _page(
+        self, principal: Principal, kind: JobKind, room_id: str, q: PageQuery
+    ) -> tuple[list[dict[str, Any]], Pagination]:
         await self.rooms.access(principal, room_id)
-        page = await paginate(self._collection(kind), {"roomId": room_id}, descending=q.sort_order == "desc",
-                              cursor=q.cursor, limit=q.limit, projection=WITHOUT_CODE)
+        page = await paginate(
+            self._collection(kind),
+            {"roomId": room_id},
+            descending=q.sort_order == "desc",
+            cursor=q.cursor,
+            limit=q.limit,
+            projection=WITHOUT_CODE,
+        )
         return page.items, Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
 
     # -- admission ---------------------------------------------------------------------------------------
@@ -301,16 +349,27 @@ class ExecutionService:
     async def _live_code(self, room: dict[str, Any], language: str) -> str:
         """The room's live document (taken as a `manual` snapshot), in the room's current language."""
         if language != room["language"]:
-            raise ValidationFailed("to analyse another language than the room's, send the code",
-                                   details={"code": "required when language differs from the room's"})
+            raise ValidationFailed(
+                "to analyse another language than the room's, send the code",
+                details={"code": "required when language differs from the room's"},
+            )
         if self.rooms.collab is None:
             raise ServiceUnavailable("the live document is unavailable; send the code", "COLLAB_UNAVAILABLE")
         ready = await self.rooms.collab.request_snapshot(room["_id"], "manual", room["language"])
         return ready.code
 
     def _new_job(self, principal: Principal, room: dict[str, Any], language: str, **fields: Any) -> dict[str, Any]:
-        return {"_id": new_id(), "roomId": room["_id"], "userId": principal.id, "sessionId": room.get("sessionId"),
-                "language": language, "status": "queued", "createdAt": utcnow(), "finishedAt": None, **fields}
+        return {
+            "_id": new_id(),
+            "roomId": room["_id"],
+            "userId": principal.id,
+            "sessionId": room.get("sessionId"),
+            "language": language,
+            "status": "queued",
+            "createdAt": utcnow(),
+            "finishedAt": None,
+            **fields,
+        }
 
     def _judge(self) -> Judge:
         if self.judge is None:
@@ -329,8 +388,9 @@ class ExecutionService:
             await self.quotas.refund_execution(counter)
             raise
 
-    async def _launch(self, kind: JobKind, doc: dict[str, Any], call: Callable[[], Awaitable[Any]],
-                      finish: Finisher) -> None:
+    async def _launch(
+        self, kind: JobKind, doc: dict[str, Any], call: Callable[[], Awaitable[Any]], finish: Finisher
+    ) -> None:
         """Hand the job to the judge, then store it (off the judge's critical path) and follow it in the
         background; a refusal stores nothing."""
         judging = await self._hand_to_judge(call)
@@ -377,17 +437,30 @@ class ExecutionService:
     async def _finish_run(self, doc: dict[str, Any], result: JudgeRun) -> dict[str, Any]:
         changes = run_changes(result)
         event = {"runId": doc["_id"], "language": doc["language"], "verdict": changes["verdict"]}
-        doc, _ = await asyncio.gather(self._update(RUN, doc, changes),
-                                      self.rooms.sessions.event(doc["sessionId"], "run", doc["userId"], event))
+        doc, _ = await asyncio.gather(
+            self._update(RUN, doc, changes), self.rooms.sessions.event(doc["sessionId"], "run", doc["userId"], event)
+        )
         return doc
 
     async def _finish_submission(self, doc: dict[str, Any], result: JudgeResult) -> dict[str, Any]:
         """The result, stats and the session timeline together, before the completion is published: whoever
         sees the submission completed sees them updated."""
         changes = submission_changes(result)
-        effects = [self.rooms.sessions.event(doc["sessionId"], "submission", doc["userId"], {
-            "submissionId": doc["_id"], "problemId": doc["problemId"], "language": doc["language"],
-            "verdict": changes["verdict"], "passed": changes["passed"], "total": doc["total"]})]
+        effects = [
+            self.rooms.sessions.event(
+                doc["sessionId"],
+                "submission",
+                doc["userId"],
+                {
+                    "submissionId": doc["_id"],
+                    "problemId": doc["problemId"],
+                    "language": doc["language"],
+                    "verdict": changes["verdict"],
+                    "passed": changes["passed"],
+                    "total": doc["total"],
+                },
+            )
+        ]
         if changes["status"] == "completed":
             accepted = changes["verdict"] == "accepted"
             effects.append(self.problems.record_submission(doc["userId"], doc["problemId"], accepted))
@@ -402,9 +475,18 @@ class ExecutionService:
 
         def report(progress: Progress) -> None:
             self._passed[doc["_id"]] = progress.passed
-            self.bus.publish(Event("submission.progress", {"submissionId": doc["_id"], "passed": progress.passed,
-                                                           "done": progress.done, "total": progress.total},
-                                   room_id=doc["roomId"]))
+            self.bus.publish(
+                Event(
+                    "submission.progress",
+                    {
+                        "submissionId": doc["_id"],
+                        "passed": progress.passed,
+                        "done": progress.done,
+                        "total": progress.total,
+                    },
+                    room_id=doc["roomId"],
+                )
+            )
 
         return report
 

@@ -49,16 +49,28 @@ class FeedbackService:
         if req.reviewee_id == principal.id:
             raise ValidationFailed("you cannot review yourself", details={"revieweeId": "cannot be yourself"})
         if req.reviewee_id not in parties(room):
-            raise ValidationFailed("the reviewee is not the interviewer or candidate of this room",
-                                   details={"revieweeId": "not a reviewable participant"})
-        doc = {"_id": new_id(), "roomId": room_id, "sessionId": room["sessionId"], "reviewerId": principal.id,
-               **req.model_dump(by_alias=True), "createdAt": utcnow()}
+            raise ValidationFailed(
+                "the reviewee is not the interviewer or candidate of this room",
+                details={"revieweeId": "not a reviewable participant"},
+            )
+        doc = {
+            "_id": new_id(),
+            "roomId": room_id,
+            "sessionId": room["sessionId"],
+            "reviewerId": principal.id,
+            **req.model_dump(by_alias=True),
+            "createdAt": utcnow(),
+        }
         try:
             await self.db.peerFeedback.insert_one(doc)
         except DuplicateKeyError:
             raise Conflict("you already reviewed this participant", "FEEDBACK_EXISTS") from None
-        await self.rooms.sessions.event(room["sessionId"], "feedback_submitted", principal.id,
-                                        {"feedbackId": doc["_id"], "revieweeId": req.reviewee_id})
+        await self.rooms.sessions.event(
+            room["sessionId"],
+            "feedback_submitted",
+            principal.id,
+            {"feedbackId": doc["_id"], "revieweeId": req.reviewee_id},
+        )
         return entry(doc)
 
     async def room_feedback(self, principal: Principal, room_id: str) -> RoomFeedback:

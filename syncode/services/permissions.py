@@ -31,8 +31,14 @@ class Cap(str, Enum):
 
 EVERYONE = {Cap.view, Cap.leave, Cap.chat, Cap.media}
 CODERS = {Cap.run, Cap.submit, Cap.analyze, Cap.give_feedback, Cap.ai_assist}
-CONTROL = {Cap.advance_phase, Cap.select_problem, Cap.lock_editor, Cap.control_timer, Cap.update_participant,
-           Cap.record}
+CONTROL = {
+    Cap.advance_phase,
+    Cap.select_problem,
+    Cap.lock_editor,
+    Cap.control_timer,
+    Cap.update_participant,
+    Cap.record,
+}
 HOST_ONLY = {Cap.update_settings, Cap.kick, Cap.destroy}
 
 # Capabilities by room role; the host additionally has CONTROL and HOST_ONLY whatever their role.

@@ -92,8 +92,10 @@ def to_document(data: dict[str, Any], digest: str, file_name: str) -> dict[str, 
 
 async def load_bank(db: Database, directory: Path) -> BankReport:
     report = BankReport()
-    known = {p["source"]["file"]: p["source"]["hash"] async for p in db.problems.find(
-        {"source": {"$exists": True}}, {"source": 1})}
+    known = {
+        p["source"]["file"]: p["source"]["hash"]
+        async for p in db.problems.find({"source": {"$exists": True}}, {"source": 1})
+    }
     for path in sorted(directory.glob("*.toml")):
         try:
             raw = await asyncio.to_thread(path.read_bytes)
@@ -108,8 +110,15 @@ async def load_bank(db: Database, directory: Path) -> BankReport:
             log.error("problem file skipped", extra={"file": path.name, "error": str(exc)})
             continue
         getattr(report, outcome).append(path.stem)
-    log.info("problem bank loaded", extra={"created": len(report.created), "updated": len(report.updated),
-                                           "unchanged": len(report.unchanged), "failed": len(report.failed)})
+    log.info(
+        "problem bank loaded",
+        extra={
+            "created": len(report.created),
+            "updated": len(report.updated),
+            "unchanged": len(report.unchanged),
+            "failed": len(report.failed),
+        },
+    )
     return report
 
 
@@ -120,10 +129,18 @@ async def _apply(db: Database, doc: dict[str, Any], cases: list[dict[str, Any]])
     # Cases first, the document (carrying the file hash) last: an interrupted load is retried next start.
     if existing is None:
         await replace_test_cases(db, problem_id, cases)
-        await db.problems.insert_one({
-            "_id": problem_id, **doc, "createdAt": now, "updatedAt": now, "deletedAt": None,
-            "totalSubmissions": 0, "acceptedSubmissions": 0, "acceptanceSort": -1.0,
-        })
+        await db.problems.insert_one(
+            {
+                "_id": problem_id,
+                **doc,
+                "createdAt": now,
+                "updatedAt": now,
+                "deletedAt": None,
+                "totalSubmissions": 0,
+                "acceptedSubmissions": 0,
+                "acceptanceSort": -1.0,
+            }
+        )
         return "created"
     if existing.get("source", {}).get("hash") == doc["source"]["hash"]:
         return "unchanged"

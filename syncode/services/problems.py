@@ -41,8 +41,18 @@ DEFAULT_MEMORY_LIMIT_MB = 256
 LIVE_ROOM_STATUSES = ["waiting", "warmup", "coding", "wrapup"]
 CASES_CACHE_PROBLEMS = 16
 # Enough to build a ProblemSummary (and sort keys for pagination).
-SUMMARY_FIELDS = {"slug": 1, "title": 1, "difficulty": 1, "tags": 1, "totalSubmissions": 1,
-                  "acceptedSubmissions": 1, "createdAt": 1, "titleKey": 1, "difficultyRank": 1, "acceptanceSort": 1}
+SUMMARY_FIELDS = {
+    "slug": 1,
+    "title": 1,
+    "difficulty": 1,
+    "tags": 1,
+    "totalSubmissions": 1,
+    "acceptedSubmissions": 1,
+    "createdAt": 1,
+    "titleKey": 1,
+    "difficultyRank": 1,
+    "acceptanceSort": 1,
+}
 
 
 def slugify(title: str) -> str:
@@ -108,8 +118,15 @@ class ProblemService:
         field, descending = SORTS[q.sort_by]
         if q.sort_order:
             descending = q.sort_order == "desc"
-        page = await paginate(self.db.problems, query, sort_field=field, descending=descending, cursor=q.cursor,
-                              limit=q.limit, projection=SUMMARY_FIELDS)
+        page = await paginate(
+            self.db.problems,
+            query,
+            sort_field=field,
+            descending=descending,
+            cursor=q.cursor,
+            limit=q.limit,
+            projection=SUMMARY_FIELDS,
+        )
         summaries = await self.summaries(principal, page.items)
         return summaries, Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
 
@@ -141,8 +158,9 @@ class ProblemService:
 
     async def summaries(self, principal: Principal, problems: list[dict[str, Any]]) -> list[ProblemSummary]:
         ids = [p["_id"] for p in problems]
-        bookmarked = {b["problemId"] async for b in self.db.bookmarks.find({"userId": principal.id,
-                                                                              "problemId": {"$in": ids}})}
+        bookmarked = {
+            b["problemId"] async for b in self.db.bookmarks.find({"userId": principal.id, "problemId": {"$in": ids}})
+        }
         progress = await self._progress(principal.id, ids)
         return [self._summary(p, p["_id"] in bookmarked, progress.get(p["_id"])) for p in problems]
 
@@ -179,8 +197,16 @@ class ProblemService:
             starter_code=problem.get("starterCode", {}),
             time_limit_ms=problem["timeLimitMs"],
             memory_limit_mb=problem["memoryLimitMb"],
-            test_cases=[TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"],
-                                 is_hidden=c["isHidden"], explanation=c.get("explanation")) for c in cases],
+            test_cases=[
+                TestCase(
+                    id=c["_id"],
+                    input=c["input"],
+                    expected_output=c["expectedOutput"],
+                    is_hidden=c["isHidden"],
+                    explanation=c.get("explanation"),
+                )
+                for c in cases
+            ],
             hints=problem.get("hints", []),
             comparison=problem.get("comparison", "lines"),
             is_published=problem.get("isPublished", True),
@@ -226,8 +252,14 @@ class ProblemService:
         except DuplicateKeyError:
             raise await self._duplicate(doc["titleKey"]) from None
         await self._replace_cases(doc["_id"], req.test_cases)
-        await self.audit.record("problem.created", actor_id=principal.id, target_type="problem",
-                                target_id=doc["_id"], ip=ip, metadata={"slug": doc["slug"]})
+        await self.audit.record(
+            "problem.created",
+            actor_id=principal.id,
+            target_type="problem",
+            target_id=doc["_id"],
+            ip=ip,
+            metadata={"slug": doc["slug"]},
+        )
         return await self._detail(principal, doc)
 
     @staticmethod
@@ -235,10 +267,20 @@ class ProblemService:
         """The request's fields in stored form (only those the request set)."""
         data = req.model_dump(exclude_unset=True, by_alias=False)
         stored: dict[str, Any] = {"updatedAt": now, "editedAt": now}
-        simple = {"title": "title", "slug": "slug", "description": "description", "difficulty": "difficulty",
-                  "tags": "tags", "constraints": "constraints", "starter_code": "starterCode",
-                  "time_limit_ms": "timeLimitMs", "memory_limit_mb": "memoryLimitMb", "hints": "hints",
-                  "comparison": "comparison", "is_published": "isPublished"}
+        simple = {
+            "title": "title",
+            "slug": "slug",
+            "description": "description",
+            "difficulty": "difficulty",
+            "tags": "tags",
+            "constraints": "constraints",
+            "starter_code": "starterCode",
+            "time_limit_ms": "timeLimitMs",
+            "memory_limit_mb": "memoryLimitMb",
+            "hints": "hints",
+            "comparison": "comparison",
+            "is_published": "isPublished",
+        }
         for name, field in simple.items():
             if name in data:
                 stored[field] = data[name]
@@ -253,11 +295,21 @@ class ProblemService:
     async def _replace_cases(self, problem_id: str, cases: list[Any] | None) -> None:
         if cases is None:
             return
-        await replace_test_cases(self.db, problem_id, [
-            {"_id": new_id(), "input": c.input, "expectedOutput": c.expected_output, "isHidden": c.is_hidden,
-             "isLarge": False, "explanation": c.explanation}
-            for c in cases
-        ])
+        await replace_test_cases(
+            self.db,
+            problem_id,
+            [
+                {
+                    "_id": new_id(),
+                    "input": c.input,
+                    "expectedOutput": c.expected_output,
+                    "isHidden": c.is_hidden,
+                    "isLarge": False,
+                    "explanation": c.explanation,
+                }
+                for c in cases
+            ],
+        )
 
     async def _duplicate(self, title_key: str | None) -> Conflict:
         """Which unique key clashed (servers differ in which index they report first)."""
@@ -277,9 +329,14 @@ class ProblemService:
         if updated is None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         await self._replace_cases(problem["_id"], req.test_cases)
-        await self.audit.record("problem.updated", actor_id=principal.id, target_type="problem",
-                                target_id=problem["_id"], ip=ip,
-                                metadata={"fields": sorted(req.model_dump(exclude_unset=True, by_alias=True))})
+        await self.audit.record(
+            "problem.updated",
+            actor_id=principal.id,
+            target_type="problem",
+            target_id=problem["_id"],
+            ip=ip,
+            metadata={"fields": sorted(req.model_dump(exclude_unset=True, by_alias=True))},
+        )
         return await self._detail(principal, updated)
 
     async def delete(self, principal: Principal, ref: str, ip: str | None) -> None:
@@ -289,26 +346,50 @@ class ProblemService:
         # Soft delete; the slug and title are released so the bank can reuse them.
         await self.db.problems.update_one(
             {"_id": problem["_id"]},
-            {"$set": {"deletedAt": utcnow(), "slug": f"{problem['slug']}~{problem['_id']}",
-                      "titleKey": f"{problem['titleKey']}~{problem['_id']}", "deletedSlug": problem["slug"]}},
+            {
+                "$set": {
+                    "deletedAt": utcnow(),
+                    "slug": f"{problem['slug']}~{problem['_id']}",
+                    "titleKey": f"{problem['titleKey']}~{problem['_id']}",
+                    "deletedSlug": problem["slug"],
+                }
+            },
         )
-        await self.audit.record("problem.deleted", actor_id=principal.id, target_type="problem",
-                                target_id=problem["_id"], ip=ip, metadata={"slug": problem["slug"]})
+        await self.audit.record(
+            "problem.deleted",
+            actor_id=principal.id,
+            target_type="problem",
+            target_id=problem["_id"],
+            ip=ip,
+            metadata={"slug": problem["slug"]},
+        )
 
     # -- progress (written by submissions) ----------------------------------------------------------------
 
     async def record_submission(self, user_id: str, problem_id: str, accepted: bool) -> None:
         """Update the problem's totals and the user's attempt status after a judged submission."""
         totals = [
-            {"$set": {"totalSubmissions": {"$add": ["$totalSubmissions", 1]},
-                      "acceptedSubmissions": {"$add": ["$acceptedSubmissions", int(accepted)]}}},
-            {"$set": {"acceptanceSort": {"$round": [{"$multiply": [
-                100, {"$divide": ["$acceptedSubmissions", "$totalSubmissions"]}]}, 1]}}},
+            {
+                "$set": {
+                    "totalSubmissions": {"$add": ["$totalSubmissions", 1]},
+                    "acceptedSubmissions": {"$add": ["$acceptedSubmissions", int(accepted)]},
+                }
+            },
+            {
+                "$set": {
+                    "acceptanceSort": {
+                        "$round": [{"$multiply": [100, {"$divide": ["$acceptedSubmissions", "$totalSubmissions"]}]}, 1]
+                    }
+                }
+            },
         ]
         now = utcnow()
         # Solved stays solved; a first failed attempt marks the problem attempted.
-        progress = ({"$set": {"status": "solved", "updatedAt": now}, "$setOnInsert": {"_id": new_id()}} if accepted
-                    else {"$setOnInsert": {"_id": new_id(), "status": "attempted", "updatedAt": now}})
+        progress = (
+            {"$set": {"status": "solved", "updatedAt": now}, "$setOnInsert": {"_id": new_id()}}
+            if accepted
+            else {"$setOnInsert": {"_id": new_id(), "status": "attempted", "updatedAt": now}}
+        )
         await asyncio.gather(
             self.db.problems.update_one({"_id": problem_id}, totals),
             self.db.problemProgress.update_one({"userId": user_id, "problemId": problem_id}, progress, upsert=True),
@@ -329,15 +410,19 @@ class ProblemService:
         if problem is not None:
             await self.db.bookmarks.delete_one({"userId": principal.id, "problemId": problem["_id"]})
 
-    async def bookmarks(self, principal: Principal, cursor: str | None, limit: int
-                        ) -> tuple[list[ProblemSummary], Pagination]:
+    async def bookmarks(
+        self, principal: Principal, cursor: str | None, limit: int
+    ) -> tuple[list[ProblemSummary], Pagination]:
         page = await paginate(self.db.bookmarks, {"userId": principal.id}, cursor=cursor, limit=limit)
         ids = [b["problemId"] for b in page.items]
-        found = {p["_id"]: p async for p in self.db.problems.find({"_id": {"$in": ids}, **self.visible(principal)},
-                                                                   SUMMARY_FIELDS)}
+        found = {
+            p["_id"]: p
+            async for p in self.db.problems.find({"_id": {"$in": ids}, **self.visible(principal)}, SUMMARY_FIELDS)
+        }
         problems = [found[i] for i in ids if i in found]  # keep bookmark order; skip deleted problems
-        return await self.summaries(principal, problems), Pagination(next_cursor=page.next_cursor,
-                                                                      has_more=page.has_more)
+        return await self.summaries(principal, problems), Pagination(
+            next_cursor=page.next_cursor, has_more=page.has_more
+        )
 
 
 async def replace_test_cases(db: Database, problem_id: str, cases: list[dict[str, Any]]) -> None:

@@ -53,8 +53,9 @@ class QuotaService:
                 upsert=True,
             )
         except DuplicateKeyError:
-            raise RateLimited(f"daily execution quota of {limit} used up", (resets - now).total_seconds(),
-                              "QUOTA_EXCEEDED") from None
+            raise RateLimited(
+                f"daily execution quota of {limit} used up", (resets - now).total_seconds(), "QUOTA_EXCEEDED"
+            ) from None
         return counter_id
 
     async def refund_execution(self, counter_id: str) -> None:
@@ -65,11 +66,11 @@ class QuotaService:
         _, resets = day_bounds(utcnow())
         settings = self.settings
         return Quotas(
-            executions=DailyQuota(used=await self.executions_used(principal.id), limit=settings.daily_executions,
-                                  resets_at=resets),
+            executions=DailyQuota(
+                used=await self.executions_used(principal.id), limit=settings.daily_executions, resets_at=resets
+            ),
             ai=DailyQuota(used=0, limit=settings.daily_ai_requests, resets_at=resets),  # no AI requests yet
-            rooms=RoomQuota(active=len(await self.rooms.rooms_of(principal.id)),
-                            max_active=settings.max_active_rooms),
+            rooms=RoomQuota(active=len(await self.rooms.rooms_of(principal.id)), max_active=settings.max_active_rooms),
             storage=StorageQuota(used_bytes=await self._stored_bytes(principal), limit_bytes=settings.storage_bytes),
         )
 

@@ -79,13 +79,22 @@ def check_roles(mode: str, participants: list[dict[str, Any]]) -> None:
     limits = {"interviewer": 1 if mode == "peer" else 0, "candidate": 1}
     for role, limit in limits.items():
         if counts[role] > limit:
-            raise Conflict(f"this room already has its {role}" if limit else f"{mode} rooms have no {role}",
-                           "ROLE_TAKEN")
+            raise Conflict(
+                f"this room already has its {role}" if limit else f"{mode} rooms have no {role}", "ROLE_TAKEN"
+            )
 
 
 class RoomService:
-    def __init__(self, settings: Settings, db: Database, bus: EventBus, audit: AuditService,
-                 problems: ProblemService, blobs: LocalBlobStore, presence: Presence) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        bus: EventBus,
+        audit: AuditService,
+        problems: ProblemService,
+        blobs: LocalBlobStore,
+        presence: Presence,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.bus = bus
@@ -133,9 +142,7 @@ class RoomService:
         loop = asyncio.get_running_loop()
         delay = max(0.0, (due - utcnow()).total_seconds())
         phase = room["status"]
-        self._deadlines[room["_id"]] = loop.call_later(
-            delay, lambda: self._spawn(self._time_up(room["_id"], phase))
-        )
+        self._deadlines[room["_id"]] = loop.call_later(delay, lambda: self._spawn(self._time_up(room["_id"], phase)))
 
     async def _time_up(self, room_id: str, phase: str) -> None:
         try:
@@ -165,8 +172,9 @@ class RoomService:
         """Finish live rooms nobody has been connected to for `idle_sec`."""
         cutoff = utcnow() - timedelta(seconds=idle_sec)
         finished = []
-        async for room in self.db.rooms.find({"status": {"$in": LIVE}, "deletedAt": None,
-                                              "lastActivityAt": {"$lt": cutoff}}, {"_id": 1}):
+        async for room in self.db.rooms.find(
+            {"status": {"$in": LIVE}, "deletedAt": None, "lastActivityAt": {"$lt": cutoff}}, {"_id": 1}
+        ):
             if self.presence.room_is_empty(room["_id"]):
                 async with self._locks[room["_id"]]:
                     await self._finish(await self._load(room["_id"]), actor_id=None, reason="abandoned")
@@ -178,8 +186,13 @@ class RoomService:
 
     async def _record_presence(self, room_id: str, user_id: str, active: bool) -> None:
         await self.db.rooms.update_one({"_id": room_id}, {"$set": {"lastActivityAt": utcnow()}})
-        self.bus.publish(Event("participant.joined" if active else "participant.left",
-                               {"userId": user_id, "isActive": active}, room_id=room_id))
+        self.bus.publish(
+            Event(
+                "participant.joined" if active else "participant.left",
+                {"userId": user_id, "isActive": active},
+                room_id=room_id,
+            )
+        )
 
     # -- loading and views -------------------------------------------------------------------------------
 
@@ -189,8 +202,9 @@ class RoomService:
             raise NotFound("room not found", "ROOM_NOT_FOUND")
         return room
 
-    async def access(self, principal: Principal, room_id: str, needed: Cap = Cap.view
-                     ) -> tuple[dict[str, Any], set[Cap]]:
+    async def access(
+        self, principal: Principal, room_id: str, needed: Cap = Cap.view
+    ) -> tuple[dict[str, Any], set[Cap]]:
         """The room and the caller's capabilities in it; raises 404/403 as the table says."""
         room = await self._load(room_id)
         caps = self.capabilities_of(room, principal)
@@ -199,8 +213,7 @@ class RoomService:
 
     def capabilities_of(self, room: dict[str, Any], principal: Principal) -> set[Cap]:
         me = member(room, principal.id)
-        caps = capabilities(me["role"] if me else None, room["hostId"] == principal.id and me is not None,
-                            room["mode"])
+        caps = capabilities(me["role"] if me else None, room["hostId"] == principal.id and me is not None, room["mode"])
         if principal.is_admin:
             caps.add(Cap.view)  # admins may look at any room (and close it through /admin/rooms)
         return caps
@@ -209,33 +222,51 @@ class RoomService:
         if not room.get("problemId"):
             return None
         problem = await self.db.problems.find_one({"_id": room["problemId"]}, {"title": 1, "difficulty": 1})
-        return ProblemRef(id=problem["_id"], title=problem["title"], difficulty=problem["difficulty"]) if problem \
-            else None
+        return (
+            ProblemRef(id=problem["_id"], title=problem["title"], difficulty=problem["difficulty"]) if problem else None
+        )
 
     def _summary_fields(self, room: dict[str, Any], problem: ProblemRef | None, user_id: str | None) -> dict:
         me = member(room, user_id) if user_id else None
         return {
-            "id": room["_id"], "name": room.get("name"), "mode": room["mode"], "status": room["status"],
-            "language": room["language"], "problem": problem, "host_id": room["hostId"],
-            "participant_count": len(present(room)), "my_role": me["role"] if me else None,
+            "id": room["_id"],
+            "name": room.get("name"),
+            "mode": room["mode"],
+            "status": room["status"],
+            "language": room["language"],
+            "problem": problem,
+            "host_id": room["hostId"],
+            "participant_count": len(present(room)),
+            "my_role": me["role"] if me else None,
             "created_at": room["createdAt"],
         }
 
     async def participants_view(self, room: dict[str, Any]) -> list[RoomParticipantSummary]:
         people = present(room)
-        users = {u["_id"]: u async for u in self.db.users.find({"_id": {"$in": [p["userId"] for p in people]}},
-                                                               {"username": 1, "displayName": 1, "avatarKey": 1})}
+        users = {
+            u["_id"]: u
+            async for u in self.db.users.find(
+                {"_id": {"$in": [p["userId"] for p in people]}}, {"username": 1, "displayName": 1, "avatarKey": 1}
+            )
+        }
         result = []
         for p in people:
             user = users.get(p["userId"], {})
             avatar = user.get("avatarKey")
-            result.append(RoomParticipantSummary(
-                user_id=p["userId"], username=user.get("username", p["username"]),
-                display_name=user.get("displayName"), avatar_url=self.blobs.signed_download(avatar) if avatar else None,
-                role=p["role"], is_host=p["userId"] == room["hostId"],
-                is_active=self.presence.is_active(room["_id"], p["userId"]), is_muted=p.get("isMuted", False),
-                is_ready=p.get("isReady", False), joined_at=p["joinedAt"],
-            ))
+            result.append(
+                RoomParticipantSummary(
+                    user_id=p["userId"],
+                    username=user.get("username", p["username"]),
+                    display_name=user.get("displayName"),
+                    avatar_url=self.blobs.signed_download(avatar) if avatar else None,
+                    role=p["role"],
+                    is_host=p["userId"] == room["hostId"],
+                    is_active=self.presence.is_active(room["_id"], p["userId"]),
+                    is_muted=p.get("isMuted", False),
+                    is_ready=p.get("isReady", False),
+                    joined_at=p["joinedAt"],
+                )
+            )
         return result
 
     def collab_access(self, room: dict[str, Any], user_id: str | None) -> CollabAccess:
@@ -244,8 +275,9 @@ class RoomService:
         me = member(room, user_id) if user_id else None
         if me is None:
             return CollabAccess(url=url, token="")
-        token, _ = issue_collab_token(self.settings.collab_jwt_secret, self.settings.collab_token_ttl_sec, user_id,
-                                      room["_id"], me["role"])
+        token, _ = issue_collab_token(
+            self.settings.collab_jwt_secret, self.settings.collab_token_ttl_sec, user_id, room["_id"], me["role"]
+        )
         return CollabAccess(url=url, token=token)
 
     async def detail(self, room: dict[str, Any], principal: Principal | None) -> RoomDetail:
@@ -275,8 +307,9 @@ class RoomService:
         neutral = await self.detail(room, None)
         self.bus.publish(Event("room.updated", neutral.to_json(), room_id=room["_id"]))
 
-    async def _save(self, room: dict[str, Any], changes: dict[str, Any], unset: dict[str, Any] | None = None
-                    ) -> dict[str, Any]:
+    async def _save(
+        self, room: dict[str, Any], changes: dict[str, Any], unset: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": utcnow()}}
         if unset:
             update["$unset"] = unset
@@ -288,8 +321,7 @@ class RoomService:
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
-    async def create(self, principal: Principal, req: CreateRoomRequest, idempotency_key: str | None
-                     ) -> RoomDetail:
+    async def create(self, principal: Principal, req: CreateRoomRequest, idempotency_key: str | None) -> RoomDetail:
         if idempotency_key:
             replay = await self.db.idempotencyKeys.find_one({"_id": f"{principal.id}:{idempotency_key}"})
             if replay:
@@ -301,23 +333,48 @@ class RoomService:
             problem = await self.problems.find(principal, req.problem_id)
         now = utcnow()
         user = principal.user
-        host = {"userId": principal.id, "username": user.get("username", principal.username),
-                "displayName": user.get("displayName"), "role": "interviewer" if req.mode == "peer" else "candidate",
-                "isMuted": False, "isReady": False, "joinedAt": now, "leftAt": None}
+        host = {
+            "userId": principal.id,
+            "username": user.get("username", principal.username),
+            "displayName": user.get("displayName"),
+            "role": "interviewer" if req.mode == "peer" else "candidate",
+            "isMuted": False,
+            "isReady": False,
+            "joinedAt": now,
+            "leftAt": None,
+        }
         room = {
-            "_id": new_id(), "name": req.name, "mode": req.mode, "status": "waiting", "language": req.language,
-            "problemId": problem["_id"] if problem else None, "hostId": principal.id,
-            "config": (req.config or RoomConfig()).model_dump(by_alias=True), "participants": [host],
-            "kicked": [], "editorLocked": False, "timer": room_timer.start_phase("waiting", now),
-            "sessionId": None, "roleSwap": None, "createdAt": now, "updatedAt": now, "lastActivityAt": now,
-            "finishedAt": None, "deletedAt": None,
+            "_id": new_id(),
+            "name": req.name,
+            "mode": req.mode,
+            "status": "waiting",
+            "language": req.language,
+            "problemId": problem["_id"] if problem else None,
+            "hostId": principal.id,
+            "config": (req.config or RoomConfig()).model_dump(by_alias=True),
+            "participants": [host],
+            "kicked": [],
+            "editorLocked": False,
+            "timer": room_timer.start_phase("waiting", now),
+            "sessionId": None,
+            "roleSwap": None,
+            "createdAt": now,
+            "updatedAt": now,
+            "lastActivityAt": now,
+            "finishedAt": None,
+            "deletedAt": None,
         }
         await self._insert_with_code(room)
         if idempotency_key:
             try:
-                await self.db.idempotencyKeys.insert_one({"_id": f"{principal.id}:{idempotency_key}",
-                                                          "roomId": room["_id"], "createdAt": now,
-                                                          "expiresAt": now + IDEMPOTENCY_TTL})
+                await self.db.idempotencyKeys.insert_one(
+                    {
+                        "_id": f"{principal.id}:{idempotency_key}",
+                        "roomId": room["_id"],
+                        "createdAt": now,
+                        "expiresAt": now + IDEMPOTENCY_TTL,
+                    }
+                )
             except DuplicateKeyError:  # a concurrent replay won: answer with its room, drop ours
                 await self.db.rooms.delete_one({"_id": room["_id"]})
                 return await self.create(principal, req, idempotency_key)
@@ -339,11 +396,16 @@ class RoomService:
 
     async def _check_room_quota(self, principal: Principal) -> None:
         active = await self.db.rooms.count_documents(
-            {"status": {"$in": LIVE}, "deletedAt": None,
-             "participants": {"$elemMatch": {"userId": principal.id, "leftAt": None}}})
+            {
+                "status": {"$in": LIVE},
+                "deletedAt": None,
+                "participants": {"$elemMatch": {"userId": principal.id, "leftAt": None}},
+            }
+        )
         if active >= self.settings.max_active_rooms:
-            raise RateLimited(f"you are already in {active} live rooms; leave or finish one first", 60,
-                              "QUOTA_EXCEEDED")
+            raise RateLimited(
+                f"you are already in {active} live rooms; leave or finish one first", 60, "QUOTA_EXCEEDED"
+            )
 
     async def list_mine(self, principal: Principal, q: RoomQuery) -> tuple[list[RoomSummary], Pagination]:
         query: dict[str, Any] = {"deletedAt": None, "participants.userId": principal.id}
@@ -352,8 +414,9 @@ class RoomService:
         if q.mode:
             query["mode"] = q.mode
         page = await paginate(self.db.rooms, query, descending=q.sort_order == "desc", cursor=q.cursor, limit=q.limit)
-        summaries = [RoomSummary(**self._summary_fields(r, await self._problem_ref(r), principal.id))
-                     for r in page.items]
+        summaries = [
+            RoomSummary(**self._summary_fields(r, await self._problem_ref(r), principal.id)) for r in page.items
+        ]
         return summaries, Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
 
     async def destroy(self, principal: Principal, room_id: str) -> None:
@@ -368,10 +431,14 @@ class RoomService:
         problem = await self._problem_ref(room)
         count = len(present(room))
         return RoomPreview(
-            id=room["_id"], name=room.get("name"), mode=room["mode"], status=room["status"],
+            id=room["_id"],
+            name=room.get("name"),
+            mode=room["mode"],
+            status=room["status"],
             problem={"title": problem.title, "difficulty": problem.difficulty} if problem else None,
             host_name=(host or {}).get("displayName") or (host or {}).get("username", "unknown"),
-            participant_count=count, max_participants=room["config"]["maxParticipants"],
+            participant_count=count,
+            max_participants=room["config"]["maxParticipants"],
             joinable=room["status"] != "finished" and count < room["config"]["maxParticipants"],
         )
 
@@ -404,15 +471,28 @@ class RoomService:
                 raise Conflict("this room does not allow observers", "ROLE_TAKEN")
             check_roles(room["mode"], [*people, {"role": role}])
             user = principal.user
-            entry = {"userId": principal.id, "username": user.get("username", principal.username),
-                     "displayName": user.get("displayName"), "role": role, "isMuted": False, "isReady": False,
-                     "joinedAt": utcnow(), "leftAt": None}
+            entry = {
+                "userId": principal.id,
+                "username": user.get("username", principal.username),
+                "displayName": user.get("displayName"),
+                "role": role,
+                "isMuted": False,
+                "isReady": False,
+                "joinedAt": utcnow(),
+                "leftAt": None,
+            }
             others = [p for p in room["participants"] if p["userId"] != principal.id]  # drop an earlier stint
             room = await self._save(room, {"participants": [*others, entry]})
             await self.sessions.participant_joined(room.get("sessionId"), entry)
             await self.sessions.event(room.get("sessionId"), "participant_joined", principal.id, {"role": role})
-            self.bus.publish(Event("room.membership", {"userId": principal.id, "member": True}, room_id=room["_id"],
-                                   user_ids=(principal.id,)))
+            self.bus.publish(
+                Event(
+                    "room.membership",
+                    {"userId": principal.id, "member": True},
+                    room_id=room["_id"],
+                    user_ids=(principal.id,),
+                )
+            )
             await self._changed(room, "participant.updated", {"userId": principal.id, "role": role, "joined": True})
             return await self.detail(room, principal)
 
@@ -429,8 +509,9 @@ class RoomService:
 
     async def _remove(self, room: dict[str, Any], user_id: str, actor_id: str | None, kicked: bool) -> None:
         now = utcnow()
-        participants = [{**p, "leftAt": now} if p["userId"] == user_id and not p.get("leftAt") else p
-                        for p in room["participants"]]
+        participants = [
+            {**p, "leftAt": now} if p["userId"] == user_id and not p.get("leftAt") else p for p in room["participants"]
+        ]
         changes: dict[str, Any] = {"participants": participants}
         if kicked:
             changes["kicked"] = [*room.get("kicked", []), user_id]
@@ -439,14 +520,17 @@ class RoomService:
             changes["hostId"] = remaining[0]["userId"]  # the longest-present participant
         room = await self._save(room, changes)
         await self.sessions.participant_left(room.get("sessionId"), user_id)
-        await self.sessions.event(room.get("sessionId"), "participant_left", actor_id,
-                                  {"userId": user_id, "kicked": kicked})
+        await self.sessions.event(
+            room.get("sessionId"), "participant_left", actor_id, {"userId": user_id, "kicked": kicked}
+        )
         if self.collab:
             await self.collab.kick(room["_id"], user_id, "kicked" if kicked else "left the room")
-        self.bus.publish(Event("participant.kicked" if kicked else "participant.left",
-                               {"userId": user_id}, room_id=room["_id"]))
-        self.bus.publish(Event("room.membership", {"userId": user_id, "member": False}, room_id=room["_id"],
-                               user_ids=(user_id,)))
+        self.bus.publish(
+            Event("participant.kicked" if kicked else "participant.left", {"userId": user_id}, room_id=room["_id"])
+        )
+        self.bus.publish(
+            Event("room.membership", {"userId": user_id, "member": False}, room_id=room["_id"], user_ids=(user_id,))
+        )
         if not remaining:
             await self._finish(room, actor_id, reason="empty")
         else:
@@ -464,8 +548,7 @@ class RoomService:
         current = room["status"]
         allowed = current != "finished" and (to == "finished" or PHASES.index(to) == PHASES.index(current) + 1)
         if not allowed:
-            raise Conflict(f"cannot go from {current} to {to}", "ROOM_INVALID_TRANSITION",
-                           {"from": current, "to": to})
+            raise Conflict(f"cannot go from {current} to {to}", "ROOM_INVALID_TRANSITION", {"from": current, "to": to})
         if to == "finished":
             return await self._finish(room, actor_id, reason="phase")
         now = utcnow()
@@ -487,12 +570,19 @@ class RoomService:
         now = utcnow()
         previous = room["status"]
         if room.get("sessionId"):
-            await self.sessions.event(room["sessionId"], "phase_changed", actor_id,
-                                      {"from": previous, "to": "finished", "reason": reason})
+            await self.sessions.event(
+                room["sessionId"], "phase_changed", actor_id, {"from": previous, "to": "finished", "reason": reason}
+            )
             await self.snapshot(room, "session_end")
-        room = await self._save(room, {"status": "finished", "finishedAt": now,
-                                       "timer": {**room_timer.start_phase("finished", now), "runningSince": None}},
-                                unset={"inviteKey": ""})
+        room = await self._save(
+            room,
+            {
+                "status": "finished",
+                "finishedAt": now,
+                "timer": {**room_timer.start_phase("finished", now), "runningSince": None},
+            },
+            unset={"inviteKey": ""},
+        )
         await self.sessions.finish(room.get("sessionId"), now)
         if handle := self._deadlines.pop(room["_id"], None):
             handle.cancel()
@@ -519,8 +609,9 @@ class RoomService:
         room = await self.db.rooms.find_one({"_id": ready.room_id}, {"sessionId": 1, "status": 1})
         if not room or not room.get("sessionId"):
             return
-        await self.sessions.snapshot(room["sessionId"], room["_id"], ready.trigger, room["status"], ready.language,
-                                     ready.code, ready.snapshot)
+        await self.sessions.snapshot(
+            room["sessionId"], room["_id"], ready.trigger, room["status"], ready.language, ready.code, ready.snapshot
+        )
 
     # -- control -----------------------------------------------------------------------------------------
 
@@ -533,8 +624,9 @@ class RoomService:
             room = await self._save(room, {"problemId": problem["_id"]})
             if self.collab:
                 await self.collab.replace_content(room["_id"], problem.get("starterCode") or {})
-            await self.sessions.event(room.get("sessionId"), "problem_changed", principal.id,
-                                      {"problemId": problem["_id"]})
+            await self.sessions.event(
+                room.get("sessionId"), "problem_changed", principal.id, {"problemId": problem["_id"]}
+            )
             await self._changed(room)
             return await self.detail(room, principal)
 
@@ -548,15 +640,18 @@ class RoomService:
                 changes["name"] = req.name
             if req.config is not None:
                 if req.config.max_participants < len(present(room)):
-                    raise ValidationFailed("maxParticipants is below the current participant count",
-                                           details={"config.maxParticipants": "below current count"})
+                    raise ValidationFailed(
+                        "maxParticipants is below the current participant count",
+                        details={"config.maxParticipants": "below current count"},
+                    )
                 changes["config"] = req.config.model_dump(by_alias=True)
             if req.language is not None and req.language != room["language"]:
                 changes["language"] = req.language
                 if self.collab:
                     await self.collab.set_language(room["_id"], req.language)
-                await self.sessions.event(room.get("sessionId"), "language_changed", principal.id,
-                                          {"language": req.language})
+                await self.sessions.event(
+                    room.get("sessionId"), "language_changed", principal.id, {"language": req.language}
+                )
             room = await self._save(room, changes)
             self._arm(room)
             await self._changed(room)
@@ -586,8 +681,12 @@ class RoomService:
             timer = room_timer.pause(room["timer"], now) if paused else room_timer.resume(room["timer"], now)
             room = await self._save(room, {"timer": timer})
             self._arm(room)
-            await self.sessions.event(room.get("sessionId"), "timer_paused" if paused else "timer_resumed",
-                                      principal.id, {"elapsedSec": room_timer.elapsed_ms(timer, now) // 1000})
+            await self.sessions.event(
+                room.get("sessionId"),
+                "timer_paused" if paused else "timer_resumed",
+                principal.id,
+                {"elapsedSec": room_timer.elapsed_ms(timer, now) // 1000},
+            )
             self._publish_timer(room)
             await self._changed(room)
             return await self.detail(room, principal)
@@ -607,13 +706,23 @@ class RoomService:
             pending = room.get("roleSwap")
             if pending and pending["expiresAt"] > utcnow():
                 raise Conflict("a role swap is already pending", "ROLE_SWAP_PENDING")
-            swap = {"requestId": new_id(), "requesterId": principal.id,
-                    "expiresAt": utcnow() + timedelta(seconds=ROLE_SWAP_TTL_SEC)}
+            swap = {
+                "requestId": new_id(),
+                "requesterId": principal.id,
+                "expiresAt": utcnow() + timedelta(seconds=ROLE_SWAP_TTL_SEC),
+            }
             await self._save(room, {"roleSwap": swap})
-            self.bus.publish(Event("role_swap.requested", {"requestId": swap["requestId"],
-                                                           "requesterId": principal.id,
-                                                           "expiresAt": swap["expiresAt"].isoformat()},
-                                   room_id=room_id))
+            self.bus.publish(
+                Event(
+                    "role_swap.requested",
+                    {
+                        "requestId": swap["requestId"],
+                        "requesterId": principal.id,
+                        "expiresAt": swap["expiresAt"].isoformat(),
+                    },
+                    room_id=room_id,
+                )
+            )
             return swap["requestId"], swap["expiresAt"]
 
     async def answer_swap(self, principal: Principal, room_id: str, request_id: str, accept: bool) -> RoomDetail:
@@ -636,8 +745,9 @@ class RoomService:
                 ]
             room = await self._save(room, changes)
             if accept:
-                await self.sessions.event(room.get("sessionId"), "role_swapped", principal.id,
-                                          {"requesterId": swap["requesterId"]})
+                await self.sessions.event(
+                    room.get("sessionId"), "role_swapped", principal.id, {"requesterId": swap["requesterId"]}
+                )
                 await self._sync_collab_roles(room)
             await self._changed(room, "role_swap.resolved", {"requestId": request_id, "accepted": accept})
             return await self.detail(room, principal)
@@ -654,8 +764,9 @@ class RoomService:
         room, _ = await self.access(principal, room_id)
         return await self.participants_view(room)
 
-    async def update_participant(self, principal: Principal, room_id: str, user_id: str,
-                                 req: UpdateParticipantRequest) -> RoomParticipantSummary:
+    async def update_participant(
+        self, principal: Principal, room_id: str, user_id: str, req: UpdateParticipantRequest
+    ) -> RoomParticipantSummary:
         async with self._locks[room_id]:
             room, _ = await self.access(principal, room_id, Cap.update_participant)
             target = member(room, user_id)
@@ -671,8 +782,12 @@ class RoomService:
             participants = [updated if p is target else p for p in room["participants"]]
             room = await self._save(room, {"participants": participants})
             if req.role is not None and req.role != target["role"]:
-                await self.sessions.event(room.get("sessionId"), "role_changed", principal.id,
-                                          {"userId": user_id, "from": target["role"], "to": req.role})
+                await self.sessions.event(
+                    room.get("sessionId"),
+                    "role_changed",
+                    principal.id,
+                    {"userId": user_id, "from": target["role"], "to": req.role},
+                )
                 if self.collab:
                     await self.collab.set_role(room_id, user_id, req.role)
             view = next(v for v in await self.participants_view(room) if v.user_id == user_id)
@@ -692,17 +807,28 @@ class RoomService:
 
     async def active_room(self, principal: Principal) -> RoomDetail | None:
         room = await self.db.rooms.find_one(
-            {"status": {"$in": LIVE}, "deletedAt": None,
-             "participants": {"$elemMatch": {"userId": principal.id, "leftAt": None}}},
+            {
+                "status": {"$in": LIVE},
+                "deletedAt": None,
+                "participants": {"$elemMatch": {"userId": principal.id, "leftAt": None}},
+            },
             sort=[("updatedAt", -1)],
         )
         return await self.detail(room, principal) if room else None
 
     async def rooms_of(self, user_id: str) -> list[str]:
         """Ids of the live rooms the user is in (for the event channel)."""
-        return [r["_id"] async for r in self.db.rooms.find(
-            {"status": {"$in": LIVE}, "deletedAt": None,
-             "participants": {"$elemMatch": {"userId": user_id, "leftAt": None}}}, {"_id": 1})]
+        return [
+            r["_id"]
+            async for r in self.db.rooms.find(
+                {
+                    "status": {"$in": LIVE},
+                    "deletedAt": None,
+                    "participants": {"$elemMatch": {"userId": user_id, "leftAt": None}},
+                },
+                {"_id": 1},
+            )
+        ]
 
     # -- admin -------------------------------------------------------------------------------------------
 
@@ -713,22 +839,34 @@ class RoomService:
         if q.mode:
             query["mode"] = q.mode
         page = await paginate(self.db.rooms, query, descending=q.sort_order == "desc", cursor=q.cursor, limit=q.limit)
-        return [self.admin_entry(r) for r in page.items], Pagination(next_cursor=page.next_cursor,
-                                                                      has_more=page.has_more)
+        return [self.admin_entry(r) for r in page.items], Pagination(
+            next_cursor=page.next_cursor, has_more=page.has_more
+        )
 
     @staticmethod
     def admin_entry(room: dict[str, Any]) -> AdminRoomEntry:
-        return AdminRoomEntry(id=room["_id"], name=room.get("name"), mode=room["mode"], status=room["status"],
-                              host_id=room["hostId"], participant_count=len(present(room)),
-                              created_at=room["createdAt"])
+        return AdminRoomEntry(
+            id=room["_id"],
+            name=room.get("name"),
+            mode=room["mode"],
+            status=room["status"],
+            host_id=room["hostId"],
+            participant_count=len(present(room)),
+            created_at=room["createdAt"],
+        )
 
-    async def admin_close(self, admin: Principal, room_id: str, reason: str | None, ip: str | None
-                          ) -> AdminRoomEntry:
+    async def admin_close(self, admin: Principal, room_id: str, reason: str | None, ip: str | None) -> AdminRoomEntry:
         async with self._locks[room_id]:
             room = await self._load(room_id)
             room = await self._finish(room, admin.id, reason="closed by an administrator")
-            await self.audit.record("admin.room.closed", actor_id=admin.id, target_type="room", target_id=room_id,
-                                    ip=ip, metadata={"reason": reason} if reason else {})
+            await self.audit.record(
+                "admin.room.closed",
+                actor_id=admin.id,
+                target_type="room",
+                target_id=room_id,
+                ip=ip,
+                metadata={"reason": reason} if reason else {},
+            )
             return self.admin_entry(room)
 
     async def user_banned(self, user_id: str) -> None:
@@ -738,4 +876,3 @@ class RoomService:
                 room = await self._load(room_id)
                 if member(room, user_id):
                     await self._remove(room, user_id, actor_id=None, kicked=False)
-

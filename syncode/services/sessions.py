@@ -18,15 +18,32 @@ class SessionRecorder:
     async def start(self, room: dict[str, Any], now: datetime) -> str:
         session_id = new_id()
         participants = [
-            {"userId": p["userId"], "username": p["username"], "displayName": p.get("displayName"), "role": p["role"],
-             "joinedAt": now, "leftAt": None}
-            for p in room["participants"] if not p.get("leftAt")
+            {
+                "userId": p["userId"],
+                "username": p["username"],
+                "displayName": p.get("displayName"),
+                "role": p["role"],
+                "joinedAt": now,
+                "leftAt": None,
+            }
+            for p in room["participants"]
+            if not p.get("leftAt")
         ]
-        await self.db.sessions.insert_one({
-            "_id": session_id, "roomId": room["_id"], "mode": room["mode"], "problemId": room.get("problemId"),
-            "language": room["language"], "participants": participants, "startedAt": now, "finishedAt": None,
-            "createdAt": now, "status": "active", "finalCode": None,
-        })
+        await self.db.sessions.insert_one(
+            {
+                "_id": session_id,
+                "roomId": room["_id"],
+                "mode": room["mode"],
+                "problemId": room.get("problemId"),
+                "language": room["language"],
+                "participants": participants,
+                "startedAt": now,
+                "finishedAt": None,
+                "createdAt": now,
+                "status": "active",
+                "finalCode": None,
+            }
+        )
         return session_id
 
     async def event(self, session_id: str | None, type_: str, actor_id: str | None, data: dict[str, Any]) -> None:
@@ -34,16 +51,20 @@ class SessionRecorder:
         if not session_id:
             return
         await self.db.sessionEvents.insert_one(
-            {"_id": new_id(), "sessionId": session_id, "type": type_, "actorId": actor_id, "data": data,
-             "at": utcnow()}
+            {"_id": new_id(), "sessionId": session_id, "type": type_, "actorId": actor_id, "data": data, "at": utcnow()}
         )
 
     async def participant_joined(self, session_id: str | None, participant: dict[str, Any]) -> None:
         if not session_id:
             return
-        entry = {"userId": participant["userId"], "username": participant["username"],
-                 "displayName": participant.get("displayName"), "role": participant["role"], "joinedAt": utcnow(),
-                 "leftAt": None}
+        entry = {
+            "userId": participant["userId"],
+            "username": participant["username"],
+            "displayName": participant.get("displayName"),
+            "role": participant["role"],
+            "joinedAt": utcnow(),
+            "leftAt": None,
+        }
         await self.db.sessions.update_one(
             {"_id": session_id, "participants.userId": {"$ne": participant["userId"]}},
             {"$push": {"participants": entry}},
@@ -56,13 +77,23 @@ class SessionRecorder:
                 {"$set": {"participants.$.leftAt": utcnow()}},
             )
 
-    async def snapshot(self, session_id: str, room_id: str, trigger: str, phase: str | None, language: str,
-                       code: str, state: bytes) -> None:
-        await self.db.codeSnapshots.insert_one({
-            "_id": new_id(), "sessionId": session_id, "roomId": room_id, "trigger": trigger, "phase": phase,
-            "language": language, "code": code, "linesOfCode": len(code.splitlines()), "state": Binary(state),
-            "createdAt": utcnow(),
-        })
+    async def snapshot(
+        self, session_id: str, room_id: str, trigger: str, phase: str | None, language: str, code: str, state: bytes
+    ) -> None:
+        await self.db.codeSnapshots.insert_one(
+            {
+                "_id": new_id(),
+                "sessionId": session_id,
+                "roomId": room_id,
+                "trigger": trigger,
+                "phase": phase,
+                "language": language,
+                "code": code,
+                "linesOfCode": len(code.splitlines()),
+                "state": Binary(state),
+                "createdAt": utcnow(),
+            }
+        )
         if trigger == "session_end":
             await self.db.sessions.update_one(
                 {"_id": session_id}, {"$set": {"finalCode": {"language": language, "code": code}}}

@@ -24,8 +24,9 @@ JS_DIR = Path(__file__).parent / "js"
 @pytest.fixture(scope="module")
 async def server(make_server) -> AsyncIterator[Server]:
     # Quick unloads and compactions so the tests cross those paths in well under a second.
-    srv = await make_server(collab_unload_seconds=0, collab_compact_updates=20, collab_messages_per_sec=50,
-                            collab_tick_sec=0.05)
+    srv = await make_server(
+        collab_unload_seconds=0, collab_compact_updates=20, collab_messages_per_sec=50, collab_tick_sec=0.05
+    )
     yield srv
     await srv.stop()
 
@@ -52,8 +53,14 @@ class Collab:
         assert response.status == 201, response.body
         return room_id
 
-    async def connect(self, room_id: str, user_id: str | None = None, role: str = "candidate",
-                      token: str | None = None, sync: bool = True) -> YClient:
+    async def connect(
+        self,
+        room_id: str,
+        user_id: str | None = None,
+        role: str = "candidate",
+        token: str | None = None,
+        sync: bool = True,
+    ) -> YClient:
         user_id = user_id or uuid.uuid4().hex[:8]
         token = token or self.token(room_id, user_id, role)
         client = await YClient.connect(self.server.url, room_id, token, {"id": user_id, "name": user_id})
@@ -88,8 +95,15 @@ class JsClient:
     async def start(cls, server_url: str, room_id: str, token: str, user_id: str) -> JsClient:
         ws_url = server_url.replace("http", "ws", 1) + "/collab"
         process = await asyncio.create_subprocess_exec(
-            "node", str(JS_DIR / "client.mjs"), ws_url, room_id, token, user_id,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=JS_DIR,
+            "node",
+            str(JS_DIR / "client.mjs"),
+            ws_url,
+            room_id,
+            token,
+            user_id,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=JS_DIR,
         )
         client = cls(process)
         await client.wait_event(lambda e: e.get("event") == "synced")

@@ -39,11 +39,17 @@ def bus_events(server):
 # -- secret -----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method,path", [
-    ("POST", "/collab/documents"), ("DELETE", "/collab/documents/r1"), ("POST", "/collab/documents/r1/kick"),
-    ("GET", "/collab/health"), ("POST", "/api/internal/collab/snapshot"),
-    ("POST", "/api/internal/collab/user-disconnected"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("POST", "/collab/documents"),
+        ("DELETE", "/collab/documents/r1"),
+        ("POST", "/collab/documents/r1/kick"),
+        ("GET", "/collab/health"),
+        ("POST", "/api/internal/collab/snapshot"),
+        ("POST", "/api/internal/collab/user-disconnected"),
+    ],
+)
 @pytest.mark.parametrize("secret", [None, "wrong"])
 async def test_missing_or_wrong_secret_is_401(collab: Collab, method: str, path: str, secret: str | None):
     headers = {"X-Internal-Secret": secret} if secret else {}
@@ -56,13 +62,15 @@ async def test_missing_or_wrong_secret_is_401(collab: Collab, method: str, path:
 
 async def test_create_is_idempotent(collab: Collab):
     room = uuid.uuid4().hex
-    first = await collab.api.post("/collab/documents", {"roomId": room, "initialContent": {"python": "a = 1"}},
-                                  headers=collab.secret)
+    first = await collab.api.post(
+        "/collab/documents", {"roomId": room, "initialContent": {"python": "a = 1"}}, headers=collab.secret
+    )
     assert first.status == 201
     assert first.json["roomId"] == room and first.json["created"] is True
     assert first.json["createdAt"].endswith("Z")
-    again = await collab.api.post("/collab/documents", {"roomId": room, "initialContent": {"python": "other"}},
-                                  headers=collab.secret)
+    again = await collab.api.post(
+        "/collab/documents", {"roomId": room, "initialContent": {"python": "other"}}, headers=collab.secret
+    )
     assert again.status == 200
     assert again.json == {**first.json, "created": False}
     client = await collab.connect(room)
@@ -70,22 +78,27 @@ async def test_create_is_idempotent(collab: Collab):
 
 
 async def test_create_from_a_snapshot_and_initial_content(collab: Collab):
-    room = await collab.create(snapshot=yjs_state(python="from snapshot"),
-                               initialContent={"python": "ignored: snapshot has python", "go": "package main"})
+    room = await collab.create(
+        snapshot=yjs_state(python="from snapshot"),
+        initialContent={"python": "ignored: snapshot has python", "go": "package main"},
+    )
     client = await collab.connect(room)
     assert str(client.text()) == "from snapshot"
     assert str(client.text("code:go")) == "package main"
 
 
-@pytest.mark.parametrize("body,field", [
-    ({}, "roomId"),
-    ({"roomId": "has space"}, "roomId"),
-    ({"roomId": "r", "initialContent": {"cobol": "x"}}, "initialContent.cobol.[key]"),
-    ({"roomId": "r", "initialContent": {}}, "initialContent"),
-    ({"roomId": "r", "snapshot": "not base64!"}, "snapshot"),
-    ({"roomId": "r", "snapshot": base64.b64encode(b"\x05\x06junk").decode()}, "snapshot"),
-    ({"roomId": "r", "extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({}, "roomId"),
+        ({"roomId": "has space"}, "roomId"),
+        ({"roomId": "r", "initialContent": {"cobol": "x"}}, "initialContent.cobol.[key]"),
+        ({"roomId": "r", "initialContent": {}}, "initialContent"),
+        ({"roomId": "r", "snapshot": "not base64!"}, "snapshot"),
+        ({"roomId": "r", "snapshot": base64.b64encode(b"\x05\x06junk").decode()}, "snapshot"),
+        ({"roomId": "r", "extra": 1}, "extra"),
+    ],
+)
 async def test_create_rejects_bad_input(collab: Collab, body: dict, field: str):
     body = {**body, "roomId": body["roomId"] + uuid.uuid4().hex[:6]} if "roomId" in body else body
     response = await collab.api.post("/collab/documents", body, headers=collab.secret)
@@ -135,8 +148,9 @@ async def test_kick_closes_that_users_sockets(collab: Collab):
     room = await collab.create()
     await collab.connect(room, "bob")
     target = await collab.connect(room, "mallory")
-    response = await collab.api.post(f"/collab/documents/{room}/kick", {"userId": "mallory", "reason": "spam"},
-                                     headers=collab.secret)
+    response = await collab.api.post(
+        f"/collab/documents/{room}/kick", {"userId": "mallory", "reason": "spam"}, headers=collab.secret
+    )
     assert response.status == 200 and response.json == {"kicked": True, "connections": 1}
     assert await target.wait_closed() == (4002, "spam")
     assert (await collab.plane.health())["connections"] == 1
@@ -247,8 +261,14 @@ async def test_user_disconnected_reaches_the_bus(collab: Collab, bus_events: lis
 
 
 async def test_snapshot_callback_publishes_on_the_bus(collab: Collab, bus_events: list[Event]):
-    body = {"roomId": "r-split", "trigger": "phase_change", "language": "python", "code": "x = 1",
-            "snapshot": yjs_state(python="x = 1"), "timestamp": "2026-01-02T03:04:05.678Z"}
+    body = {
+        "roomId": "r-split",
+        "trigger": "phase_change",
+        "language": "python",
+        "code": "x = 1",
+        "snapshot": yjs_state(python="x = 1"),
+        "timestamp": "2026-01-02T03:04:05.678Z",
+    }
     response = await collab.api.post("/api/internal/collab/snapshot", body, headers=collab.secret)
     assert response.status == 200 and response.json == {"received": True}
     await eventually(lambda: any(e.type == SNAPSHOT_READY and e.room_id == "r-split" for e in bus_events))
@@ -264,11 +284,23 @@ async def test_user_disconnected_callback_publishes_on_the_bus(collab: Collab, b
     assert next(e for e in bus_events if e.room_id == "r-split").data == body
 
 
-@pytest.mark.parametrize("path,body", [
-    ("/api/internal/collab/snapshot", {"roomId": "r", "trigger": "whenever", "language": "python", "code": "",
-                                       "snapshot": "", "timestamp": "2026-01-02T03:04:05Z"}),
-    ("/api/internal/collab/user-disconnected", {"roomId": "r", "userId": "u"}),
-])
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        (
+            "/api/internal/collab/snapshot",
+            {
+                "roomId": "r",
+                "trigger": "whenever",
+                "language": "python",
+                "code": "",
+                "snapshot": "",
+                "timestamp": "2026-01-02T03:04:05Z",
+            },
+        ),
+        ("/api/internal/collab/user-disconnected", {"roomId": "r", "userId": "u"}),
+    ],
+)
 async def test_callbacks_validate(collab: Collab, path: str, body: dict):
     assert_error(await collab.api.post(path, body, headers=collab.secret), 400, "VALIDATION_FAILED")
 
@@ -276,6 +308,11 @@ async def test_callbacks_validate(collab: Collab, path: str, body: dict):
 async def test_openapi_documents_the_collab_routes(collab: Collab):
     paths = (await collab.api.get("/api/openapi.json")).json["paths"]
     assert paths["/collab/documents"]["post"]["security"] == [{"internalSecret": []}]
-    for path in ("/collab/documents/{roomId}", "/collab/documents/{roomId}/kick", "/collab/health",
-                 "/api/internal/collab/snapshot", "/api/internal/collab/user-disconnected"):
+    for path in (
+        "/collab/documents/{roomId}",
+        "/collab/documents/{roomId}/kick",
+        "/collab/health",
+        "/api/internal/collab/snapshot",
+        "/api/internal/collab/user-disconnected",
+    ):
         assert path in paths

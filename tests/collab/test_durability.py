@@ -39,10 +39,18 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "server.log"
-        self.env = {**os.environ, **SECRETS, "SYNCODE_MONGODB_URI": mongo_uri,
-                    "SYNCODE_MONGODB_DB": f"test_{uuid.uuid4().hex[:12]}", "SYNCODE_DATA_DIR": str(data_dir),
-                    "SYNCODE_PORT": str(self.port), "SYNCODE_SANDBOX": "process", "SYNCODE_JUDGE_POOL_SIZE": "0",
-                    "SYNCODE_RATE_LIMIT_ENABLED": "false", "SYNCODE_COLLAB_COMPACT_UPDATES": "25"}
+        self.env = {
+            **os.environ,
+            **SECRETS,
+            "SYNCODE_MONGODB_URI": mongo_uri,
+            "SYNCODE_MONGODB_DB": f"test_{uuid.uuid4().hex[:12]}",
+            "SYNCODE_DATA_DIR": str(data_dir),
+            "SYNCODE_PORT": str(self.port),
+            "SYNCODE_SANDBOX": "process",
+            "SYNCODE_JUDGE_POOL_SIZE": "0",
+            "SYNCODE_RATE_LIMIT_ENABLED": "false",
+            "SYNCODE_COLLAB_COMPACT_UPDATES": "25",
+        }
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:

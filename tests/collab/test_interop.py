@@ -36,7 +36,8 @@ async def test_two_js_clients_and_a_python_client_converge(collab: Collab, js_cl
         length = len(START) + turn
         await asyncio.gather(
             alice.call("insert", index=rng.randrange(length), value=f"<a{turn}>"),
-            bob.call("delete", index=rng.randrange(length), length=2) if turn % 3 == 0
+            bob.call("delete", index=rng.randrange(length), length=2)
+            if turn % 3 == 0
             else bob.call("insert", index=rng.randrange(length), value=f"<b{turn}>"),
         )
         code = carol.text()

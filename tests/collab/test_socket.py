@@ -105,11 +105,30 @@ async def test_lock_makes_everyone_read_only_until_unlocked(collab: Collab):
 
 async def test_bad_token_closes_4001(collab: Collab):
     room = await collab.create()
-    expired = jwt.encode({"sub": "u", "typ": "collab", "roomId": room, "role": "candidate",
-                          "iat": int(time.time()) - 100, "exp": int(time.time()) - 10},
-                         collab.server.settings.collab_jwt_secret, algorithm="HS256")
-    forged = jwt.encode({"sub": "u", "typ": "collab", "roomId": room, "role": "candidate",
-                         "iat": int(time.time()), "exp": int(time.time()) + 60}, "x" * 48, algorithm="HS256")
+    expired = jwt.encode(
+        {
+            "sub": "u",
+            "typ": "collab",
+            "roomId": room,
+            "role": "candidate",
+            "iat": int(time.time()) - 100,
+            "exp": int(time.time()) - 10,
+        },
+        collab.server.settings.collab_jwt_secret,
+        algorithm="HS256",
+    )
+    forged = jwt.encode(
+        {
+            "sub": "u",
+            "typ": "collab",
+            "roomId": room,
+            "role": "candidate",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        },
+        "x" * 48,
+        algorithm="HS256",
+    )
     for token in ("", "garbage", expired, forged):
         client = await collab.connect(room, token=token or "x", sync=False)
         assert (await client.wait_closed())[0] == 4001
