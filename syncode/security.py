@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import secrets
@@ -18,15 +19,20 @@ from syncode.errors import Unauthorized
 ALGORITHM = "HS256"
 
 
+def _bcrypt_input(password: str) -> bytes:
+    """bcrypt reads at most 72 bytes: passwords are pre-hashed so every character counts (and none is refused)."""
+    return base64.b64encode(hashlib.sha256(password.encode()).digest())
+
+
 async def hash_password(password: str, rounds: int) -> str:
     # bcrypt is deliberately slow: keep it off the event loop.
     salt = bcrypt.gensalt(rounds)
-    digest = await asyncio.to_thread(bcrypt.hashpw, password.encode(), salt)
+    digest = await asyncio.to_thread(bcrypt.hashpw, _bcrypt_input(password), salt)
     return digest.decode()
 
 
 async def verify_password(password: str, password_hash: str) -> bool:
-    return await asyncio.to_thread(bcrypt.checkpw, password.encode(), password_hash.encode())
+    return await asyncio.to_thread(bcrypt.checkpw, _bcrypt_input(password), password_hash.encode())
 
 
 def random_token(nbytes: int = 32) -> str:

@@ -236,3 +236,14 @@ async def test_reset_token_expires(make_server) -> None:
         "INVALID_RESET_TOKEN",
     )
     await server.stop()
+
+
+async def test_long_passwords_count_in_full(api: Api) -> None:
+    """bcrypt alone reads 72 bytes: a 128-character (multi-byte) password must neither fail nor be truncated."""
+    password = "ü" * 100 + "x" * 28
+    user = await api.register("long_pw_user", password=password)
+    r = await api.post("/api/auth/login", {"identifier": "long_pw_user", "password": password})
+    assert r.status == 200
+    r = await api.post("/api/auth/login", {"identifier": "long_pw_user", "password": password[:-1] + "y"})
+    assert_error(r, 401, "INVALID_CREDENTIALS")
+    assert user["user"]["username"] == "long_pw_user"

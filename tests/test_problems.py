@@ -99,6 +99,8 @@ async def test_create_validation_and_duplicates(api: Api, admin: str) -> None:
         "slug": problem("X7", slug="Not A Slug"),
         "title": {k: v for k, v in problem("X8").items() if k != "title"},
         "extra": problem("X9", secret=True),
+        "isPublished": problem("X10", isPublished=None),
+        "hints": problem("X11", hints=None),
     }
     for name, body in bad_bodies.items():
         r = await api.post("/api/problems", body, token=admin)

@@ -120,6 +120,14 @@ class ProblemFields(RequestModel):
     _starters = field_validator("starter_code")(_check_starters)
     _tags = field_validator("tags")(_check_tags)
 
+    @model_validator(mode="after")
+    def _no_nulls(self) -> ProblemFields:
+        """Absent means "leave as is"; only `constraints` may be set to null."""
+        for name in self.model_fields_set - {"constraints"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
     @field_validator("hints")
     @classmethod
     def _hints(cls, value: list[str] | None) -> list[str] | None:
@@ -135,35 +143,9 @@ class CreateProblemRequest(ProblemFields):
     tags: list[str] = Field(default_factory=list, max_length=20)
     test_cases: list[TestCaseInput] = Field(min_length=1, max_length=100)
 
-    @model_validator(mode="after")
-    def _not_null(self) -> CreateProblemRequest:
-        for name in ("examples", "starter_code", "hints"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
-
 
 class UpdateProblemRequest(ProblemFields):
-    @model_validator(mode="after")
-    def _required_stay(self) -> UpdateProblemRequest:
-        for name in (
-            "title",
-            "description",
-            "difficulty",
-            "test_cases",
-            "slug",
-            "tags",
-            "examples",
-            "starter_code",
-            "hints",
-            "time_limit_ms",
-            "memory_limit_mb",
-            "comparison",
-            "is_published",
-        ):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    """Every field optional; the ones given replace the stored ones (testCases: the whole set)."""
 
 
 class ProblemQuery(PageQuery):
