@@ -3,12 +3,13 @@ called directly with the same programs and test cases, in the same run.
 
     .venv/bin/python bench/rooms.py [--rooms 8] [--rounds 5] [--language python] [--problems two-sum,binary-search]
 
-Starts SynCode in this process on its embedded database (a fresh data dir, rate limits and quotas out of the way,
-the problem bank loaded). Each room (its own host, in `coding`, with a problem) submits the problem's reference
-solution from problems/<slug>.toml; latency runs from just before the POST to the moment `submission.completed`
-is published on the bus (an in-process listener: the WebSocket hop is not counted). Rounds alternate between the
-API and the judge called directly (same code, test cases, limits and concurrency), so both see the same machine.
-Prints figures; asserts only that every verdict is `accepted`.
+Starts SynCode as `python run.py` on its embedded database (a fresh data dir, rate limits and quotas out of the
+way, the problem bank loaded), as a client meets it. Each room (its own host, in `coding`, with a problem) submits
+the problem's reference solution from problems/<slug>.toml over a kept-alive HTTP connection; latency runs from
+just before the POST to the arrival of `submission.completed` on the host's event WebSocket (/api/ws). The judge
+called directly runs in this process with the same sandbox kind, programs, test cases, limits and concurrency;
+rounds alternate between the two paths, so both see the same machine. Prints figures; asserts only that every
+verdict is `accepted`.
 """
 
 from __future__ import annotations
@@ -16,33 +17,82 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import tornado.httpclient
+import tornado.websocket
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import load_settings  # noqa: E402
 from judge import Judge, TestCase  # noqa: E402
-from run import Server  # noqa: E402
-from syncode.events import Event, EventBus  # noqa: E402
-from tests.conftest import Api  # noqa: E402
+from syncode.embedded import free_port  # noqa: E402
+from syncode.services.problem_bank import parse_problem  # noqa: E402
 
 EASY = ["two-sum", "binary-search", "climbing-stairs", "valid-parentheses", "move-zeroes", "missing-number"]
+
+
+class Http:
+    """One persistent HTTP/1.1 connection, as a browser keeps one: connection set-up is not the server's cost."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def call(self, method: str, path: str, token: str | None = None, body: dict | None = None):
+        if self.streams is None:
+            self.streams = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self.streams
+        payload = json.dumps(body).encode() if body is not None else b""
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+        )
+        raw = await reader.readexactly(length)
+        return int(head.split(b" ", 2)[1]), json.loads(raw) if raw else None
+
+
+class Completions:
+    """Arrival time and verdict of each `submission.completed` frame on one event socket."""
+
+    def __init__(self, socket: tornado.websocket.WebSocketClientConnection) -> None:
+        self.socket = socket
+        self.futures: dict[str, asyncio.Future] = {}
+        self.reader = asyncio.ensure_future(self._read())
+
+    def _future(self, submission_id: str) -> asyncio.Future:
+        return self.futures.setdefault(submission_id, asyncio.get_running_loop().create_future())
+
+    async def _read(self) -> None:
+        while (message := await self.socket.read_message()) is not None:
+            arrived = time.perf_counter()
+            frame = json.loads(message)
+            if frame["type"] == "submission.completed":
+                self._future(frame["data"]["id"]).set_result((arrived, frame["data"]["verdict"]))
+
+    async def wait(self, submission_id: str) -> tuple[float, str]:
+        return await self._future(submission_id)
 
 
 @dataclass
 class Room:
     id: str
     token: str
+    http: Http
+    events: Completions
     language: str
     code: str
     tests: list[TestCase]
@@ -53,91 +103,58 @@ class Room:
     rel_tol: float
 
 
-class Completions:
-    """When each submission's `submission.completed` event was published (a future per submission id)."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self.futures: dict[str, asyncio.Future] = {}
-        bus.subscribe("submission.completed", self._on_event)
-
-    def _future(self, submission_id: str) -> asyncio.Future:
-        return self.futures.setdefault(submission_id, asyncio.get_running_loop().create_future())
-
-    def _on_event(self, event: Event) -> None:
-        self._future(event.data["id"]).set_result((time.perf_counter(), event.data["verdict"]))
-
-    async def wait(self, submission_id: str) -> tuple[float, str]:
-        return await self._future(submission_id)
-
-
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def open_room(server: Server, api: Api, slug: str, language: str) -> Room:
-    code = tomllib.loads((ROOT / "problems" / f"{slug}.toml").read_text())["reference"][language]
-    host = await api.register()
-    token = host["accessToken"]
-    problem = (await api.get(f"/api/problems/{slug}", token=token)).json
-    room = (
-        await api.post("/api/rooms", {"mode": "peer", "problemId": problem["id"], "language": language}, token=token)
-    ).json
+async def open_room(port: int, index: int, slug: str, language: str) -> Room:
+    problem = parse_problem((ROOT / "problems" / f"{slug}.toml").read_bytes(), f"{slug}.toml")
+    http = Http(port)
+    name = f"bench{index}"
+    status, auth = await http.call(
+        "POST",
+        "/api/auth/register",
+        body={"email": f"{name}@example.com", "username": name, "password": "bench password"},
+    )
+    assert status == 201, auth
+    token = auth["accessToken"]
+    _, detail = await http.call("GET", f"/api/problems/{slug}", token)
+    _, room = await http.call(
+        "POST", "/api/rooms", token, {"mode": "peer", "problemId": detail["id"], "language": language}
+    )
     for phase in ("warmup", "coding"):
-        assert (await api.post(f"/api/rooms/{room['id']}/phase", {"to": phase}, token=token)).status == 200
-    stored, cases = await server.ctx.problems.get_for_judging(problem["id"])
+        assert (await http.call("POST", f"/api/rooms/{room['id']}/phase", token, {"to": phase}))[0] == 200
+    socket = await tornado.websocket.websocket_connect(f"ws://127.0.0.1:{port}/api/ws?token={token}")
     tests = [
-        TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
-        for c in cases
+        TestCase(id=str(i), input=t["input"], expected_output=t["output"], is_hidden=bool(t.get("hidden")))
+        for i, t in enumerate(problem["tests"])
     ]
     return Room(
         room["id"],
         token,
+        http,
+        Completions(socket),
         language,
-        code,
+        problem["reference"][language],
         tests,
-        stored["timeLimitMs"],
-        stored["memoryLimitMb"],
-        stored.get("comparison", "lines"),
-        stored.get("floatAbsTol", 1e-6),
-        stored.get("floatRelTol", 1e-6),
+        problem["time_limit_ms"],
+        problem.get("memory_limit_mb", 256),
+        problem.get("comparison", "lines"),
+        problem.get("float_abs_tol", 1e-6),
+        problem.get("float_rel_tol", 1e-6),
     )
 
 
-class KeepAlive:
-    """One persistent HTTP/1.1 connection per room, as a browser keeps one: the client's connection set-up
-    is not the room layer's cost."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def post(self, path: str, token: str, body: dict) -> tuple[int, dict]:
-        if self.streams is None:
-            self.streams = await asyncio.open_connection("127.0.0.1", self.port)
-        reader, writer = self.streams
-        payload = json.dumps(body).encode()
-        writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
-            + payload
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
-        )
-        return int(head.split(b" ", 2)[1]), json.loads(await reader.readexactly(length))
-
-
-async def through_api(client: KeepAlive, completions: Completions, room: Room) -> tuple[float, float, str]:
+async def through_api(room: Room) -> tuple[float, float, str]:
     """(POST -> event seconds, POST -> 202 seconds, verdict)."""
     started = time.perf_counter()
-    status, body = await client.post(
-        f"/api/rooms/{room.id}/submit", room.token, {"language": room.language, "code": room.code}
+    status, body = await room.http.call(
+        "POST", f"/api/rooms/{room.id}/submit", room.token, {"language": room.language, "code": room.code}
     )
     answered = time.perf_counter()
     assert status == 202, body
-    finished, verdict = await completions.wait(body["submissionId"])
+    finished, verdict = await room.events.wait(body["submissionId"])
     return finished - started, answered - started, verdict
 
 
@@ -174,6 +191,53 @@ def report(name: str, samples: list[tuple[float, float, str]], wall: float) -> t
     return p50, p95
 
 
+async def start_server(data_dir: str, sandbox: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SYNCODE_RATE_LIMIT_ENABLED": "false",
+        "SYNCODE_DAILY_EXECUTIONS": str(10**9),
+        "SYNCODE_MAX_ACTIVE_ROOMS": str(10**6),
+        "SYNCODE_SANDBOX": sandbox,
+        "SYNCODE_BCRYPT_ROUNDS": "4",
+        "SYNCODE_LOG_LEVEL": "WARNING",
+        "SYNCODE_MONGODB_URI": "",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "run.py", "--port", str(port), "--data-dir", data_dir],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    http = Http(port)
+    for _ in range(1200):  # up, and the problem bank loaded
+        try:
+            if (await http.call("GET", "/api/health"))[0] == 200:
+                break
+        except OSError:
+            http.streams = None
+        await asyncio.sleep(0.1)
+    return process, port
+
+
+async def wait_for_bank(port: int, slugs: list[str]) -> None:
+    http = Http(port)
+    probe = await open_probe_token(http)
+    for slug in slugs:
+        while (await http.call("GET", f"/api/problems/{slug}", probe))[0] != 200:
+            await asyncio.sleep(0.2)
+
+
+async def open_probe_token(http: Http) -> str:
+    _, auth = await http.call(
+        "POST",
+        "/api/auth/register",
+        body={"email": "probe@example.com", "username": "probe", "password": "bench password"},
+    )
+    return auth["accessToken"]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rooms", type=int, default=8, help="concurrent rooms (one submission each per round)")
@@ -183,58 +247,44 @@ async def main() -> None:
     parser.add_argument("--problems", default=",".join(EASY), help="comma-separated slugs with a reference")
     parser.add_argument("--sandbox", default="auto", choices=["auto", "process", "docker"])
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    tornado.httpclient.AsyncHTTPClient.configure(None, max_clients=max(10, args.rooms * 2))
     slugs = args.problems.split(",")
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings(
-            data_dir=data_dir,
-            port=0,
-            rate_limit_enabled=False,
-            bcrypt_rounds=4,
-            daily_executions=10**9,
-            max_active_rooms=10**6,
-            sandbox=args.sandbox,
-            log_level="WARNING",
-        )
-        server = Server(settings)
-        await server.start()
+        process, port = await start_server(data_dir, args.sandbox)
+        settings = load_settings(data_dir=data_dir, sandbox=args.sandbox)
+        judge = Judge(settings)
+        await judge.start()
         try:
-            await server.bank_loading
-            api = Api(server.url)
-            completions = Completions(server.ctx.bus)
-            rooms = [await open_room(server, api, slugs[i % len(slugs)], args.language) for i in range(args.rooms)]
-            clients = {r.id: KeepAlive(server.port) for r in rooms}
-            judge = server.judge
+            await wait_for_bank(port, slugs)
+            rooms = [await open_room(port, i, slugs[i % len(slugs)], args.language) for i in range(args.rooms)]
             print(
                 f"{args.rooms} rooms, {args.rounds} rounds (+{args.warmup} warm-up), {args.language}, "
                 f"problems {', '.join(slugs)}; sandbox {judge.backend_name}, {settings.judge_workers} judge "
-                f"workers, pool {settings.judge_pool_size}"
+                f"workers, pool {settings.judge_pool_size}; server in its own process"
             )
-            api_samples: list = []
-            direct_samples: list = []
+            samples: dict[str, list] = {"api": [], "direct": []}
             walls = {"api": 0.0, "direct": 0.0}
             for index in range(args.warmup + args.rounds):
-                measured = index >= args.warmup
-                results, wall = await one_round([through_api(clients[r.id], completions, r) for r in rooms])
-                if measured:
-                    api_samples += results
-                    walls["api"] += wall
-                results, wall = await one_round([direct(judge, r) for r in rooms])
-                if measured:
-                    direct_samples += results
-                    walls["direct"] += wall
+                for path, calls in (
+                    ("api", [through_api(r) for r in rooms]),
+                    ("direct", [direct(judge, r) for r in rooms]),
+                ):
+                    results, wall = await one_round(calls)
+                    if index >= args.warmup:
+                        samples[path] += results
+                        walls[path] += wall
             print(f"{'path':22} {'subm/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'mean ms':>9} {'max ms':>9}")
-            api50, api95 = report("API POST -> event", api_samples, walls["api"])
-            direct50, direct95 = report("judge called directly", direct_samples, walls["direct"])
-            answered = [s[1] * 1000 for s in api_samples]
+            api50, api95 = report("API POST -> ws event", samples["api"], walls["api"])
+            direct50, direct95 = report("judge called directly", samples["direct"], walls["direct"])
+            answered = [s[1] * 1000 for s in samples["api"]]
             print(f"POST -> 202: p50 {percentile(answered, 0.5):.1f} ms, p95 {percentile(answered, 0.95):.1f} ms")
             print(
                 f"room-layer overhead: p50 {api50 - direct50:+.1f} ms, p95 {api95 - direct95:+.1f} ms "
                 f"(goal: p95 <= 20 ms)"
             )
         finally:
-            await server.stop()
+            await judge.close()
+            process.terminate()
+            process.wait(30)
 
 
 if __name__ == "__main__":
