@@ -22,7 +22,7 @@ from judge import Judge, SandboxUnavailable
 from realtime.events import EventHub, event_routes
 from realtime.plane import CollabService
 from realtime.socket import collab_routes
-from syncode.collab import disconnect_event, snapshot_event
+from syncode.collab import disconnect_event
 from syncode.context import Context, build_context
 from syncode.db import Database
 from syncode.embedded import EmbeddedDatabase, running_instance
@@ -82,14 +82,10 @@ class Server:
         collab = CollabService(self.settings, ctx.db)
         await collab.start()
 
-        async def publish_snapshot(ready):
-            ctx.bus.publish(snapshot_event(ready))
-
         async def publish_disconnect(gone):
             ctx.bus.publish(disconnect_event(gone))
 
-        collab.on_snapshot(publish_snapshot)
-        collab.on_snapshot(ctx.rooms.store_snapshot)
+        collab.on_snapshot(ctx.rooms.receive_snapshot)
         collab.on_user_disconnected(publish_disconnect)
         ctx.collab = ctx.rooms.collab = collab
         return collab

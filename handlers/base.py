@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import time
+import typing
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,13 @@ def operation(**kwargs: Any) -> Callable[[Callable], Callable]:
         return method
 
     return mark
+
+
+def takes_list(annotation: Any) -> bool:
+    """list[...] or list[...] | None."""
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(typing.get_origin(arg) is list for arg in typing.get_args(annotation))
 
 
 def validation_details(exc: ValidationError) -> dict[str, str]:
@@ -171,8 +179,11 @@ class BaseHandler(tornado.web.RequestHandler):
             field = model.model_fields.get(name) or next(
                 (f for f in model.model_fields.values() if f.alias == name), None
             )
-            is_list = field is not None and "list" in str(field.annotation)
-            data[name] = [p for v in decoded for p in v.split(",") if p] if is_list else decoded[-1]
+            # Multi-valued parameters come repeated (?tag=a&tag=b) or comma-separated (?tag=a,b).
+            if field is not None and takes_list(field.annotation):
+                data[name] = [part for v in decoded for part in v.split(",") if part]
+            else:
+                data[name] = decoded[-1]
         return self._validate(model, data)
 
     @staticmethod

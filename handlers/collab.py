@@ -7,7 +7,7 @@ import base64
 import hmac
 
 from handlers.base import BaseHandler, operation
-from syncode.collab import CollabPlane, SnapshotReady, UserDisconnected, disconnect_event, snapshot_event
+from syncode.collab import CollabPlane, SnapshotReady, UserDisconnected, disconnect_event
 from syncode.errors import ServiceUnavailable, Unauthorized
 from syncode.models.collab import (
     CallbackAckResponse,
@@ -111,14 +111,15 @@ class SnapshotCallbackHandler(InternalHandler):
         response=CallbackAckResponse,
         errors=(400, 401),
         auth=False,
-        description="Published on the event bus as `collab.snapshot_ready`.",
+        description="Stored in the room's session record and published on the event bus as "
+        "`collab.snapshot_ready`, exactly as an in-process snapshot.",
     )
     async def post(self) -> None:
         req = self.body(SnapshotReadyPayload)
         ready = SnapshotReady(
             req.room_id, req.trigger, req.language, req.code, base64.b64decode(req.snapshot), req.timestamp
         )
-        self.ctx.bus.publish(snapshot_event(ready))
+        await self.ctx.rooms.receive_snapshot(ready)
         self.respond(CallbackAckResponse())
 
 

@@ -105,15 +105,15 @@ class Api:
         return {**r.json, "password": password}
 
 
-def assert_error(response: Response, status: int, code: str | None = None) -> dict:
-    """The response is an ErrorResponse with this status (and code)."""
-    assert response.status == status, (response.status, response.body[:500])
+def assert_error(response: Response, status: int, code: str | None = None, case: str = "") -> dict:
+    """The response is an ErrorResponse with this status (and code); `case` names the input in a failure."""
+    assert response.status == status, (case, response.status, response.body[:500])
     body = response.json
     assert body["statusCode"] == status
     assert body["requestId"] == response.headers["X-Request-Id"]
     assert isinstance(body["message"], str) and body["message"]
     if code:
-        assert body["code"] == code, body
+        assert body["code"] == code, (case, body)
     return body
 
 

@@ -154,7 +154,7 @@ async def test_access_token_tampering(api: Api, server) -> None:
         "garbage": "not.a.jwt",
     }
     for name, bad in cases.items():
-        assert_error(await api.get("/api/users/me", token=bad), 401), name
+        assert_error(await api.get("/api/users/me", token=bad), 401, case=name)
     expired = jwt.encode({**claims, "iat": now - 2000, "exp": now - 1000}, secret, algorithm="HS256")
     assert_error(await api.get("/api/users/me", token=expired), 401, "TOKEN_EXPIRED")
     assert_error(await api.get("/api/users/me"), 401, "UNAUTHORIZED")

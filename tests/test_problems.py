@@ -104,7 +104,7 @@ async def test_create_validation_and_duplicates(api: Api, admin: str) -> None:
     }
     for name, body in bad_bodies.items():
         r = await api.post("/api/problems", body, token=admin)
-        assert_error(r, 400, "VALIDATION_FAILED"), name
+        assert_error(r, 400, "VALIDATION_FAILED", case=name)
 
 
 async def test_hidden_cases_never_reach_users(api: Api, admin: str, user: str) -> None:
@@ -257,7 +257,7 @@ async def test_search_filter_sort_and_paginate(make_server) -> None:
         "difficulty=x",
         "unknown=1",
     ):
-        assert_error(await api.get(f"/api/problems?{bad}", token=admin), 400), bad
+        assert_error(await api.get(f"/api/problems?{bad}", token=admin), 400, case=bad)
     tags = (await api.get("/api/problems/tags", token=admin)).json["data"]
     assert {"slug": "graphs", "name": "Graphs", "problemCount": 2} in tags
     await server.stop()

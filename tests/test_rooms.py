@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -388,3 +389,26 @@ async def test_rooms_and_timers_survive_a_restart(make_server, mongo_uri, tmp_pa
         await asyncio.sleep(0.1)
     assert detail["status"] == "coding"
     await second.stop()
+
+
+async def test_snapshot_callback_joins_the_session(api: Api, server) -> None:
+    """A split-out collab plane posts snapshots over HTTP; they land in the session like in-process ones."""
+    host = await api.register()
+    room = await new_room(api, host)
+    session_id = (await api.post(f"/api/rooms/{room['id']}/phase", {"to": "warmup"}, token=host["accessToken"])).json[
+        "sessionId"
+    ]
+    payload = {
+        "roomId": room["id"],
+        "trigger": "manual",
+        "language": "python",
+        "code": "print('from http')\n",
+        "snapshot": base64.b64encode(b"\x00\x00").decode(),
+        "timestamp": "2026-01-01T00:00:00.000Z",
+    }
+    secret = {"X-Internal-Secret": server.settings.internal_secret}
+    r = await api.post("/api/internal/collab/snapshot", payload, headers=secret)
+    assert r.status == 200 and r.json == {"received": True}
+    stored = await server.db.codeSnapshots.find_one({"sessionId": session_id, "trigger": "manual"})
+    assert stored["code"] == "print('from http')\n" and stored["linesOfCode"] == 1
+    assert_error(await api.post("/api/internal/collab/snapshot", payload), 401)

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from config import Settings
 from syncode.clock import new_id, utcnow
-from syncode.collab import CollabPlane, SnapshotReady
+from syncode.collab import CollabPlane, SnapshotReady, snapshot_event
 from syncode.db import Database
 from syncode.errors import Conflict, Forbidden, Gone, NotFound, RateLimited, ValidationFailed
 from syncode.events import Event, EventBus
@@ -218,13 +218,16 @@ class RoomService:
             caps.add(Cap.view)  # admins may look at any room (and close it through /admin/rooms)
         return caps
 
+    async def _problem_refs(self, rooms: list[dict[str, Any]]) -> dict[str, ProblemRef]:
+        """The problems of these rooms in one query (a list page must not ask once per room)."""
+        ids = list({r["problemId"] for r in rooms if r.get("problemId")})
+        if not ids:
+            return {}
+        found = self.db.problems.find({"_id": {"$in": ids}}, {"title": 1, "difficulty": 1})
+        return {p["_id"]: ProblemRef(id=p["_id"], title=p["title"], difficulty=p["difficulty"]) async for p in found}
+
     async def _problem_ref(self, room: dict[str, Any]) -> ProblemRef | None:
-        if not room.get("problemId"):
-            return None
-        problem = await self.db.problems.find_one({"_id": room["problemId"]}, {"title": 1, "difficulty": 1})
-        return (
-            ProblemRef(id=problem["_id"], title=problem["title"], difficulty=problem["difficulty"]) if problem else None
-        )
+        return (await self._problem_refs([room])).get(room.get("problemId") or "")
 
     def _summary_fields(self, room: dict[str, Any], problem: ProblemRef | None, user_id: str | None) -> dict:
         me = member(room, user_id) if user_id else None
@@ -414,8 +417,10 @@ class RoomService:
         if q.mode:
             query["mode"] = q.mode
         page = await paginate(self.db.rooms, query, descending=q.sort_order == "desc", cursor=q.cursor, limit=q.limit)
+        problems = await self._problem_refs(page.items)
         summaries = [
-            RoomSummary(**self._summary_fields(r, await self._problem_ref(r), principal.id)) for r in page.items
+            RoomSummary(**self._summary_fields(r, problems.get(r.get("problemId") or ""), principal.id))
+            for r in page.items
         ]
         return summaries, Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
 
@@ -604,8 +609,10 @@ class RoomService:
         except Exception:
             log.warning("snapshot not taken", extra={"roomId": room["_id"], "trigger": trigger})
 
-    async def store_snapshot(self, ready: SnapshotReady) -> None:
-        """Collab snapshots (periodic, manual, or asked for at phase changes and submissions) join the session."""
+    async def receive_snapshot(self, ready: SnapshotReady) -> None:
+        """Where every collab snapshot arrives, in-process or through the HTTP callback: it joins the session
+        record, and goes on the bus for whoever else follows the collab plane."""
+        self.bus.publish(snapshot_event(ready))
         room = await self.db.rooms.find_one({"_id": ready.room_id}, {"sessionId": 1, "status": 1})
         if not room or not room.get("sessionId"):
             return
