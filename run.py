@@ -68,6 +68,7 @@ class Server:
         self.judge = await self._start_judge(self.ctx)
         self.ctx.bus.subscribe("user.banned", lambda event: self.ctx.rooms.user_banned(event.data["userId"]))
         self.events = EventHub(self.ctx.bus, self.ctx.presence)
+        self.ctx.admin.ws_connections = self._ws_connections
         app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
         self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
         self.http.add_sockets(sockets)
@@ -102,6 +103,11 @@ class Server:
         ctx.admin.judge_load = ctx.execution.load
         await ctx.execution.start()
         return judge
+
+    async def _ws_connections(self) -> int:
+        """Open WebSockets of both planes, for the admin dashboard."""
+        collab = (await self.collab.health())["connections"] if self.collab else 0
+        return collab + (self.events.connections if self.events else 0)
 
     async def _database_uri(self) -> tuple[str, str]:
         if self.settings.mongodb_uri:

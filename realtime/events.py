@@ -97,6 +97,10 @@ class EventHub:
         self.removals = 0  # bumped on every loss of membership, so an access check racing with one is redone
         self._unsubscribe_bus = bus.subscribe("", self.dispatch)
 
+    @property
+    def connections(self) -> int:
+        return sum(len(sockets) for sockets in self._by_user.values())
+
     def add(self, socket: EventSocket) -> None:
         self._by_user[socket.user_id].add(socket)
 

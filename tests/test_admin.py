@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
+import tornado.websocket
 
 from tests.conftest import Api, assert_error, make_admin
 
@@ -104,6 +105,11 @@ async def test_list_users_filters_and_detail(make_server) -> None:
     assert stats["users"]["active24h"] == 5
     assert stats["rooms"] == {"active": 0, "byStatus": {}, "createdLast24h": 0}
     assert stats["system"]["version"] and stats["system"]["uptimeSec"] >= 0
+    assert stats["system"]["wsConnections"] == 0
+    socket = await tornado.websocket.websocket_connect(f"{server.url.replace('http', 'ws')}/api/ws?token={token}")
+    await socket.read_message()  # "ready": the server has registered it
+    assert (await api.get("/api/admin/stats", token=token)).json["system"]["wsConnections"] == 1
+    socket.close()
     assert set(stats["executions"]) == {"last24h", "queued", "running", "avgLatencyMs"}
     await server.stop()
 

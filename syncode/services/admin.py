@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -82,42 +83,50 @@ class AdminService:
     async def dashboard(self) -> AdminDashboard:
         now = utcnow()
         day, week = now - timedelta(days=1), now - timedelta(days=7)
-        users, rooms, sessions = self.db.users, self.db.rooms, self.db.sessions
-        by_status = {
-            r["_id"]: r["n"] async for r in await rooms.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+        db = self.db
+        counts = {  # independent queries: sent together
+            "users": db.users.count_documents({"deletedAt": None}),
+            "active24h": db.users.count_documents({"deletedAt": None, "lastActiveAt": {"$gte": day}}),
+            "banned": db.users.count_documents({"deletedAt": None, "bannedAt": {"$ne": None}}),
+            "newLast7d": db.users.count_documents({"createdAt": {"$gte": week}}),
+            "rooms24h": db.rooms.count_documents({"createdAt": {"$gte": day}}),
+            "runs24h": db.runs.count_documents({"createdAt": {"$gte": day}}),
+            "submissions24h": db.submissions.count_documents({"createdAt": {"$gte": day}}),
+            "sessions": db.sessions.count_documents({}),
+            "sessions24h": db.sessions.count_documents({"createdAt": {"$gte": day}}),
+            "latency": self._avg_latency(day),
+            "byStatus": self._rooms_by_status(),
+            "ws": self.ws_connections() if self.ws_connections else asyncio.sleep(0, 0),
         }
+        n = dict(zip(counts, await asyncio.gather(*counts.values()), strict=True))
         load = self.judge_load() if self.judge_load else {"queued": 0, "running": 0}
         return AdminDashboard.model_validate(
             {
                 "users": {
-                    "total": await users.count_documents({"deletedAt": None}),
-                    "active24h": await users.count_documents({"deletedAt": None, "lastActiveAt": {"$gte": day}}),
-                    "banned": await users.count_documents({"deletedAt": None, "bannedAt": {"$ne": None}}),
-                    "newLast7d": await users.count_documents({"createdAt": {"$gte": week}}),
+                    "total": n["users"],
+                    "active24h": n["active24h"],
+                    "banned": n["banned"],
+                    "newLast7d": n["newLast7d"],
                 },
                 "rooms": {
-                    "active": sum(n for s, n in by_status.items() if s in LIVE_ROOM_STATUSES),
-                    "byStatus": by_status,
-                    "createdLast24h": await rooms.count_documents({"createdAt": {"$gte": day}}),
+                    "active": sum(c for status, c in n["byStatus"].items() if status in LIVE_ROOM_STATUSES),
+                    "byStatus": n["byStatus"],
+                    "createdLast24h": n["rooms24h"],
                 },
                 "executions": {
-                    "last24h": await self.db.runs.count_documents({"createdAt": {"$gte": day}})
-                    + await self.db.submissions.count_documents({"createdAt": {"$gte": day}}),
+                    "last24h": n["runs24h"] + n["submissions24h"],
                     "queued": load["queued"],
                     "running": load["running"],
-                    "avgLatencyMs": await self._avg_latency(day),
+                    "avgLatencyMs": n["latency"],
                 },
-                "sessions": {
-                    "total": await sessions.count_documents({}),
-                    "last24h": await sessions.count_documents({"createdAt": {"$gte": day}}),
-                },
-                "system": {
-                    "uptimeSec": self.uptime(),
-                    "wsConnections": await self.ws_connections() if self.ws_connections else 0,
-                    "version": self.version,
-                },
+                "sessions": {"total": n["sessions"], "last24h": n["sessions24h"]},
+                "system": {"uptimeSec": self.uptime(), "wsConnections": n["ws"], "version": self.version},
             }
         )
+
+    async def _rooms_by_status(self) -> dict[str, int]:
+        groups = await self.db.rooms.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+        return {r["_id"]: r["n"] async for r in groups}
 
     async def _avg_latency(self, since: Any) -> float | None:
         """Mean time from request to result over the last day's runs and submissions that finished."""
