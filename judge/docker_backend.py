@@ -144,12 +144,17 @@ class DockerBackend(Backend):
         return self._client
 
     def unavailable_reason(self) -> str | None:
+        if reason := self.live_reason():
+            return reason
+        if not images.is_current(self.client, self.image):
+            return f"runner image {self.image} is missing or out of date: run `python -m judge.images build`"
+        return None
+
+    def live_reason(self) -> str | None:
         try:
             self.client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             return f"no Docker engine is reachable ({exc.__class__.__name__})"
-        if not images.is_current(self.client, self.image):
-            return f"runner image {self.image} is missing or out of date: run `python -m judge.images build`"
         return None
 
     def language_unavailable_reason(self, language: str) -> str | None:

@@ -169,7 +169,9 @@ def judge_case(
         stdout=outcome.stdout[:shown] if visible else None,
         stderr=outcome.stderr[:shown] if visible else None,
         expected_output=case.expected_output[:shown] if visible else None,
-        truncated=outcome.stdout_truncated or outcome.stderr_truncated or len(outcome.stdout) > shown,
+        truncated=outcome.stdout_truncated
+        or outcome.stderr_truncated
+        or max(len(outcome.stdout), len(outcome.stderr)) > shown,
     )
 
 

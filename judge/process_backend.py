@@ -138,11 +138,14 @@ class ProcessBackend(Backend):
         self.argv = bwrap_argv(disk_mb)
 
     def unavailable_reason(self) -> str | None:
+        return self.live_reason() or self._probe()
+
+    def live_reason(self) -> str | None:
         if shutil.which("bwrap") is None:
             return "bubblewrap (bwrap) is not installed"
         if host_tool("python3") is None:
             return "python3 is not installed in /usr/bin (the sandbox supervisor needs it)"
-        return self._probe()
+        return None
 
     def _probe(self) -> str | None:
         """Start one sandbox for real: bwrap needs unprivileged user namespaces, which a host may forbid."""

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from judge.languages import RECIPES
+
 log = logging.getLogger(__name__)
 
 SUPERVISOR = ("python3", "-I", "-S", "/opt/judge/supervise.py")
@@ -157,13 +159,18 @@ class WarmPool:
     def fill(self) -> None:
         self._top_up()
 
+    @property
+    def ready(self) -> int:
+        """Sessions started and waiting for a job."""
+        return self._ready.qsize()
+
     def acquire(self) -> Session:
         """A ready session, or one spawned now when the pool is empty. Blocking."""
-        try:
-            session = self._ready.get_nowait()
-        except queue.Empty:
-            session = None
-        with self._lock:
+        with self._lock:  # taken and counted together, so a concurrent top-up sees a consistent pool
+            try:
+                session = self._ready.get_nowait()
+            except queue.Empty:
+                session = None
             self._in_use += 1
         self._top_up()
         if session is not None:
@@ -255,10 +262,15 @@ class Backend(ABC):
 
     def __init__(self, pool_size: int) -> None:
         self.pool = WarmPool(self.spawn, pool_size)
+        self.languages: dict[str, str | None] = {}  # language -> why it cannot run here (None: it can)
 
     @abstractmethod
     def unavailable_reason(self) -> str | None:
-        """Why this backend cannot run anything here, or None when it can."""
+        """Why this backend cannot run anything here, or None when it can (thorough: run once, at start)."""
+
+    def live_reason(self) -> str | None:
+        """A cheap check that the backend still works, for health probes (which anyone may call)."""
+        return self.unavailable_reason()
 
     @abstractmethod
     def language_unavailable_reason(self, language: str) -> str | None:
@@ -269,11 +281,13 @@ class Backend(ABC):
         """Start a new sandbox with a supervisor waiting for its files."""
 
     def start(self) -> None:
+        # Toolchains do not come and go while the server runs: looked up once, off the event loop.
+        self.languages = {language: self.language_unavailable_reason(language) for language in RECIPES}
         self.pool.fill()
 
     def close(self) -> None:
         self.pool.close()
 
     def health(self) -> dict:
-        reason = self.unavailable_reason()
+        reason = self.live_reason()
         return {"backend": self.name, "status": "ok" if reason is None else "down", "detail": reason}

@@ -159,9 +159,7 @@ class Judge:
         if self.backend is None:
             return {"backend": "none", "status": "down", "detail": "judge not started"}
         report = await asyncio.to_thread(self.backend.health)
-        report["languages"] = {
-            language: self.backend.language_unavailable_reason(language) or "ok" for language in RECIPES
-        }
+        report["languages"] = {language: reason or "ok" for language, reason in self.backend.languages.items()}
         report.update(workers=self.settings.judge_workers, in_flight=self._admitted, capacity=self._capacity)
         return report
 
@@ -171,7 +169,7 @@ class Judge:
         recipe = RECIPES.get(language)
         if recipe is None:
             raise LanguageUnavailable(f"unknown language {language!r}")
-        reason = self.backend.language_unavailable_reason(language)
+        reason = self.backend.languages.get(language)
         if reason is not None:
             raise LanguageUnavailable(reason)
         settings = self.settings

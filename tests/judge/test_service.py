@@ -56,10 +56,15 @@ async def test_program_killing_its_supervisor_is_its_fault(judge: Judge) -> None
     assert "supervisor" in result.results[0].stderr
 
 
-async def test_limits_are_clamped(process_judge: Judge) -> None:
-    result = await process_judge.run("python", "while True: pass", time_limit_ms=10**9)
+async def test_limits_are_clamped() -> None:
+    judge = Judge(judge_settings(judge_max_time_ms=300, judge_pool_size=0), "process")
+    await judge.start()
+    try:
+        result = await judge.run("python", "while True: pass", time_limit_ms=10**9)
+    finally:
+        await judge.close()
     assert result.verdict is Verdict.time_limit_exceeded
-    assert result.time_ms <= process_judge.settings.judge_max_time_ms + 500
+    assert result.time_ms <= 300 + 500
 
 
 async def test_async_progress_callback(process_judge: Judge) -> None:
@@ -78,8 +83,12 @@ async def test_unknown_and_missing_languages(process_judge: Judge, monkeypatch: 
     with pytest.raises(LanguageUnavailable, match="unknown language"):
         await process_judge.run("cobol", "")
     monkeypatch.setattr("judge.process_backend.host_tool", lambda name: None if name == "rustc" else "/usr/bin/x")
-    with pytest.raises(LanguageUnavailable, match="rust is not available on this server: rustc not installed"):
+    reason = process_judge.backend.language_unavailable_reason("rust")
+    assert reason == "rust is not available on this server: rustc not installed"
+    monkeypatch.setitem(process_judge.backend.languages, "rust", reason)  # as found at start-up
+    with pytest.raises(LanguageUnavailable, match=reason):
         await process_judge.run("rust", "fn main() {}")
+    assert (await process_judge.health())["languages"]["rust"] == reason
 
 
 async def test_busy_when_queue_is_full() -> None:
@@ -147,11 +156,22 @@ async def test_docker_pool_reuses_containers_and_removes_them() -> None:
     judge = await started_judge("docker")
     backend = judge.backend
     label = {"label": f"org.syncode.judge={backend.instance}"}
+    seen: set[str] = set()
+
+    async def pool_full() -> None:  # warm (at start) or wiped and back (after a run)
+        for _ in range(200):
+            if backend.pool.ready == judge.settings.judge_pool_size:
+                return
+            await asyncio.sleep(0.05)
+
     try:
+        await pool_full()
         for _ in range(4):
             assert (await judge.run("python", "print(1)")).verdict is Verdict.accepted
-        containers = await asyncio.to_thread(backend.client.containers.list, filters=label)
-        assert len(containers) <= judge.settings.judge_pool_size + 1  # warm containers are wiped and reused
+            await pool_full()
+            containers = await asyncio.to_thread(backend.client.containers.list, filters=label)
+            seen |= {c.id for c in containers}
+        assert len(seen) == judge.settings.judge_pool_size  # the same warm containers served every run
     finally:
         await judge.close()
     assert await asyncio.to_thread(backend.client.containers.list, all=True, filters=label) == []
