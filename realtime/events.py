@@ -296,7 +296,8 @@ class EventSocket(tornado.websocket.WebSocketHandler):
             future.exception()  # a peer that went away mid-write is not an error worth a traceback
 
     def shut(self, code: int, reason: str) -> None:
-        """Stop all deliveries now; the close handshake may take a while longer."""
+        """Stop all deliveries now, and handle no more frames; the close handshake may take a while longer."""
+        self.closed = True
         self.hub.remove(self)
         self.close(code, reason)
 

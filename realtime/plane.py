@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +75,7 @@ class CollabService:
         for subscriber in list(subscribers):
             self._spawn(subscriber(payload))
 
-    def _spawn(self, coroutine: Coroutine) -> None:
+    def _spawn(self, coroutine: Awaitable) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
@@ -88,10 +88,14 @@ class CollabService:
     # -- the CollabPlane interface -----------------------------------------------------------------------
 
     async def create_document(
-        self, room_id: str, initial_content: dict[str, str] | None = None, snapshot: bytes | None = None
+        self,
+        room_id: str,
+        initial_content: dict[str, str] | None = None,
+        snapshot: bytes | None = None,
+        language: str | None = None,
     ) -> tuple[bool, datetime]:
         state = initial_state(initial_content or {}, snapshot)
-        language = next(iter(initial_content or {}), "python")
+        language = language or next(iter(initial_content or {}), "python")
         created, record = await self.store.create(room_id, state, language)
         return created, record.created_at
 
@@ -244,14 +248,13 @@ class CollabService:
             raise Gone("the collab document was destroyed", "DOCUMENT_CLOSED")
         return record
 
-    async def _unload(self, room_id: str) -> None:
+    def _unload(self, room_id: str) -> asyncio.Future[None]:
+        """Take the room out of the registry now (no join can slip in), then retire it in the background."""
         room = self.rooms.pop(room_id)
         task = asyncio.ensure_future(self._retire(room))
         self._unloading[room_id] = task
-        try:
-            await task
-        finally:
-            self._unloading.pop(room_id, None)
+        task.add_done_callback(lambda _: self._unloading.pop(room_id, None))
+        return task
 
     async def _retire(self, room: Room) -> None:
         if room.changed_since_snapshot:

@@ -114,6 +114,8 @@ class Room:
     # -- messages ----------------------------------------------------------------------------------------
 
     async def handle(self, peer: Peer, frame: Frame) -> None:
+        if peer not in self.peers:  # kicked, replaced or dropped: frames still in flight change nothing
+            return
         if frame.kind == protocol.SYNC and frame.step == protocol.STEP1:
             peer.send(protocol.sync_step2(self._diff(frame.payload)))
         elif frame.is_document_update:

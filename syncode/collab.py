@@ -33,8 +33,13 @@ class UserDisconnected:
 
 class CollabPlane(Protocol):
     async def create_document(
-        self, room_id: str, initial_content: dict[str, str] | None = None, snapshot: bytes | None = None
-    ) -> tuple[bool, datetime]: ...
+        self,
+        room_id: str,
+        initial_content: dict[str, str] | None = None,
+        snapshot: bytes | None = None,
+        language: str | None = None,
+    ) -> tuple[bool, datetime]:
+        """`language`: the room's active one (default: the first of `initial_content`, else python)."""
 
     async def destroy_document(self, room_id: str) -> tuple[bytes, int]: ...
 

@@ -219,6 +219,9 @@ async def test_problem_settings_and_lock(api: Api, server) -> None:
     room = await new_room(api, host)
     rid, token = room["id"], host["accessToken"]
     await join(api, a, room["inviteCode"])
+    go_room = await new_room(api, host, problemId=problem["id"], language="go")
+    # The document's active language is the room's, not the first language of the starter code.
+    assert (await server.db.collabDocs.find_one({"_id": go_room["id"]}))["language"] == "go"
     r = await api.put(f"/api/rooms/{rid}/problem", {"problemId": problem["id"]}, token=token)
     assert r.status == 200 and r.json["problem"] == {
         "id": problem["id"],

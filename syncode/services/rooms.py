@@ -382,7 +382,9 @@ class RoomService:
                 await self.db.rooms.delete_one({"_id": room["_id"]})
                 return await self.create(principal, req, idempotency_key)
         if self.collab:
-            await self.collab.create_document(room["_id"], (problem or {}).get("starterCode") or {})
+            await self.collab.create_document(
+                room["_id"], (problem or {}).get("starterCode") or {}, language=room["language"]
+            )
         self._arm(room)
         return await self.detail(room, principal)
 
