@@ -142,7 +142,8 @@ class QuotasHandler(BaseHandler):
         response=Quotas,
         errors=(401,),
         description="Executions (runs, submissions and analyses) and AI requests per UTC day, live rooms, "
-        "stored bytes. Exceeding a limit answers 429 QUOTA_EXCEEDED.",
+        "stored bytes. The execution and live-room limits are enforced (429 QUOTA_EXCEEDED); the AI and "
+        "storage figures are reported for the features that will use them.",
     )
     async def get(self) -> None:
         self.respond(await self.ctx.quotas.overview(self.user))

@@ -88,7 +88,7 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         ),
         CollectionSpec("sessionEvents", [IndexModel([("sessionId", ASCENDING), ("at", ASCENDING)])]),
         CollectionSpec("codeSnapshots", [IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)])]),
-        # Execution jobs: room lists page by (createdAt, _id); the daily quota counts a user's jobs since midnight.
+        # Execution jobs: room lists page by (createdAt, _id); a user's jobs by time.
         *[
             CollectionSpec(
                 name,

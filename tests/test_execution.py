@@ -84,7 +84,7 @@ async def coding_room(api: Api, problem: dict | None, phase: str = "coding", **c
     if config:
         body["config"] = config
     room = await new_room(api, host, **body)
-    await join(api, candidate, room["inviteCode"])
+    assert (await join(api, candidate, room["inviteCode"])).status == 200
     for to in PHASES[1 : PHASES.index(phase) + 1]:
         r = await api.post(f"/api/rooms/{room['id']}/phase", {"to": to}, token=host["accessToken"])
         assert r.status == 200, r.body
@@ -409,6 +409,8 @@ async def test_judge_busy_is_a_429(make_server) -> None:
     assert_error(r, 429, "JUDGE_BUSY")
     assert int(r.headers["Retry-After"]) >= 1
     assert await server.db.runs.count_documents({"roomId": room["id"]}) == 2  # a refusal stores nothing
+    quotas = (await api.get("/api/users/me/quotas", token=token)).json
+    assert quotas["executions"]["used"] == 2  # ...and does not count against the daily quota
     stats = (await api.get("/api/admin/stats", token=(await make_admin(server, api))["accessToken"])).json
     assert stats["executions"]["running"] == 1 and stats["executions"]["queued"] == 1
     for run_id in accepted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncode.services.rooms import PHASES
 from tests.conftest import Api, assert_error
 
 RATINGS = {"problemSolving": 4, "communication": 5, "codeQuality": 3, "testing": 2, "overall": 4}
@@ -18,17 +19,21 @@ async def peer_room(api: Api, *, observer: bool = False, phase: str | None = "wr
     """host (interviewer), candidate and optionally an observer, in the room, moved to `phase`."""
     host, candidate = await api.register(), await api.register()
     r = await api.post("/api/rooms", {"mode": mode, "config": {"maxParticipants": 3}}, token=host["accessToken"])
+    assert r.status == 201, r.body
     room = r.json
-    await api.post("/api/rooms/join", {"inviteCode": room["inviteCode"]}, token=candidate["accessToken"])
+    r = await api.post("/api/rooms/join", {"inviteCode": room["inviteCode"]}, token=candidate["accessToken"])
+    # In ai mode the host is the candidate, so the second person observes.
+    assert r.status == 200 and r.json["myRole"] == ("candidate" if mode == "peer" else "observer"), r.body
     people = {"host": host, "candidate": candidate}
     if observer:
         people["observer"] = await api.register()
-        await api.post(
+        r = await api.post(
             "/api/rooms/join",
             {"inviteCode": room["inviteCode"], "role": "observer"},
             token=people["observer"]["accessToken"],
         )
-    phases = ["warmup", "coding", "wrapup", "finished"]
+        assert r.status == 200 and r.json["myRole"] == "observer", r.body
+    phases = PHASES[1:]  # after waiting
     for to in phases[: phases.index(phase) + 1] if phase else []:
         r = await api.post(f"/api/rooms/{room['id']}/phase", {"to": to}, token=host["accessToken"])
         assert r.status == 200, r.body

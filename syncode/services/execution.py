@@ -52,7 +52,6 @@ from syncode.services.rooms import RoomService
 log = logging.getLogger("syncode.execution")
 
 RUN_TIME_MS = 5000
-MAX_TIME_MS = 15000
 DEFAULT_MEMORY_MB = 256
 PREVIEW_CHARS = 200  # outputs in run lists
 JUDGE_BUSY_RETRY_SEC = 2
@@ -70,7 +69,7 @@ def camel(value: Any) -> Any:
     return value
 
 
-def time_limit(requested: int | None, default: int, ceiling: int = MAX_TIME_MS) -> int:
+def time_limit(requested: int | None, default: int, ceiling: int) -> int:
     """timeoutMs: the default when absent, clamped to 1..ceiling."""
     return min(max(default if requested is None else requested, 1), ceiling)
 
@@ -212,8 +211,9 @@ class ExecutionService:
     async def run(self, principal: Principal, room_id: str, req: RunRequest) -> str:
         room = await self._live_room(principal, room_id, Cap.run)
         self._check_unlocked(room)
-        time_ms = time_limit(req.timeout_ms, RUN_TIME_MS)
-        memory_mb = req.memory_mb or DEFAULT_MEMORY_MB
+        # Stored limits are the enforced ones: the judge's ceilings (settings) apply here already.
+        time_ms = time_limit(req.timeout_ms, RUN_TIME_MS, self.settings.judge_max_time_ms)
+        memory_mb = min(req.memory_mb or DEFAULT_MEMORY_MB, self.settings.judge_max_memory_mb)
         doc = self._new_job(
             principal, room, req.language, code=req.code, stdin=req.stdin, timeLimitMs=time_ms, memoryLimitMb=memory_mb
         )
@@ -235,8 +235,8 @@ class ExecutionService:
         problem, cases = await self.problems.get_for_judging(room["problemId"])
         # The problem's limits are the default and the ceiling: a verdict means the same for everyone.
         limit_ms, limit_mb = problem["timeLimitMs"], problem["memoryLimitMb"]
-        time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, MAX_TIME_MS))
-        memory_mb = min(req.memory_mb or limit_mb, limit_mb)
+        time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, self.settings.judge_max_time_ms))
+        memory_mb = min(req.memory_mb or limit_mb, limit_mb, self.settings.judge_max_memory_mb)
         doc = self._new_job(
             principal,
             room,
@@ -269,20 +269,18 @@ class ExecutionService:
 
         async with self._admission(principal):
             await self._launch(SUBMISSION, doc, call, self._finish_submission)
-        await self.rooms.snapshot(room, "submission")  # the code as submitted joins the session
+        await self.rooms.snapshot(room, "submission")  # the live document at submission time joins the session
         return doc["_id"]
 
     async def analyze(self, principal: Principal, room_id: str, req: AnalysisRequest) -> str:
         room = await self._live_room(principal, room_id, Cap.analyze)
         language = req.language or room["language"]
-        code = req.code if req.code is not None else await self._live_code(room, language)
-        doc = self._new_job(principal, room, language, code=code)
-
-        def call() -> Awaitable[AnalysisResult]:
-            return self._judge().analyze(language, code)
-
-        async with self._admission(principal):
-            await self._launch(ANALYSIS, doc, call, self._finish_analysis)
+        if req.code is None:
+            self._check_live_language(room, language)
+        async with self._admission(principal):  # a refused request takes no snapshot
+            code = req.code if req.code is not None else await self._live_code(room)
+            doc = self._new_job(principal, room, language, code=code)
+            await self._launch(ANALYSIS, doc, lambda: self._judge().analyze(language, code), self._finish_analysis)
         return doc["_id"]
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -346,8 +344,8 @@ class ExecutionService:
         if room.get("editorLocked"):
             raise Conflict("the editor is locked: nobody can run or submit", "ROOM_EDITOR_LOCKED")
 
-    async def _live_code(self, room: dict[str, Any], language: str) -> str:
-        """The room's live document (taken as a `manual` snapshot), in the room's current language."""
+    def _check_live_language(self, room: dict[str, Any], language: str) -> None:
+        """Without code, the live document is analysed: only in the room's current language."""
         if language != room["language"]:
             raise ValidationFailed(
                 "to analyse another language than the room's, send the code",
@@ -355,6 +353,9 @@ class ExecutionService:
             )
         if self.rooms.collab is None:
             raise ServiceUnavailable("the live document is unavailable; send the code", "COLLAB_UNAVAILABLE")
+
+    async def _live_code(self, room: dict[str, Any]) -> str:
+        """The room's live document (taken as a `manual` snapshot)."""
         ready = await self.rooms.collab.request_snapshot(room["_id"], "manual", room["language"])
         return ready.code
 
