@@ -207,6 +207,9 @@ async def test_room_events_reach_subscribers(api: Api, server, clients) -> None:
     await api.post(f"/api/rooms/{rid}/lock", token=host["accessToken"])
     await theirs.expect("room.editor_locked", rid)
     # Internal bus traffic (collab snapshots, membership bookkeeping) never reaches clients.
+    server.ctx.bus.publish(Event("collab.snapshot_ready", {"roomId": rid}, room_id=rid))
+    await mine.sync()
+    await theirs.sync()
     internal = [
         t
         for t in mine.types(rid) + theirs.types(rid)
