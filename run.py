@@ -86,8 +86,14 @@ class Server:
         async def publish_disconnect(gone):
             ctx.bus.publish(disconnect_event(gone))
 
+        async def probe() -> dict:
+            health = await collab.health()
+            detail = f"{health['documents']} documents, {health['pendingWrites']} updates not yet in the update log"
+            return {"status": health["status"], "detail": detail}
+
         collab.on_snapshot(ctx.rooms.receive_snapshot)
         collab.on_user_disconnected(publish_disconnect)
+        ctx.health.probes["collab"] = probe
         ctx.collab = ctx.rooms.collab = collab
         return collab
 

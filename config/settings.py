@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     judge_max_memory_mb: int = Field(1024, ge=16)
 
     # Collab plane
+    # true: an update is relayed once in the local journal (<data_dir>/collab-journal) and copied to MongoDB
+    # right after; false: relayed only once MongoDB has acknowledged it (a round trip on every keystroke)
+    collab_journal: bool = True
     collab_max_message_bytes: int = Field(1024 * 1024, ge=1024)
     collab_messages_per_sec: int = Field(200, ge=1)
     collab_compact_updates: int = Field(500, ge=1)

@@ -13,6 +13,7 @@ from typing import Any
 from pycrdt import Doc, Map, Text, get_state
 
 from config import Settings
+from realtime.journal import UpdateJournal
 from realtime.room import Peer, Room
 from realtime.store import CollabStore, DocRecord, Kick
 from syncode.clock import utcnow
@@ -24,6 +25,7 @@ from syncode.security import decode_jwt
 log = logging.getLogger("syncode.collab")
 
 ROLES = frozenset({"interviewer", "candidate", "observer"})
+SHUTDOWN_DRAIN_SECONDS = 10
 
 
 class Rejected(Exception):
@@ -38,7 +40,8 @@ class Rejected(Exception):
 class CollabService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
-        self.store = CollabStore(db)
+        journal = UpdateJournal(settings.data_dir / "collab-journal") if settings.collab_journal else None
+        self.store = CollabStore(db, journal)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
@@ -48,18 +51,27 @@ class CollabService:
         self._maintenance: asyncio.Task | None = None
 
     async def start(self) -> None:
+        """Replay what the journal holds from an earlier run (before any socket can open), then run."""
+        await self.store.recover()
         self._maintenance = asyncio.create_task(self._maintain())
 
     async def close(self) -> None:
-        """Close every socket (1001), write what is pending, compact every live room."""
+        """Close every socket (1001), write what is pending, compact every live room.
+
+        When the database cannot take the pending updates in time, the journal keeps them for the next start.
+        """
         if self._maintenance:
             self._maintenance.cancel()
         for room in list(self.rooms.values()):
             room.close_all(1001, "server shutting down")
-        await self.store.drain()
-        for room_id in list(self.rooms):
-            await self._unload(room_id)
+        written = await self.store.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
+        if written:
+            for room_id in list(self.rooms):
+                await self._unload(room_id)
+        else:
+            log.error("update log not written before shutdown", extra={"pending": self.store.backlog})
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.store.close(everything_written=written and self.store.backlog == 0)
 
     # -- subscriptions -----------------------------------------------------------------------------------
 
@@ -101,7 +113,6 @@ class CollabService:
 
     async def destroy_document(self, room_id: str) -> tuple[bytes, int]:
         """Close every socket with 4003 and keep the final state as a tombstone (destroy twice: same result)."""
-        await self.store.drain()
         room = self.rooms.pop(room_id, None)
         if room is None:
             record = await self._record(room_id, allow_destroyed=True)
@@ -109,6 +120,7 @@ class CollabService:
                 return record.snapshot, 0
             room = await self._build(room_id)
         closed = room.close_all(4003, "room closed")
+        await self.store.drain()  # its last updates land before the log is dropped, not after
         state = room.doc.get_update()
         await self.store.destroy(room_id, state)
         return state, closed
@@ -175,7 +187,13 @@ class CollabService:
 
     async def health(self) -> dict[str, Any]:
         connections = sum(len(room.peers) for room in self.rooms.values())
-        return {"status": "ok", "documents": len(self.rooms), "connections": connections}
+        status = "degraded" if self.store.failing else "ok"
+        return {
+            "status": status,
+            "documents": len(self.rooms),
+            "connections": connections,
+            "pendingWrites": self.store.backlog,
+        }
 
     # -- sockets -----------------------------------------------------------------------------------------
 

@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import tornado.websocket
-from pymongo.errors import PyMongoError
 
 from realtime import protocol
 from realtime.plane import CollabService, Rejected
 from realtime.protocol import ProtocolError
 from realtime.room import Room
+from realtime.store import StorageUnavailable
 from syncode.context import Context
 
 log = logging.getLogger("syncode.collab")
@@ -80,7 +80,7 @@ class CollabSocket(tornado.websocket.WebSocketHandler):
             await self.room.handle(self, protocol.parse(message))
         except ProtocolError as exc:
             self._drop(1002, str(exc), "protocol_error")
-        except PyMongoError:
+        except StorageUnavailable:
             # Not stored, so not applied: the client resends it when it resyncs after reconnecting.
             self._drop(1011, "storage unavailable", "server_error")
 

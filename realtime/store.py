@@ -5,7 +5,9 @@ collabDocs     one record per room: the last snapshot (a Yjs update holding the 
 collabUpdates  the update log: every accepted update since that snapshot, keyed by (roomId, seq).
 
 Writes to the log are group-committed: updates arriving while a batch is in flight go out together in the
-next insert_many, so the cost per update stays near one round trip however many rooms are busy.
+next insert_many, so the cost per update stays near one round trip however many rooms are busy. With the
+journal (realtime/journal.py, the default) an update is durable, and may be relayed, once journaled; the log
+write follows. Without it, an update waits for MongoDB's acknowledgement before it is relayed.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from typing import Any
 
 from bson import Binary
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from realtime.journal import UpdateJournal
 from syncode.clock import utcnow
 from syncode.db import Database
 
 log = logging.getLogger("syncode.collab.store")
+
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,14 @@ class DocRecord:
 
 
 class CollabStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, journal: UpdateJournal | None = None, max_backlog: int = 100_000) -> None:
         self.docs = db.collabDocs
         self.updates = db.collabUpdates
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self.journal = journal
+        self.max_backlog = max_backlog
+        self.failing = False  # the last write to the update log failed (it is being retried)
+        self._pending: list[_Queued] = []
+        self._inflight: list[_Queued] = []
         self._flusher: asyncio.Task | None = None
 
     # -- records -----------------------------------------------------------------------------------------
@@ -133,7 +142,9 @@ class CollabStore:
         """Write the full state as the snapshot covering the log up to upto_seq, then trim the log.
 
         A crash between the two steps leaves log entries the snapshot already covers; loading skips them.
+        Queued log writes land first, so none arrives after the trim.
         """
+        await self.drain()
         await self.docs.update_one(
             {"_id": room_id, "destroyedAt": {"$exists": False}},
             {"$set": {"snapshot": Binary(state), "snapshotSeq": upto_seq}},
@@ -148,39 +159,140 @@ class CollabStore:
 
     # -- the update log ----------------------------------------------------------------------------------
 
-    def append(self, room_id: str, seq: int, update: bytes) -> asyncio.Future[None]:
-        """Queue one update for the log; the future resolves once MongoDB has acknowledged it."""
+    async def recover(self) -> None:
+        """Copy what an earlier run journaled but did not get into MongoDB; then start a fresh journal.
+
+        Records of destroyed documents, or already covered by a snapshot, are left out. Fails (and keeps the
+        journal) when MongoDB refuses them: the server must not start without its log.
+        """
+        if self.journal is None:
+            return
+        entries = await asyncio.to_thread(self.journal.replay)
+        if entries:
+            rooms = sorted({entry.room_id for entry in entries})
+            live = {"_id": {"$in": rooms}, "destroyedAt": {"$exists": False}}
+            covered = {raw["_id"]: raw["snapshotSeq"] async for raw in self.docs.find(live, {"snapshotSeq": 1})}
+            missing = [
+                _log_entry(e.room_id, e.seq, e.update)
+                for e in entries
+                if e.room_id in covered and e.seq > covered[e.room_id]
+            ]
+            for start in range(0, len(missing), 1000):
+                error = await self._write(missing[start : start + 1000])
+                if error is not None:
+                    raise error
+            log.info("collab journal replayed", extra={"records": len(entries), "written": len(missing)})
+        self.journal.begin()
+
+    async def append(self, room_id: str, seq: int, update: bytes) -> None:
+        """Make one update durable; when this returns it may be relayed.
+
+        With the journal: durable once journaled (no waiting), in MongoDB a batch later. Without it: durable
+        once MongoDB has acknowledged it. Raises StorageUnavailable when it cannot be made durable.
+        """
+        doc = _log_entry(room_id, seq, update)
+        if self.journal is None:
+            await self._enqueue(doc, 0)
+            return
+        if len(self._pending) >= self.max_backlog:
+            raise StorageUnavailable("the update log is too far behind")
+        try:
+            index = self.journal.append(room_id, seq, update)
+        except OSError as exc:
+            log.error("collab journal write failed", extra={"error": str(exc)})
+            raise StorageUnavailable("the collab journal cannot be written") from exc
+        self._enqueue(doc, index)
+
+    def _enqueue(self, doc: dict[str, Any], index: int) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(({"roomId": room_id, "seq": seq, "update": Binary(update)}, future))
+        self._pending.append(_Queued(doc, index, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
         return future
 
     async def _flush(self) -> None:
+        """Write queued updates in batches: what arrives while one batch is in flight goes in the next."""
+        backoff = 0.05
         try:
             while self._pending:
-                batch, self._pending = self._pending, []
-                try:
-                    await self.updates.insert_many([entry for entry, _ in batch], ordered=True)
-                except PyMongoError as exc:
-                    log.error("update log write failed", extra={"updates": len(batch), "error": str(exc)})
-                    _settle(batch, exc)
-                else:
-                    _settle(batch, None)
+                self._inflight, self._pending = self._pending, []
+                error = await self._write([queued.doc for queued in self._inflight])
+                if error is None:
+                    backoff = 0.05
+                    self.failing = False
+                    if self.journal is not None:
+                        self.journal.release(self._inflight[-1].index)
+                    _settle(self._inflight, None)
+                elif self.journal is None:
+                    _settle(self._inflight, StorageUnavailable("the update log cannot be written"))
+                else:  # journaled: keep them, in order, and try again
+                    self.failing = True
+                    self._pending = self._inflight + self._pending
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+                self._inflight = []
         finally:
             self._flusher = None
 
-    async def drain(self) -> None:
-        """Wait until every queued update has been written (or has failed)."""
-        while self._flusher is not None:
-            await asyncio.shield(self._flusher)
+    async def _write(self, docs: list[dict[str, Any]]) -> PyMongoError | None:
+        """Insert log entries; entries already there (a retry, a replay) count as written."""
+        try:
+            await self.updates.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                return _failed(len(docs), exc)
+            if exc.details.get("writeConcernErrors"):
+                return _failed(len(docs), exc)
+        except PyMongoError as exc:
+            return _failed(len(docs), exc)
+        return None
+
+    @property
+    def backlog(self) -> int:
+        """Updates accepted but not yet in MongoDB."""
+        return len(self._inflight) + len(self._pending)
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every update appended so far is in MongoDB (or, without a journal, has failed).
+
+        False when the timeout ran out first: with the journal, what is left is replayed at the next start.
+        """
+        waiting = [queued.future for queued in self._inflight + self._pending]
+        if not waiting:
+            return True
+        _, late = await asyncio.wait(waiting, timeout=timeout)
+        return not late
+
+    def close(self, everything_written: bool) -> None:
+        if self.journal is not None:
+            self.journal.close(everything_written)
 
 
-def _settle(batch: list[tuple[dict[str, Any], asyncio.Future[None]]], error: Exception | None) -> None:
-    for _, future in batch:
-        if future.done():
+class StorageUnavailable(Exception):
+    """An update cannot be made durable, so it is neither applied nor relayed."""
+
+
+@dataclass(slots=True)
+class _Queued:
+    doc: dict[str, Any]
+    index: int  # journal index (0 without a journal)
+    future: asyncio.Future[None]
+
+
+def _log_entry(room_id: str, seq: int, update: bytes) -> dict[str, Any]:
+    return {"roomId": room_id, "seq": seq, "update": Binary(update)}
+
+
+def _failed(count: int, exc: PyMongoError) -> PyMongoError:
+    log.error("update log write failed", extra={"updates": count, "error": str(exc)})
+    return exc
+
+
+def _settle(batch: list[_Queued], error: Exception | None) -> None:
+    for queued in batch:
+        if queued.future.done():
             continue
         if error is None:
-            future.set_result(None)
+            queued.future.set_result(None)
         else:
-            future.set_exception(error)
+            queued.future.set_exception(error)

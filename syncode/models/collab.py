@@ -68,9 +68,10 @@ class KickUserResponse(ApiModel):
 
 
 class CollabHealthResponse(ApiModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="`degraded` while writes to the update log are failing.")
     documents: int = Field(description="Documents loaded in memory.")
     connections: int
+    pending_writes: int = Field(description="Accepted updates (in the journal) not yet in the MongoDB update log.")
 
 
 class SnapshotReadyPayload(RequestModel):
