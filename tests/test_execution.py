@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import tornado.httpclient
@@ -26,6 +27,7 @@ SUBTRACT = "a, b = map(int, input().split())\nprint(a - b)\n"
 SPIN = "while True:\n    pass\n"
 HIDDEN_ANSWERS = ("123457", "1000001")  # expected outputs of the hidden cases: they must never leave the server
 FINISHED = ("completed", "failed")
+T = TypeVar("T")
 
 # This file's rows of the room authorization matrix (tests/test_room_matrix.py), in its format.
 EXECUTION_ENDPOINTS = [
@@ -101,6 +103,17 @@ async def finished_job(api: Api, path: str, token: str) -> dict:
     raise AssertionError(f"{path} did not finish")
 
 
+async def eventually(read: Callable[[], Awaitable[T]], ready: Callable[[T], Any] = bool) -> T:
+    """What follows a published result (session timeline, problem statistics, attempt status, the submission
+    snapshot) is written just after it: read until `ready` holds (or give up), then the caller asserts on it."""
+    for _ in range(200):
+        value = await read()
+        if ready(value):
+            break
+        await asyncio.sleep(0.05)
+    return value
+
+
 class Recorder:
     """Collects bus events of some types; `wait` returns the first matching one."""
 
@@ -141,7 +154,7 @@ async def test_run_output_by_polling_and_events(api: Api, server, problem: dict)
     # The host (another participant) may read it too; the session timeline has the run.
     assert (await api.get(f"/api/executions/{run_id}", token=room["host"]["accessToken"])).json == polled
     session_id = (await api.get(f"/api/rooms/{room['id']}", token=token)).json["sessionId"]
-    event = await server.db.sessionEvents.find_one({"sessionId": session_id, "type": "run"})
+    event = await eventually(lambda: server.db.sessionEvents.find_one({"sessionId": session_id, "type": "run"}))
     assert event["actorId"] == room["candidate"]["user"]["id"] and event["data"]["runId"] == run_id
 
 
@@ -176,8 +189,10 @@ async def test_wrong_answer_withholds_hidden_details(api: Api, server, problem: 
         + (await api.get(f"/api/submissions/{sid}", token=token)).body.decode()
     )
     assert not any(answer in raw for answer in HIDDEN_ANSWERS)
-    detail = (await api.get(f"/api/problems/{problem['id']}", token=token)).json
-    assert detail["attemptStatus"] == "attempted"
+    detail = await eventually(
+        lambda: api.get(f"/api/problems/{problem['id']}", token=token), lambda r: r.json["attemptStatus"]
+    )
+    assert detail.json["attemptStatus"] == "attempted"
 
 
 async def test_accepted_submission_updates_stats_session_and_snapshot(api: Api, server, admin: dict) -> None:
@@ -188,18 +203,21 @@ async def test_accepted_submission_updates_stats_session_and_snapshot(api: Api, 
     result = await finished_job(api, f"/api/submissions/{r.json['submissionId']}", token)
     assert (result["verdict"], result["passed"], result["total"]) == ("accepted", 4, 4)
     assert all(c["verdict"] == "accepted" for c in result["results"]) and result["timeMs"] is not None
-    mine = (await api.get(f"/api/problems/{problem['id']}", token=token)).json
+    mine = (
+        await eventually(
+            lambda: api.get(f"/api/problems/{problem['id']}", token=token),
+            lambda r: r.json["totalSubmissions"] and r.json["attemptStatus"],
+        )
+    ).json
     assert (mine["totalSubmissions"], mine["acceptanceRate"], mine["attemptStatus"]) == (1, 100.0, "solved")
     theirs = (await api.get(f"/api/problems/{problem['id']}", token=room["host"]["accessToken"])).json
     assert theirs["attemptStatus"] is None
     session_id = (await api.get(f"/api/rooms/{room['id']}", token=token)).json["sessionId"]
-    event = await server.db.sessionEvents.find_one({"sessionId": session_id, "type": "submission"})
+    event = await eventually(lambda: server.db.sessionEvents.find_one({"sessionId": session_id, "type": "submission"}))
     assert event["data"]["submissionId"] == result["id"] and event["data"]["verdict"] == "accepted"
-    for _ in range(100):
-        snapshot = await server.db.codeSnapshots.find_one({"sessionId": session_id, "trigger": "submission"})
-        if snapshot:
-            break
-        await asyncio.sleep(0.05)
+    snapshot = await eventually(
+        lambda: server.db.codeSnapshots.find_one({"sessionId": session_id, "trigger": "submission"})
+    )
     assert snapshot and snapshot["code"] == "import os\n"  # the live document (the starter code here)
 
 

@@ -3,8 +3,10 @@
 A request is admitted at once or refused (room rules, per-user rate limit, daily quota, judge back-pressure);
 the judging then runs in a background task owned by this service. Every state change is stored before it is
 published on the bus, and events carry the same views the polling endpoints return, so both show the same
-data. One process owns the jobs (DESIGN.md): at start-up, jobs an earlier process left queued or running are
-marked failed, and on shutdown the jobs in flight are cancelled and marked failed.
+data. A result is published as soon as it is stored; the bookkeeping nobody waits for (the session timeline,
+problem statistics, attempt status) follows on a tracked task. One process owns the jobs (DESIGN.md): at
+start-up, jobs an earlier process left queued or running are marked failed, and on shutdown the jobs in flight
+are cancelled and marked failed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
 
@@ -58,6 +61,7 @@ JUDGE_BUSY_RETRY_SEC = 2
 CASE_FIELDS = {"test_case_id", "index", "is_hidden", "verdict", "time_ms", "memory_kb"}
 VISIBLE_CASE_FIELDS = CASE_FIELDS | {"stdout", "stderr", "expected_output"}
 WITHOUT_CODE = {"code": 0, "stdin": 0}
+T = TypeVar("T")
 
 
 def camel(value: Any) -> Any:
@@ -146,14 +150,15 @@ class JobKind:
     started: str | None  # event types
     completed: str
     view: Callable[[dict[str, Any]], ApiModel]
+    changes: Callable[[Any], dict[str, Any]]  # the judge's result -> what is stored
 
 
-RUN = JobKind("runs", "run", "run.started", "run.completed", run_view)
-SUBMISSION = JobKind("submissions", "submission", None, "submission.completed", submission_view)
-ANALYSIS = JobKind("analyses", "analysis", None, "analysis.completed", analysis_view)
+RUN = JobKind("runs", "run", "run.started", "run.completed", run_view, run_changes)
+SUBMISSION = JobKind("submissions", "submission", None, "submission.completed", submission_view, submission_changes)
+ANALYSIS = JobKind("analyses", "analysis", None, "analysis.completed", analysis_view, analysis_changes)
 KINDS = (RUN, SUBMISSION, ANALYSIS)
 
-Finisher = Callable[[dict[str, Any], Any], Awaitable[dict[str, Any]]]
+Bookkeeping = Callable[[dict[str, Any]], Awaitable[None]]  # what follows a stored result (the finished job)
 
 
 def refusal(error: JudgeError) -> DomainError:
@@ -183,6 +188,7 @@ class ExecutionService:
         self.judge: Judge | None = None  # wired by run.py
         self._tasks: set[asyncio.Task] = set()
         self._judging: set[asyncio.Task] = set()
+        self._bookkeeping: set[asyncio.Task] = set()
         self._passed: dict[str, int] = {}  # submission id -> cases passed so far, while it runs
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -195,11 +201,12 @@ class ExecutionService:
             )
 
     async def close(self) -> None:
-        """Cancel the jobs in flight (each marks itself failed)."""
+        """Cancel the jobs in flight (each marks itself failed); the bookkeeping of finished ones completes."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*list(self._bookkeeping), return_exceptions=True)
 
     def load(self) -> dict[str, int]:
         """Judge calls in flight, as the admin dashboard shows them."""
@@ -222,7 +229,7 @@ class ExecutionService:
             return self._judge().run(req.language, req.code, req.stdin, time_ms, memory_mb)
 
         async with self._admission(principal):
-            await self._launch(RUN, doc, call, self._finish_run)
+            await self._launch(RUN, doc, call, self._record_run)
         return doc["_id"]
 
     async def submit(self, principal: Principal, room_id: str, req: SubmitRequest) -> str:
@@ -232,43 +239,43 @@ class ExecutionService:
             raise Conflict("submissions are accepted in the coding phase only", "ROOM_INVALID_PHASE")
         if not room.get("problemId"):
             raise Conflict("this room has no problem to submit to", "ROOM_NO_PROBLEM")
-        problem, cases = await self.problems.get_for_judging(room["problemId"])
-        # The problem's limits are the default and the ceiling: a verdict means the same for everyone.
-        limit_ms, limit_mb = problem["timeLimitMs"], problem["memoryLimitMb"]
-        time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, self.settings.judge_max_time_ms))
-        memory_mb = min(req.memory_mb or limit_mb, limit_mb, self.settings.judge_max_memory_mb)
-        doc = self._new_job(
-            principal,
-            room,
-            req.language,
-            problemId=problem["_id"],
-            code=req.code,
-            passed=0,
-            total=len(cases),
-            results=[],
-            timeLimitMs=time_ms,
-            memoryLimitMb=memory_mb,
-        )
-        tests = [
-            TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
-            for c in cases
-        ]
-
-        def call() -> Awaitable[JudgeResult]:
-            return self._judge().judge(
+        reading = partial(self.problems.get_for_judging, room["problemId"])
+        async with self._admission(principal, reading) as (problem, cases):
+            # The problem's limits are the default and the ceiling: a verdict means the same for everyone.
+            limit_ms, limit_mb = problem["timeLimitMs"], problem["memoryLimitMb"]
+            time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, self.settings.judge_max_time_ms))
+            memory_mb = min(req.memory_mb or limit_mb, limit_mb, self.settings.judge_max_memory_mb)
+            doc = self._new_job(
+                principal,
+                room,
                 req.language,
-                req.code,
-                tests,
-                time_ms,
-                memory_mb,
-                comparison=problem.get("comparison", "lines"),
-                abs_tol=problem.get("floatAbsTol", 1e-6),
-                rel_tol=problem.get("floatRelTol", 1e-6),
-                on_progress=self._progress_reporter(doc),
+                problemId=problem["_id"],
+                code=req.code,
+                passed=0,
+                total=len(cases),
+                results=[],
+                timeLimitMs=time_ms,
+                memoryLimitMb=memory_mb,
             )
+            tests = [
+                TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
+                for c in cases
+            ]
 
-        async with self._admission(principal):
-            await self._launch(SUBMISSION, doc, call, self._finish_submission)
+            def call() -> Awaitable[JudgeResult]:
+                return self._judge().judge(
+                    req.language,
+                    req.code,
+                    tests,
+                    time_ms,
+                    memory_mb,
+                    comparison=problem.get("comparison", "lines"),
+                    abs_tol=problem.get("floatAbsTol", 1e-6),
+                    rel_tol=problem.get("floatRelTol", 1e-6),
+                    on_progress=self._progress_reporter(doc),
+                )
+
+            await self._launch(SUBMISSION, doc, call, self._record_submission)
         await self.rooms.snapshot(room, "submission")  # the live document at submission time joins the session
         return doc["_id"]
 
@@ -280,7 +287,7 @@ class ExecutionService:
         async with self._admission(principal):  # a refused request takes no snapshot
             code = req.code if req.code is not None else await self._live_code(room)
             doc = self._new_job(principal, room, language, code=code)
-            await self._launch(ANALYSIS, doc, lambda: self._judge().analyze(language, code), self._finish_analysis)
+            await self._launch(ANALYSIS, doc, lambda: self._judge().analyze(language, code))
         return doc["_id"]
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -378,19 +385,32 @@ class ExecutionService:
         return self.judge
 
     @asynccontextmanager
-    async def _admission(self, principal: Principal) -> AsyncIterator[None]:
+    async def _admission(
+        self, principal: Principal, reading: Callable[[], Awaitable[T]] | None = None
+    ) -> AsyncIterator[T | None]:
         """The per-user execute rate and the daily quota (an atomic counter: concurrent requests cannot overshoot
-        it); a job refused after admission is refunded."""
+        it), taken while `reading` (what the job needs from the database) runs; yields what it read. A job
+        refused after admission (its reading failed included) is refunded."""
         self.limiter.check(f"user:{principal.id}:execute", Rate(self.settings.rate_limit_execute_per_min))
-        counter = await self.quotas.take_execution(principal.id)
+        read, counter = await asyncio.gather(
+            reading() if reading else asyncio.sleep(0), self.quotas.take_execution(principal.id), return_exceptions=True
+        )
         try:
-            yield
+            for outcome in (read, counter):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            yield read
         except BaseException:
-            await self.quotas.refund_execution(counter)
+            if not isinstance(counter, BaseException):
+                await self.quotas.refund_execution(counter)
             raise
 
     async def _launch(
-        self, kind: JobKind, doc: dict[str, Any], call: Callable[[], Awaitable[Any]], finish: Finisher
+        self,
+        kind: JobKind,
+        doc: dict[str, Any],
+        call: Callable[[], Awaitable[Any]],
+        bookkeeping: Bookkeeping | None = None,
     ) -> None:
         """Hand the job to the judge, then store it (off the judge's critical path) and follow it in the
         background; a refusal stores nothing."""
@@ -400,9 +420,7 @@ class ExecutionService:
         except BaseException:
             judging.cancel()
             raise
-        task = asyncio.ensure_future(self._follow(kind, doc, judging, finish))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(self._tasks, self._follow(kind, doc, judging, bookkeeping))
 
     async def _hand_to_judge(self, call: Callable[[], Awaitable[Any]]) -> asyncio.Future:
         """Start the judge call now. The judge admits or refuses it (JudgeBusy, LanguageUnavailable) before its
@@ -417,13 +435,17 @@ class ExecutionService:
 
     # -- background --------------------------------------------------------------------------------------
 
-    async def _follow(self, kind: JobKind, doc: dict[str, Any], judging: asyncio.Future, finish: Finisher) -> None:
-        """queued -> running -> completed | failed, each state stored, then published."""
+    async def _follow(
+        self, kind: JobKind, doc: dict[str, Any], judging: asyncio.Future, bookkeeping: Bookkeeping | None
+    ) -> None:
+        """queued -> running -> completed | failed, each state stored, then published. The completion is
+        published as soon as the result is stored (the poll shows it too); then a job with a result starts its
+        bookkeeping, which clients do not wait for."""
         try:
             doc = await self._update(kind, doc, {"status": "running"})
             if kind.started:
                 self._publish(kind.started, kind, doc)
-            doc = await finish(doc, await judging)
+            doc = await self._update(kind, doc, kind.changes(await judging))
         except asyncio.CancelledError:
             judging.cancel()
             await self._update(kind, doc, {"status": "failed", "finishedAt": utcnow()})
@@ -431,45 +453,33 @@ class ExecutionService:
         except Exception:
             log.exception("execution job failed", extra={"jobId": doc["_id"], "roomId": doc["roomId"]})
             doc = await self._update(kind, doc, {"status": "failed", "finishedAt": utcnow()})
+            bookkeeping = None
         finally:
             self._passed.pop(doc["_id"], None)
         self._publish(kind.completed, kind, doc)
+        if bookkeeping:
+            self._track(self._bookkeeping, bookkeeping(doc))
 
-    async def _finish_run(self, doc: dict[str, Any], result: JudgeRun) -> dict[str, Any]:
-        changes = run_changes(result)
-        event = {"runId": doc["_id"], "language": doc["language"], "verdict": changes["verdict"]}
-        doc, _ = await asyncio.gather(
-            self._update(RUN, doc, changes), self.rooms.sessions.event(doc["sessionId"], "run", doc["userId"], event)
-        )
-        return doc
+    async def _record_run(self, doc: dict[str, Any]) -> None:
+        event = {"runId": doc["_id"], "language": doc["language"], "verdict": doc["verdict"]}
+        await self.rooms.sessions.event(doc["sessionId"], "run", doc["userId"], event)
 
-    async def _finish_submission(self, doc: dict[str, Any], result: JudgeResult) -> dict[str, Any]:
-        """The result, stats and the session timeline together, before the completion is published: whoever
-        sees the submission completed sees them updated."""
-        changes = submission_changes(result)
-        effects = [
-            self.rooms.sessions.event(
-                doc["sessionId"],
-                "submission",
-                doc["userId"],
-                {
-                    "submissionId": doc["_id"],
-                    "problemId": doc["problemId"],
-                    "language": doc["language"],
-                    "verdict": changes["verdict"],
-                    "passed": changes["passed"],
-                    "total": doc["total"],
-                },
-            )
-        ]
-        if changes["status"] == "completed":
-            accepted = changes["verdict"] == "accepted"
+    async def _record_submission(self, doc: dict[str, Any]) -> None:
+        """The session timeline, and for a judged program (not a sandbox failure) the problem's statistics and
+        the user's attempt status."""
+        event = {
+            "submissionId": doc["_id"],
+            "problemId": doc["problemId"],
+            "language": doc["language"],
+            "verdict": doc["verdict"],
+            "passed": doc["passed"],
+            "total": doc["total"],
+        }
+        effects = [self.rooms.sessions.event(doc["sessionId"], "submission", doc["userId"], event)]
+        if doc["status"] == "completed":
+            accepted = doc["verdict"] == "accepted"
             effects.append(self.problems.record_submission(doc["userId"], doc["problemId"], accepted))
-        doc, *_ = await asyncio.gather(self._update(SUBMISSION, doc, changes), *effects)
-        return doc
-
-    async def _finish_analysis(self, doc: dict[str, Any], result: AnalysisResult) -> dict[str, Any]:
-        return await self._update(ANALYSIS, doc, analysis_changes(result))
+        await asyncio.gather(*effects)
 
     def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], None]:
         """Progress is kept in memory (no database write per test case) and shown by polling too."""
@@ -494,6 +504,19 @@ class ExecutionService:
     def _with_progress(self, doc: dict[str, Any]) -> dict[str, Any]:
         passed = self._passed.get(doc["_id"])
         return doc if passed is None else {**doc, "passed": passed}
+
+    @staticmethod
+    def _track(tasks: set[asyncio.Task], work: Awaitable[None]) -> None:
+        """Run `work` on a task kept in `tasks` until it ends; a failure is logged."""
+
+        def done(task: asyncio.Task) -> None:
+            tasks.discard(task)
+            if not task.cancelled() and task.exception():
+                log.error("execution task failed", exc_info=task.exception())
+
+        task = asyncio.ensure_future(work)
+        tasks.add(task)
+        task.add_done_callback(done)
 
     # -- storage -----------------------------------------------------------------------------------------
 
