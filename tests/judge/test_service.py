@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from judge import Judge, JudgeBusy, LanguageUnavailable, TestCase, Verdict
+from judge.process_backend import NOBODY, ProcessBackend
 from judge.sandbox import SandboxError
 
 from .conftest import judge_settings
@@ -117,6 +120,23 @@ async def test_sandbox_failure_is_internal_error(monkeypatch: pytest.MonkeyPatch
     finally:
         await judge.close()
     assert result.verdict is Verdict.internal_error and submission.verdict is Verdict.internal_error
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a server run as root drops its sandboxes to nobody")
+def test_root_starts_sandboxes_as_nobody() -> None:
+    """No groups, no capabilities; through setpriv when installed (Popen's own user switch rules out vfork)."""
+    backend = ProcessBackend(1, 64)
+    assert backend.popen == ({} if shutil.which("setpriv") else {"user": NOBODY, "group": NOBODY, "extra_groups": []})
+    session = backend.spawn()
+    try:
+        session.start({})  # the supervisor answers: bwrap is running
+        status = dict(
+            line.split(":\t", 1) for line in Path(f"/proc/{session.process.pid}/status").read_text().splitlines()
+        )
+    finally:
+        session.destroy()
+    assert status["Uid"].split() == status["Gid"].split() == [str(NOBODY)] * 4
+    assert status["Groups"].strip() == "" and int(status["CapEff"], 16) == int(status["CapPrm"], 16) == 0
 
 
 async def test_health(process_judge: Judge) -> None:
