@@ -373,7 +373,7 @@ class ExecutionService:
             "userId": principal.id,
             "sessionId": room.get("sessionId"),
             "language": language,
-            "status": "queued",
+            "status": "running",  # stored once the judge has admitted it (it runs it, or queues it for a worker)
             "createdAt": utcnow(),
             "finishedAt": None,
             **fields,
@@ -412,8 +412,8 @@ class ExecutionService:
         call: Callable[[], Awaitable[Any]],
         bookkeeping: Bookkeeping | None = None,
     ) -> None:
-        """Hand the job to the judge, then store it (off the judge's critical path) and follow it in the
-        background; a refusal stores nothing."""
+        """Hand the job to the judge, then store it (off the judge's critical path) as running and follow it in
+        the background; a refusal stores nothing."""
         judging = await self._hand_to_judge(call)
         try:
             await self._collection(kind).insert_one(doc)
@@ -438,13 +438,12 @@ class ExecutionService:
     async def _follow(
         self, kind: JobKind, doc: dict[str, Any], judging: asyncio.Future, bookkeeping: Bookkeeping | None
     ) -> None:
-        """queued -> running -> completed | failed, each state stored, then published. The completion is
-        published as soon as the result is stored (the poll shows it too); then a job with a result starts its
+        """running (stored by `_launch`) -> completed | failed, each state stored, then published. The completion
+        is published as soon as the result is stored (the poll shows it too); then a job with a result starts its
         bookkeeping, which clients do not wait for."""
+        if kind.started:
+            self._publish(kind.started, kind, doc)
         try:
-            doc = await self._update(kind, doc, {"status": "running"})
-            if kind.started:
-                self._publish(kind.started, kind, doc)
             doc = await self._update(kind, doc, kind.changes(await judging))
         except asyncio.CancelledError:
             judging.cancel()
