@@ -96,8 +96,8 @@ class ProblemService:
 
         Cases can weigh megabytes: the most recently judged problems keep them in memory, keyed by the
         problem's `casesVersion`, which every replacement of the cases changes."""
-        problem = await self.db.problems.find_one({"_id": problem_id, "deletedAt": None})
-        if problem is None:
+        problem = await self.db.problems.find_one({"_id": problem_id})  # by _id alone: see RoomService._load
+        if problem is None or problem.get("deletedAt") is not None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         version = problem.get("casesVersion")
         cached = self._cases.pop(problem_id, None)
