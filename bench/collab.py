@@ -348,6 +348,17 @@ def ratios(ours: tuple[float, list[Result]], reference: tuple[float, list[Result
             f"cpu (server only) x{a.cpu['server'] / max(b.cpu['server'], 0.1):.2f}  "
             f"rss (server only) x{a.rss['server'] / b.rss['server']:.2f}  drops {a.drops} vs {b.drops}"
         )
+    print(f"  largest rate with p99 < 50 ms and no drops: {sustained(ours[1])} vs {sustained(reference[1])} updates/s")
+
+
+def sustained(results: list[Result]) -> int:
+    """The largest swept rate at which p99 stays under 50 ms with no drops, and at every lower rate too."""
+    best = 0
+    for result in sorted(results, key=lambda r: r.rate):
+        if result.p99 >= 50 or result.drops:
+            break
+        best = result.rate
+    return best
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -356,14 +367,18 @@ async def main(args: argparse.Namespace) -> None:
     print(f"{args.rooms} rooms x {args.clients} clients, rates {args.rates} updates/s total, {args.seconds:g} s each")
     outcomes = {}
     with tempfile.TemporaryDirectory(prefix="syncode-bench-") as tmp:
-        for start in (start_reference, lambda: start_syncode(Path(tmp))):
+        starters = {"reference": start_reference, "syncode": lambda: start_syncode(Path(tmp))}
+        for name, start in starters.items():
+            if args.only not in (None, name):
+                continue
             server = await start()
             try:
                 outcomes[server.name] = await bench(server, args)
             finally:
                 server.stop()
             report(server.name, *outcomes[server.name])
-    ratios(outcomes["syncode"], outcomes["reference"])
+    if len(outcomes) == 2:
+        ratios(outcomes["syncode"], outcomes["reference"])
 
 
 def parse_args() -> argparse.Namespace:
@@ -377,6 +392,7 @@ def parse_args() -> argparse.Namespace:
         help="total updates per second, comma-separated for a sweep",
     )
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--only", choices=["syncode", "reference"], help="run one server (no ratios): for profiling")
     return parser.parse_args()
 
 

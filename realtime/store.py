@@ -29,6 +29,7 @@ from syncode.db import Database
 log = logging.getLogger("syncode.collab.store")
 
 DUPLICATE_KEY = 11000
+JOURNALED_BATCH_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -211,10 +212,16 @@ class CollabStore:
         return future
 
     async def _flush(self) -> None:
-        """Write queued updates in batches: what arrives while one batch is in flight goes in the next."""
+        """Write queued updates in batches: what arrives while one batch is in flight goes in the next.
+
+        Journaled updates are already durable and relayed, so they gather for a moment first: one insert of many
+        costs the database far less than many inserts of one.
+        """
         backoff = 0.05
         try:
             while self._pending:
+                if self.journal is not None:
+                    await asyncio.sleep(JOURNALED_BATCH_SECONDS)
                 self._inflight, self._pending = self._pending, []
                 error = await self._write([queued.doc for queued in self._inflight])
                 if error is None:

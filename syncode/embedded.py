@@ -69,9 +69,10 @@ class EmbeddedDatabase:
     def port_file(self) -> Path:
         return self.storage / "PORT"
 
-    async def start(self, timeout: float = 60) -> str:
+    async def start(self, timeout: float = 60, port: int = 0) -> str:
+        """Start on `port` (a free one when 0); returns the URI."""
         self.storage.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
         cmd = [
             executable(),
             "--host",

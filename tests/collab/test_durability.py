@@ -35,8 +35,9 @@ def free_port() -> int:
 class ServerProcess:
     """`python run.py` as a child process, on a fixed port, data dir and database."""
 
-    def __init__(self, mongo_uri: str, data_dir: Path) -> None:
+    def __init__(self, mongo_uri: str, data_dir: Path, journal: bool) -> None:
         self.port = free_port()
+        self.journal = journal
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "server.log"
         self.env = {
@@ -50,6 +51,7 @@ class ServerProcess:
             "SYNCODE_JUDGE_POOL_SIZE": "0",
             "SYNCODE_RATE_LIMIT_ENABLED": "false",
             "SYNCODE_COLLAB_COMPACT_UPDATES": "25",
+            "SYNCODE_COLLAB_JOURNAL": str(journal).lower(),
         }
         self.process: asyncio.subprocess.Process | None = None
 
@@ -76,9 +78,12 @@ class ServerProcess:
         await self.process.wait()
 
 
-@pytest.fixture
-async def server_process(mongo_uri: str, tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    proc = ServerProcess(mongo_uri, tmp_path)
+@pytest.fixture(params=[True, False], ids=["journal", "no-journal"])
+async def server_process(
+    mongo_uri: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[ServerProcess]:
+    """Relayed once journaled (the default), or only once MongoDB has acknowledged (SYNCODE_COLLAB_JOURNAL=false)."""
+    proc = ServerProcess(mongo_uri, tmp_path, request.param)
     yield proc
     if proc.process and proc.process.returncode is None:
         await proc.kill()
@@ -128,3 +133,5 @@ async def test_sigkill_loses_no_update_any_client_received(server_process: Serve
             assert adds_nothing(reloaded, update)
         assert len(client.received_updates) > 50, "the clients should have exchanged plenty of edits first"
     assert len(TOKEN.findall(str(reader.text()))) > 150
+    if server_process.journal:  # the restart replayed the journal into MongoDB before any socket opened
+        assert "collab journal replayed" in server_process.log.read_text()
