@@ -222,22 +222,23 @@ class CollabStore:
             while self._pending:
                 if self.journal is not None:
                     await asyncio.sleep(JOURNALED_BATCH_SECONDS)
-                self._inflight, self._pending = self._pending, []
-                error = await self._write([queued.doc for queued in self._inflight])
+                batch = self._inflight = self._pending
+                self._pending = []
+                error = await self._write([queued.doc for queued in batch])
+                self._inflight = []
                 if error is None:
                     backoff = 0.05
                     self.failing = False
                     if self.journal is not None:
-                        self.journal.release(self._inflight[-1].index)
-                    _settle(self._inflight, None)
+                        self.journal.release(batch[-1].index)
+                    _settle(batch, None)
                 elif self.journal is None:
-                    _settle(self._inflight, StorageUnavailable("the update log cannot be written"))
+                    _settle(batch, StorageUnavailable("the update log cannot be written"))
                 else:  # journaled: keep them, in order, and try again
                     self.failing = True
-                    self._pending = self._inflight + self._pending
+                    self._pending = batch + self._pending
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
-                self._inflight = []
         finally:
             self._flusher = None
 
