@@ -53,7 +53,9 @@ WEBSOCKETS: dict[str, dict[str, Any]] = {
             "awareness); works with the stock `y-websocket` WebsocketProvider. Document: Y.Text('code:<language>'), "
             "Y.Map('whiteboard'), Y.Array('chat'), Y.Map('meta'). Observers, and everyone while the editor is "
             "locked, are read-only. Close codes: 4001 bad token, 4002 kicked, 4003 not allowed / room closed, 4004 "
-            "unknown room, 4009 replaced by a newer connection, 4029 too many messages, 1009 message over 1 MiB."
+            "unknown room, 4008 not reading its frames (reconnect and resync), 4009 replaced by a newer connection, "
+            "4029 too many messages, 1009 message over 1 MiB, 1011 an update could not be stored (it was not "
+            "applied; reconnect and resync)."
         ),
     },
 }

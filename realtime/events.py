@@ -11,7 +11,6 @@ too large.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -19,10 +18,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import tornado.websocket
 from pydantic import Field, ValidationError, model_validator
 
-from realtime.socket import MessageRate
+from realtime.wsbase import BoundedSocket, MessageRate
 from syncode.clock import iso, utcnow
 from syncode.context import Context
 from syncode.errors import Conflict, DomainError, Forbidden, RateLimited, Unauthorized, ValidationFailed
@@ -49,7 +47,6 @@ PUBLIC_PREFIXES = (
 )
 # Membership changes start or end subscriptions; they are never forwarded themselves.
 MEMBERSHIP = {"room.membership": "removed", "room.finished": "finished"}
-MAX_PENDING_FRAMES = 256  # unflushed frames per socket before a client that does not read is dropped
 
 
 def encode(type_: str, data: Any, room_id: str | None = None, at: datetime | None = None) -> bytes:
@@ -169,14 +166,12 @@ def _discard(index: dict[str, set[EventSocket]], key: str, socket: EventSocket) 
             del index[key]
 
 
-class EventSocket(tornado.websocket.WebSocketHandler):
+class EventSocket(BoundedSocket):
     def initialize(self, ctx: Context, hub: EventHub) -> None:
         self.ctx = ctx
         self.hub = hub
         self.principal: Principal | None = None
         self.rooms: set[str] = set()
-        self.pending = 0
-        self.closed = False
         self.rate = MessageRate(ctx.settings.events_messages_per_sec)
         self.commands: dict[str, Callable[[ClientFrame], Awaitable[None]]] = {
             "ping": self._ping,
@@ -193,9 +188,6 @@ class EventSocket(tornado.websocket.WebSocketHandler):
     @property
     def max_message_size(self) -> int:  # Tornado closes with 1009 above this: room for the longest chat message
         return 4 * self.ctx.settings.chat_max_chars + 4096
-
-    def check_origin(self, origin: str) -> bool:
-        return True  # the token, not the origin, authorises the connection
 
     async def open(self) -> None:
         try:
@@ -277,23 +269,10 @@ class EventSocket(tornado.websocket.WebSocketHandler):
         await self.ctx.chat.send(self.principal, frame.room, text)
 
     def send(self, payload: bytes) -> None:
-        """Queue a frame; never raises, so a closed or slow socket cannot disturb the bus."""
-        if self.closed or self.ws_connection is None or self.ws_connection.is_closing():
-            return
-        if self.pending >= MAX_PENDING_FRAMES:
-            self.shut(4008, "not reading events fast enough")
-            return
-        try:
-            future = self.write_message(payload)  # bytes go out as a text frame, encoded once for all sockets
-        except tornado.websocket.WebSocketClosedError:
-            return
-        self.pending += 1
-        future.add_done_callback(self._written)
+        self.send_frame(payload, binary=False)  # bytes go out as a text frame, encoded once for all sockets
 
-    def _written(self, future: asyncio.Future) -> None:
-        self.pending -= 1
-        if not future.cancelled():
-            future.exception()  # a peer that went away mid-write is not an error worth a traceback
+    def on_slow_reader(self) -> None:
+        self.shut(4008, "not reading events fast enough")
 
     def shut(self, code: int, reason: str) -> None:
         """Stop all deliveries now, and handle no more frames; the close handshake may take a while longer."""

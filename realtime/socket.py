@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from typing import Any
-
-import tornado.websocket
 
 from realtime import protocol
 from realtime.plane import CollabService, Rejected
 from realtime.protocol import ProtocolError
 from realtime.room import Room
 from realtime.store import StorageUnavailable
+from realtime.wsbase import SLOW_READER, BoundedSocket, MessageRate
 from syncode.context import Context
 
 log = logging.getLogger("syncode.collab")
 
 
-class MessageRate:
-    """Token bucket: `rate` messages per second, bursts of up to one second's worth."""
+class CollabSocket(BoundedSocket):
+    max_pending_frames = 1024  # updates and awareness are small and come in bursts
 
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self.tokens = float(rate)
-        self.stamp = time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-class CollabSocket(tornado.websocket.WebSocketHandler):
     def initialize(self, ctx: Context, plane: CollabService) -> None:
         self.plane = plane
         self.presence = ctx.presence
@@ -50,9 +31,6 @@ class CollabSocket(tornado.websocket.WebSocketHandler):
     @property
     def max_message_size(self) -> int:  # Tornado closes with 1009 above this
         return self.settings_.collab_max_message_bytes
-
-    def check_origin(self, origin: str) -> bool:
-        return True  # the token, not the origin, authorises the connection
 
     async def open(self, roomId: str) -> None:
         token = self.get_query_argument("token", "")
@@ -92,12 +70,10 @@ class CollabSocket(tornado.websocket.WebSocketHandler):
     # -- Peer ------------------------------------------------------------------------------------------
 
     def send(self, message: bytes) -> None:
-        if self.ws_connection is None or self.ws_connection.is_closing():
-            return
-        try:
-            self.write_message(message, binary=True).add_done_callback(_consume_error)
-        except tornado.websocket.WebSocketClosedError:
-            pass
+        self.send_frame(message, binary=True)
+
+    def on_slow_reader(self) -> None:
+        self._drop(SLOW_READER, "not reading fast enough", "slow_reader")
 
     def close_with(self, code: int, reason: str, tag: str | None = None) -> None:
         self.close_reason_tag = tag or _TAGS.get(code, "closed")
@@ -110,11 +86,6 @@ class CollabSocket(tornado.websocket.WebSocketHandler):
 
 
 _TAGS = {4002: "kicked", 4003: "room_closed", 4009: "replaced", 1001: "server_shutdown"}
-
-
-def _consume_error(future: asyncio.Future) -> None:
-    if not future.cancelled():
-        future.exception()  # a peer that went away mid-write is not an error worth a traceback
 
 
 def collab_routes(plane: CollabService) -> list[tuple[str, type, dict[str, Any]]]:

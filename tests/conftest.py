@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import os
+import socket
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -168,3 +172,24 @@ async def make_admin(server: Server, api: Api) -> dict:
     await server.db.users.update_one({"_id": user["user"]["id"]}, {"$set": {"role": "admin"}})
     server.ctx.auth.forget_user(user["user"]["id"])
     return user
+
+
+async def silent_websocket(url: str) -> socket.socket:
+    """A WebSocket client that completes the handshake and then never reads (a tiny receive window, too)."""
+    parsed = urllib.parse.urlsplit(url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, (parsed.hostname, parsed.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET {parsed.path}?{parsed.query} HTTP/1.1\r\nHost: {parsed.netloc}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    await loop.sock_sendall(sock, request.encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += await loop.sock_recv(sock, 1)  # byte by byte: not a frame past the headers
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return sock

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 import tornado.websocket
 
+from realtime.events import EventSocket
 from syncode.events import Event
+from tests.collab.conftest import eventually
 from tests.collab.yclient import YClient
-from tests.conftest import Api, make_admin
+from tests.conftest import Api, make_admin, silent_websocket
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CHAT_BURST = 5
@@ -338,3 +340,21 @@ async def test_presence_from_event_and_collab_sockets(api: Api, server, clients)
     collab.close()
     await mine.expect("participant.left", rid, lambda d: d["userId"] == uid(candidate))
     assert not await is_active(api, rid, host, candidate)
+
+
+async def test_a_client_that_stops_reading_is_dropped(api: Api, server, clients, monkeypatch) -> None:
+    monkeypatch.setattr(EventSocket, "max_pending_frames", 4)  # reached after a few MB rather than hundreds
+    user = await api.register()
+    listening = await clients(server, user)
+    before = server.events.connections
+    silent = await silent_websocket(f"{server.url.replace('http', 'ws', 1)}/api/ws?token={user['accessToken']}")
+    try:
+        await eventually(lambda: server.events.connections == before + 1)
+        blob = "x" * 200_000
+        for n in range(40):  # 8 MB: more than the kernel buffers the silent client's frames can sit in
+            server.ctx.bus.publish(Event("match.proposed", {"n": n, "blob": blob}, user_ids=(uid(user),)))
+            await asyncio.sleep(0)
+        await eventually(lambda: server.events.connections == before)
+        await listening.expect("match.proposed", where=lambda d: d["n"] == 39)  # the reading one got them all
+    finally:
+        silent.close()

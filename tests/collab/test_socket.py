@@ -10,7 +10,10 @@ import jwt
 from pycrdt import Map
 
 from realtime import protocol
+from realtime.socket import CollabSocket
+from syncode.collab import UserDisconnected
 from tests.collab.conftest import Collab, eventually
+from tests.conftest import silent_websocket
 
 
 async def test_clients_sync_through_the_server(collab: Collab):
@@ -46,6 +49,7 @@ async def test_the_relayed_update_is_the_logged_one(collab: Collab):
     writer, reader = await collab.connect(room), await collab.connect(room)
     writer.text().insert(0, "logged first")
     await eventually(lambda: str(reader.text()) == "logged first")
+    await collab.plane.store.drain()  # journaled before the relay; in MongoDB a batch later
     logged = [u async for u in collab.plane.store.updates.find({"roomId": room})]
     assert [bytes(u["update"]) for u in logged] == reader.received_updates[-1:]
 
@@ -81,6 +85,7 @@ async def test_observer_updates_are_dropped_but_presence_works(collab: Collab):
     await eventually(lambda: str(observer.text()).endswith("base!"))
     assert str(editor.text()) == "base!"
     assert collab.plane.rooms[room].code("python") == "base!"
+    await collab.plane.store.drain()
     assert await collab.plane.store.updates.count_documents({"roomId": room}) == 1  # the editor's only
 
 
@@ -197,6 +202,7 @@ async def test_malformed_frames_close_1002_and_are_not_stored(collab: Collab):
         client = await collab.connect(room)
         client.send(frame)
         assert (await client.wait_closed())[0] == 1002
+    await collab.plane.store.drain()
     assert await collab.plane.store.updates.count_documents({"roomId": room}) == 0
 
 
@@ -240,3 +246,31 @@ async def test_set_language_updates_meta_and_snapshots(collab: Collab):
     await eventually(lambda: client.doc.get("meta", type=Map).get("language") == "go")
     ready = await collab.plane.request_snapshot(room, "manual", "go")
     assert (ready.language, ready.code) == ("go", "package main")
+
+
+async def test_a_client_that_stops_reading_is_dropped_4008_and_the_rest_go_on(collab: Collab, monkeypatch):
+    monkeypatch.setattr(CollabSocket, "max_pending_frames", 4)  # reached after a few MB rather than hundreds
+    room = await collab.create()
+    writer, reader = await collab.connect(room, "writer"), await collab.connect(room, "reader")
+    url = f"{collab.server.url.replace('http', 'ws', 1)}/collab/{room}?token={collab.token(room, 'silent')}"
+    gone: list[UserDisconnected] = []
+
+    async def record(event: UserDisconnected) -> None:
+        gone.append(event)
+
+    unsubscribe = collab.plane.on_user_disconnected(record)
+    silent = await silent_websocket(url)
+    try:
+        await eventually(lambda: len(collab.plane.rooms[room].peers) == 3)
+        chunk = "x" * 200_000
+        for _ in range(40):  # 8 MB: more than the kernel buffers the silent client's frames can sit in
+            writer.text().insert(0, chunk)
+            await asyncio.sleep(0.02)  # under the test server's 50 messages/s
+            if len(collab.plane.rooms[room].peers) == 2:
+                break
+        await eventually(lambda: {p.user_id for p in collab.plane.rooms[room].peers} == {"writer", "reader"})
+        await eventually(lambda: len(str(reader.text())) == len(str(writer.text())))
+        await eventually(lambda: [(e.user_id, e.reason) for e in gone] == [("silent", "slow_reader")])
+    finally:
+        unsubscribe()
+        silent.close()

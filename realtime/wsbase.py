@@ -1,0 +1,66 @@
+"""What both WebSockets share: the origin policy, a per-socket message rate, and sending that cannot pile up.
+
+A client that stops reading would otherwise make the server buffer every frame meant for it, without bound.
+Frames not yet handed to the kernel are counted; past the cap the socket is closed with 4008 (the stock
+y-websocket client reconnects and resyncs; an event client re-reads the room).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import tornado.websocket
+
+SLOW_READER = 4008
+
+
+class MessageRate:
+    """Token bucket: `rate` messages per second, bursts of up to one second's worth."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.tokens = float(rate)
+        self.stamp = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class BoundedSocket(tornado.websocket.WebSocketHandler):
+    max_pending_frames = 256  # frames waiting to be flushed before the client counts as not reading
+    pending = 0
+    closed = False  # no more deliveries (the close handshake may take a while longer)
+
+    def check_origin(self, origin: str) -> bool:
+        return True  # the token, not the origin, authorises the connection
+
+    def send_frame(self, payload: bytes, binary: bool) -> None:
+        """Queue a frame; never raises, so a closed or slow socket cannot disturb whoever broadcasts."""
+        if self.closed or self.ws_connection is None or self.ws_connection.is_closing():
+            return
+        if self.pending >= self.max_pending_frames:
+            self.on_slow_reader()
+            return
+        try:
+            future = self.write_message(payload, binary=binary)
+        except tornado.websocket.WebSocketClosedError:
+            return
+        self.pending += 1
+        future.add_done_callback(self._written)
+
+    def _written(self, future: asyncio.Future) -> None:
+        self.pending -= 1
+        if not future.cancelled():
+            future.exception()  # a peer that went away mid-write is not an error worth a traceback
+
+    def on_slow_reader(self) -> None:
+        """Drop the client (subclasses also detach it from what it receives)."""
+        self.closed = True
+        self.close(SLOW_READER, "not reading fast enough")
