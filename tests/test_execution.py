@@ -281,6 +281,19 @@ async def test_lock_and_phase_rules(api: Api, admin: dict, problem: dict) -> Non
     )
 
 
+async def test_submission_to_a_vanished_problem_is_refused_and_not_counted(api: Api, server, admin: dict) -> None:
+    """The quota is taken while the problem is read: a refusal there gives it back and stores nothing."""
+    problem = await create_problem(api, admin)
+    room = await coding_room(api, problem)
+    token = room["candidate"]["accessToken"]
+    used = (await api.get("/api/users/me/quotas", token=token)).json["executions"]["used"]
+    await server.db.problems.update_one({"_id": problem["id"]}, {"$set": {"deletedAt": datetime.now(UTC)}})
+    r = await api.post(f"/api/rooms/{room['id']}/submit", {"language": "python", "code": ADD}, token=token)
+    assert_error(r, 404, "PROBLEM_NOT_FOUND")
+    assert (await api.get("/api/users/me/quotas", token=token)).json["executions"]["used"] == used
+    assert await server.db.submissions.count_documents({"roomId": room["id"]}) == 0
+
+
 async def test_who_may_run_and_read(api: Api, server, admin: dict, problem: dict) -> None:
     room = await coding_room(api, problem, maxParticipants=3)
     rid, token = room["id"], room["candidate"]["accessToken"]
