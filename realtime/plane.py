@@ -26,6 +26,7 @@ log = logging.getLogger("syncode.collab")
 
 ROLES = frozenset({"interviewer", "candidate", "observer"})
 SHUTDOWN_DRAIN_SECONDS = 10
+SNAPSHOTS_PER_TICK = 50
 
 
 class Rejected(Exception):
@@ -290,14 +291,22 @@ class CollabService:
                 log.exception("collab maintenance failed")
 
     def _sweep(self, now: float) -> None:
+        """Unload idle rooms, start due compactions, take due periodic snapshots.
+
+        Periodic snapshots are taken SNAPSHOTS_PER_TICK at a time: rooms loaded together fall due together,
+        and hundreds in one tick stall the relay; spread once, they stay spread.
+        """
         s = self.settings
+        snapshots = 0
         for room_id, room in list(self.rooms.items()):
             if not room.peers and room.inflight == 0 and now - room.idle_since >= s.collab_unload_seconds:
                 self._spawn(self._unload(room_id))
                 continue
             if room.needs_compaction(s.collab_compact_updates, s.collab_compact_seconds, now):
                 self._spawn(room.compact())
-            if room.changed_since_snapshot and now - room.last_snapshot_at >= s.collab_snapshot_interval_sec:
+            due = room.changed_since_snapshot and now - room.last_snapshot_at >= s.collab_snapshot_interval_sec
+            if due and snapshots < SNAPSHOTS_PER_TICK:
+                snapshots += 1
                 self._deliver(self._snapshot_subscribers, room.snapshot("periodic"))
 
 
