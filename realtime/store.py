@@ -2,7 +2,11 @@
 
 collabDocs     one record per room: the last snapshot (a Yjs update holding the full state), the sequence
                number it covers, lock flag, active language, kicks, and a tombstone once destroyed.
-collabUpdates  the update log: every accepted update since that snapshot, keyed by (roomId, seq).
+collabUpdates  the update log: every accepted update since that snapshot. Its _id is `<roomId>:<seq, 12 digits>`,
+               so one room's entries are one _id range in seq order, and an insert maintains no other index.
+               It is written through a client without retryable writes: the log retries by itself
+               (an entry already there counts as written), and the database then keeps no transaction record
+               per insert. Together these halve the embedded database's CPU per update.
 
 Writes to the log are group-committed: updates arriving while a batch is in flight go out together in the
 next insert_many, so the cost per update stays near one round trip however many rooms are busy. With the
@@ -30,6 +34,7 @@ from syncode.db import Database
 log = logging.getLogger("syncode.collab.store")
 
 DUPLICATE_KEY = 11000
+OLD_LOG_INDEX = "roomId_1_seq_1"
 COMPACTIONS_AT_ONCE = 4
 
 
@@ -75,7 +80,7 @@ class DocRecord:
 class CollabStore:
     def __init__(self, db: Database, journal: UpdateJournal | None = None, max_backlog: int = 100_000) -> None:
         self.docs = db.collabDocs
-        self.updates = db.collabUpdates
+        self.updates = db.unretried("collabUpdates")
         self.journal = journal
         self.max_backlog = max_backlog
         self.failing = False  # the last write to the update log failed (it is being retried)
@@ -108,7 +113,7 @@ class CollabStore:
             {"_id": room_id, "destroyedAt": {"$exists": True}}, fresh, return_document=ReturnDocument.AFTER
         )
         if revived:
-            await self.updates.delete_many({"roomId": room_id})
+            await self.updates.delete_many(_log_ids(room_id))
             return True, DocRecord.from_mongo(revived)
         existing = await self.record(room_id)
         assert existing is not None, "a record that collided on insert cannot vanish without a destroy"
@@ -119,7 +124,7 @@ class CollabStore:
         return DocRecord.from_mongo(raw) if raw else None
 
     async def updates_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
-        cursor = self.updates.find({"roomId": room_id, "seq": {"$gt": seq}}).sort("seq", 1)
+        cursor = self.updates.find(_log_ids(room_id, after=seq)).sort("_id", 1)
         return [(raw["seq"], bytes(raw["update"])) async for raw in cursor]
 
     async def set_fields(self, room_id: str, **fields: Any) -> bool:
@@ -156,13 +161,13 @@ class CollabStore:
                 {"_id": room_id, "destroyedAt": {"$exists": False}},
                 {"$set": {"snapshot": Binary(state), "snapshotSeq": upto_seq}},
             )
-            await self.updates.delete_many({"roomId": room_id, "seq": {"$lte": upto_seq}})
+            await self.updates.delete_many(_log_ids(room_id, upto=upto_seq))
 
     async def destroy(self, room_id: str, final_state: bytes) -> None:
         await self.docs.update_one(
             {"_id": room_id}, {"$set": {"snapshot": Binary(final_state), "destroyedAt": utcnow()}}
         )
-        await self.updates.delete_many({"roomId": room_id})
+        await self.updates.delete_many(_log_ids(room_id))
 
     # -- the update log ----------------------------------------------------------------------------------
 
@@ -172,6 +177,7 @@ class CollabStore:
         Records of destroyed documents, or already covered by a snapshot, are left out. Fails (and keeps the
         journal) when MongoDB refuses them: the server must not start without its log.
         """
+        await self._upgrade_log()
         if self.journal is None:
             return
         entries = await asyncio.to_thread(self.journal.replay)
@@ -190,6 +196,17 @@ class CollabStore:
                     raise error
             log.info("collab journal replayed", extra={"records": len(entries), "written": len(missing)})
         self.journal.begin()
+
+    async def _upgrade_log(self) -> None:
+        """Entries of the first log format (ObjectId _id, with a (roomId, seq) index) are rekeyed."""
+        if OLD_LOG_INDEX in await self.updates.index_information():
+            await self.updates.drop_index(OLD_LOG_INDEX)
+        old = [raw async for raw in self.updates.find({"_id": {"$type": "objectId"}})]
+        if old:
+            error = await self._write([_log_entry(raw["roomId"], raw["seq"], bytes(raw["update"])) for raw in old])
+            if error is not None:
+                raise error
+            await self.updates.delete_many({"_id": {"$in": [raw["_id"] for raw in old]}})
 
     async def append(self, room_id: str, seq: int, update: bytes) -> None:
         """Make one update durable; when this returns it may be relayed.
@@ -308,7 +325,18 @@ class _Queued:
 
 
 def _log_entry(room_id: str, seq: int, update: bytes) -> dict[str, Any]:
-    return {"roomId": room_id, "seq": seq, "update": Binary(update)}
+    return {"_id": _log_key(room_id, seq), "roomId": room_id, "seq": seq, "update": Binary(update)}
+
+
+def _log_key(room_id: str, seq: int) -> str:
+    return f"{room_id}:{seq:012d}"
+
+
+def _log_ids(room_id: str, after: int | None = None, upto: int | None = None) -> dict[str, Any]:
+    """The _id range of one room's log entries (after / up to a seq). Room ids have no ':', and ';' follows it."""
+    low = ("$gt", _log_key(room_id, after) if after is not None else f"{room_id}:")
+    high = ("$lte", _log_key(room_id, upto)) if upto is not None else ("$lt", f"{room_id};")
+    return {"_id": dict([low, high])}
 
 
 def _failed(count: int, exc: PyMongoError) -> PyMongoError:

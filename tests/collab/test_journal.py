@@ -218,3 +218,29 @@ async def _status_is(server, status: str) -> bool:
 async def _caught_up(server) -> bool:
     health = await collab_health(server)
     return health["status"] == "ok" and health["pendingWrites"] == 0
+
+
+async def test_start_up_rekeys_a_log_of_the_first_format(make_server, mongo_uri: str, tmp_path: Path):
+    room, updates = uuid.uuid4().hex, numbered_updates(3)
+    db_name = f"test_{uuid.uuid4().hex[:12]}"
+    client = AsyncMongoClient(mongo_uri)
+    db = client[db_name]
+    record = {"createdAt": utcnow(), "locked": False, "language": "python", "kicks": [], "roles": []}
+    await db.collabDocs.insert_one({"_id": room, **record, "snapshot": Binary(b"\0\0"), "snapshotSeq": 0})
+    await db.collabUpdates.create_index([("roomId", 1), ("seq", 1)], unique=True)
+    await db.collabUpdates.insert_many(
+        [{"roomId": room, "seq": seq, "update": Binary(u)} for seq, u in enumerate(updates, 1)]
+    )
+
+    server = await make_server(data_dir=tmp_path, mongodb_db=db_name)
+    try:
+        logged = [raw async for raw in server.db.collabUpdates.find({})]
+        assert sorted(raw["_id"] for raw in logged) == [f"{room}:{seq:012d}" for seq in (1, 2, 3)]
+        assert "roomId_1_seq_1" not in await server.db.collabUpdates.index_information()
+        reader = await YClient.connect(server.url, room, token(server, room, "reader"))
+        await asyncio.wait_for(reader.synced.wait(), 5)
+        assert str(reader.text()) == "line 1\nline 2\nline 3\n"
+        reader.close()
+    finally:
+        await server.stop()
+        await client.close()
