@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -117,23 +116,15 @@ class Database:
     """One client per process. Services reach collections as attributes: `db.users`, `db.auditLogs`."""
 
     def __init__(self, uri: str, name: str) -> None:
-        self.uri, self.name = uri, name
-        self.client: AsyncMongoClient = _client(uri)
+        self.client: AsyncMongoClient = AsyncMongoClient(
+            uri, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=5000
+        )
         self.db: AsyncDatabase = self.client[name]
-        self._unretried: AsyncMongoClient | None = None
 
     def __getattr__(self, name: str) -> AsyncCollection:
         if name not in COLLECTIONS:
             raise AttributeError(f"unknown collection {name!r}: declare it in syncode/db.py")
         return self.db[name]
-
-    def unretried(self, name: str) -> AsyncCollection:
-        """A collection through a second client without retryable writes, for a writer that retries
-        idempotently by itself: the server then keeps no transaction record per write."""
-        getattr(self, name)  # declared
-        if self._unretried is None:
-            self._unretried = _client(self.uri, retryWrites=False)
-        return self._unretried[self.name][name]
 
     async def create_indexes(self) -> None:
         for spec in COLLECTIONS.values():
@@ -148,9 +139,3 @@ class Database:
 
     async def close(self) -> None:
         await self.client.close()
-        if self._unretried is not None:
-            await self._unretried.close()
-
-
-def _client(uri: str, **options: Any) -> AsyncMongoClient:
-    return AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=5000, **options)
