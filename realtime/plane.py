@@ -41,8 +41,8 @@ class Rejected(Exception):
 class CollabService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
-        journal = UpdateJournal(settings.data_dir / "collab-journal") if settings.collab_journal else None
-        self.store = CollabStore(db, journal)
+        self.journal_dir = settings.data_dir / "collab-journal"
+        self.store = CollabStore(db, UpdateJournal(self.journal_dir) if settings.collab_journal else None)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
@@ -53,7 +53,7 @@ class CollabService:
 
     async def start(self) -> None:
         """Replay what the journal holds from an earlier run (before any socket can open), then run."""
-        await self.store.recover()
+        await self.store.recover(self.journal_dir)
         self._maintenance = asyncio.create_task(self._maintain())
 
     async def close(self) -> None:

@@ -19,6 +19,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bson import Binary
@@ -169,16 +170,16 @@ class CollabStore:
 
     # -- the update log ----------------------------------------------------------------------------------
 
-    async def recover(self) -> None:
+    async def recover(self, journal_dir: Path) -> None:
         """Copy what an earlier run journaled but did not get into MongoDB; then start a fresh journal.
 
-        Records of destroyed documents, or already covered by a snapshot, are left out. Fails (and keeps the
-        journal) when MongoDB refuses them: the server must not start without its log.
+        The journal is replayed even when this run does not use one (it may have been turned off after a
+        crash). Records of destroyed documents, or already covered by a snapshot, are left out. Fails (and
+        keeps the journal) when MongoDB refuses them: the server must not start without its log.
         """
         await self._upgrade_log()
-        if self.journal is None:
-            return
-        entries = await asyncio.to_thread(self.journal.replay)
+        journal = self.journal or UpdateJournal(journal_dir)
+        entries = await asyncio.to_thread(journal.replay)
         if entries:
             rooms = sorted({entry.room_id for entry in entries})
             live = {"_id": {"$in": rooms}, "destroyedAt": {"$exists": False}}
@@ -193,7 +194,10 @@ class CollabStore:
                 if error is not None:
                     raise error
             log.info("collab journal replayed", extra={"records": len(entries), "written": len(missing)})
-        self.journal.begin()
+        if self.journal is None:
+            journal.close(everything_written=True)
+        else:
+            journal.begin()
 
     async def _upgrade_log(self) -> None:
         """Entries of the first log format (ObjectId _id, with a (roomId, seq) index) are rekeyed."""

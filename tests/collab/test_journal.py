@@ -119,7 +119,10 @@ def state_of(updates: list[bytes]) -> bytes:
     return doc.get_update()
 
 
-async def test_start_up_writes_what_the_log_lacks_and_nothing_else(make_server, mongo_uri: str, tmp_path: Path):
+@pytest.mark.parametrize("journal_on", [True, False], ids=["journal", "journal-turned-off-since"])
+async def test_start_up_writes_what_the_log_lacks_and_nothing_else(
+    make_server, mongo_uri: str, tmp_path: Path, journal_on: bool
+):
     live, destroyed, unknown = (uuid.uuid4().hex for _ in range(3))
     updates = numbered_updates(8)
     db_name = f"test_{uuid.uuid4().hex[:12]}"
@@ -140,7 +143,7 @@ async def test_start_up_writes_what_the_log_lacks_and_nothing_else(make_server, 
     journal.append(unknown, 1, updates[0])
     journal.close(everything_written=False)
 
-    server = await make_server(data_dir=tmp_path, mongodb_db=db_name)
+    server = await make_server(data_dir=tmp_path, mongodb_db=db_name, collab_journal=journal_on)
     try:
         logged = [raw async for raw in server.db.collabUpdates.find({}).sort("seq", 1)]
         assert [(raw["roomId"], raw["seq"]) for raw in logged] == [(live, 6), (live, 7), (live, 8)]
