@@ -26,7 +26,7 @@ RUFF_RULES = "E,F,W,B,N,SIM,UP"
 # Missing Node typings (no @types/node in the sandbox): a hint, not an error.
 TS_TYPINGS_CODES = {"2580", "2584", "2591", "2304"}
 
-Parser = Callable[[Outcome, str], list[Diagnostic]]
+Parser = Callable[[Outcome], list[Diagnostic]]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Tool:
     env: tuple[tuple[str, str], ...] = ()
 
 
-def parse_ruff(outcome: Outcome, _source: str) -> list[Diagnostic]:
+def parse_ruff(outcome: Outcome) -> list[Diagnostic]:
     diagnostics = []
     for item in json.loads(outcome.stdout or "[]"):
         code = item.get("code")
@@ -57,7 +57,7 @@ def parse_ruff(outcome: Outcome, _source: str) -> list[Diagnostic]:
     return diagnostics
 
 
-def parse_gcc(outcome: Outcome, _source: str) -> list[Diagnostic]:
+def parse_gcc(outcome: Outcome) -> list[Diagnostic]:
     """gcc/g++ -fdiagnostics-format=json (a JSON array on stderr)."""
     text = outcome.stderr.strip()
     if not text.startswith("["):
@@ -81,7 +81,7 @@ def parse_gcc(outcome: Outcome, _source: str) -> list[Diagnostic]:
     return diagnostics
 
 
-def parse_rustc(outcome: Outcome, _source: str) -> list[Diagnostic]:
+def parse_rustc(outcome: Outcome) -> list[Diagnostic]:
     diagnostics = []
     for line in outcome.stderr.splitlines():
         if not line.startswith("{"):
@@ -110,7 +110,7 @@ GO_LINE = re.compile(r"^(vet: )?\.?/?main\.go:(\d+):(\d+): (.*)$")
 NODE_SYNTAX = re.compile(r"^(?:/work/)?main\.js:(\d+)$")
 
 
-def parse_javac(outcome: Outcome, _source: str) -> list[Diagnostic]:
+def parse_javac(outcome: Outcome) -> list[Diagnostic]:
     diagnostics = []
     for line in outcome.stderr.splitlines():
         match = JAVAC_LINE.match(line)
@@ -122,7 +122,7 @@ def parse_javac(outcome: Outcome, _source: str) -> list[Diagnostic]:
     return diagnostics
 
 
-def parse_tsc(outcome: Outcome, _source: str) -> list[Diagnostic]:
+def parse_tsc(outcome: Outcome) -> list[Diagnostic]:
     diagnostics = []
     for line in outcome.stdout.splitlines():
         match = TSC_LINE.match(line)
@@ -143,7 +143,7 @@ def parse_tsc(outcome: Outcome, _source: str) -> list[Diagnostic]:
     return diagnostics
 
 
-def parse_go_vet(outcome: Outcome, _source: str) -> list[Diagnostic]:
+def parse_go_vet(outcome: Outcome) -> list[Diagnostic]:
     diagnostics = []
     for line in outcome.stderr.splitlines():
         match = GO_LINE.match(line)
@@ -156,7 +156,7 @@ def parse_go_vet(outcome: Outcome, _source: str) -> list[Diagnostic]:
     return diagnostics
 
 
-def parse_node_check(outcome: Outcome, _source: str) -> list[Diagnostic]:
+def parse_node_check(outcome: Outcome) -> list[Diagnostic]:
     """`node --check`: on a syntax error, stderr is `main.js:LINE`, the code, a caret, then the error."""
     lines = outcome.stderr.splitlines()
     match = NODE_SYNTAX.match(lines[0]) if lines else None
@@ -166,7 +166,7 @@ def parse_node_check(outcome: Outcome, _source: str) -> list[Diagnostic]:
     return [Diagnostic(tool="node", rule="SyntaxError", severity="error", message=message, line=int(match[1]))]
 
 
-def parse_lizard(outcome: Outcome, _source: str) -> list[FunctionComplexity]:
+def parse_lizard(outcome: Outcome) -> list[FunctionComplexity]:
     rows = csv.reader(io.StringIO(outcome.stdout))
     return [
         FunctionComplexity(function=row[7], start_line=int(row[9]), end_line=int(row[10]), cyclomatic=int(row[1]))
@@ -243,7 +243,7 @@ def tool_step(argv: tuple[str, ...], limits: Limits, env: dict[str, str]) -> Ste
     )
 
 
-def run_tool(session: Session, name: str, step: Step, parse: Callable[[Outcome, str], list], source: str):
+def run_tool(session: Session, name: str, step: Step, parse: Callable[[Outcome], list]):
     """Run one tool; returns (parsed items, ToolResult). Failures are reported, not raised."""
     try:
         outcome = session.execute(step)
@@ -252,7 +252,7 @@ def run_tool(session: Session, name: str, step: Step, parse: Callable[[Outcome, 
     if outcome.killed in ("wall", "cpu") or outcome.cpu_ms > TOOL_CPU_MS:
         return [], ToolResult(tool=name, status="timeout", duration_ms=outcome.wall_ms)
     try:
-        items = parse(outcome, source)
+        items = parse(outcome)
     except (ValueError, KeyError, IndexError) as exc:
         detail = f"unreadable output ({exc.__class__.__name__}): {(outcome.stderr or outcome.stdout)[:300]}"
         return [], ToolResult(tool=name, status="failed", duration_ms=outcome.wall_ms, detail=detail)
@@ -265,10 +265,10 @@ def analyze(session: Session, recipe: Recipe, code: str, limits: Limits) -> Anal
     session.start({recipe.source_file: code})
     linter = LINTERS[recipe.language]
     diagnostics, linter_result = run_tool(
-        session, linter.name, tool_step(linter.argv, limits, dict(linter.env)), linter.parse, code
+        session, linter.name, tool_step(linter.argv, limits, dict(linter.env)), linter.parse
     )
     complexity, lizard_result = run_tool(
-        session, "lizard", tool_step((*LIZARD, recipe.source_file), limits, {}), parse_lizard, code
+        session, "lizard", tool_step((*LIZARD, recipe.source_file), limits, {}), parse_lizard
     )
     return AnalysisResult(
         language=recipe.language,
