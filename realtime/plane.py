@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from syncode.collab import DisconnectSubscriber, SnapshotReady, SnapshotSubscrib
 from syncode.db import Database
 from syncode.errors import Gone, NotFound, Unauthorized, ValidationFailed
 from syncode.security import decode_jwt
+from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.collab")
 
@@ -48,7 +49,7 @@ class CollabService:
         self._unloading: dict[str, asyncio.Task[None]] = {}
         self._snapshot_subscribers: list[SnapshotSubscriber] = []
         self._disconnect_subscribers: list[DisconnectSubscriber] = []
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = BackgroundTasks("collab background task")
         self._maintenance: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -71,7 +72,7 @@ class CollabService:
                 await self._unload(room_id)
         else:
             log.error("update log not written before shutdown", extra={"pending": self.store.backlog})
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait()
         self.store.close(everything_written=written and self.store.backlog == 0)
 
     # -- subscriptions -----------------------------------------------------------------------------------
@@ -86,17 +87,7 @@ class CollabService:
 
     def _deliver(self, subscribers: list, payload: Any) -> None:
         for subscriber in list(subscribers):
-            self._spawn(subscriber(payload))
-
-    def _spawn(self, coroutine: Awaitable) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception():
-            log.error("collab background task failed", exc_info=task.exception())
+            self._tasks.spawn(subscriber(payload))
 
     # -- the CollabPlane interface -----------------------------------------------------------------------
 
@@ -300,10 +291,10 @@ class CollabService:
         snapshots = 0
         for room_id, room in list(self.rooms.items()):
             if not room.peers and room.inflight == 0 and now - room.idle_since >= s.collab_unload_seconds:
-                self._spawn(self._unload(room_id))
+                self._tasks.spawn(self._unload(room_id))
                 continue
             if room.needs_compaction(s.collab_compact_updates, s.collab_compact_seconds, now):
-                self._spawn(room.compact())
+                self._tasks.spawn(room.compact())
             due = room.changed_since_snapshot and now - room.last_snapshot_at >= s.collab_snapshot_interval_sec
             if due and snapshots < SNAPSHOTS_PER_TICK:
                 snapshots += 1

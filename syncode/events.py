@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from syncode.clock import utcnow
+from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.events")
 
@@ -33,7 +34,7 @@ Subscriber = Callable[[Event], Awaitable[None] | None]
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = BackgroundTasks("event subscriber")
 
     def subscribe(self, prefix: str, subscriber: Subscriber) -> Callable[[], None]:
         """Receive every event whose type starts with `prefix` ("" for all). Returns an unsubscribe function."""
@@ -52,16 +53,8 @@ class EventBus:
                     log.exception("event subscriber failed", extra={"event": event.type})
                     continue
                 if asyncio.iscoroutine(result):
-                    task = asyncio.ensure_future(result)
-                    self._tasks.add(task)
-                    task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception():
-            log.error("event subscriber failed", exc_info=task.exception())
+                    self._tasks.spawn(result)
 
     async def drain(self) -> None:
         """Wait for in-flight subscriber tasks (used at shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait()

@@ -51,6 +51,7 @@ from syncode.services.permissions import Cap
 from syncode.services.problems import ProblemService
 from syncode.services.quotas import QuotaService
 from syncode.services.rooms import RoomService
+from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.execution")
 
@@ -186,9 +187,9 @@ class ExecutionService:
         self.problems = problems
         self.quotas = quotas
         self.judge: Judge | None = None  # wired by run.py
-        self._tasks: set[asyncio.Task] = set()
+        self._jobs = BackgroundTasks("execution job")  # each follows its judge call to the stored result
         self._judging: set[asyncio.Task] = set()
-        self._bookkeeping: set[asyncio.Task] = set()
+        self._bookkeeping = BackgroundTasks("execution bookkeeping")
         self._passed: dict[str, int] = {}  # submission id -> cases passed so far, while it runs
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -202,11 +203,9 @@ class ExecutionService:
 
     async def close(self) -> None:
         """Cancel the jobs in flight (each marks itself failed); the bookkeeping of finished ones completes."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*list(self._bookkeeping), return_exceptions=True)
+        self._jobs.cancel()
+        await self._jobs.wait()
+        await self._bookkeeping.wait()
 
     def load(self) -> dict[str, int]:
         """Judge calls in flight, as the admin dashboard shows them."""
@@ -420,7 +419,7 @@ class ExecutionService:
         except BaseException:
             judging.cancel()
             raise
-        self._track(self._tasks, self._follow(kind, doc, judging, bookkeeping))
+        self._jobs.spawn(self._follow(kind, doc, judging, bookkeeping))
 
     async def _hand_to_judge(self, call: Callable[[], Awaitable[Any]]) -> asyncio.Future:
         """Start the judge call now. The judge admits or refuses it (JudgeBusy, LanguageUnavailable) before its
@@ -457,7 +456,7 @@ class ExecutionService:
             self._passed.pop(doc["_id"], None)
         self._publish(kind.completed, kind, doc)
         if bookkeeping:
-            self._track(self._bookkeeping, bookkeeping(doc))
+            self._bookkeeping.spawn(bookkeeping(doc))
 
     async def _record_run(self, doc: dict[str, Any]) -> None:
         event = {"runId": doc["_id"], "language": doc["language"], "verdict": doc["verdict"]}
@@ -503,19 +502,6 @@ class ExecutionService:
     def _with_progress(self, doc: dict[str, Any]) -> dict[str, Any]:
         passed = self._passed.get(doc["_id"])
         return doc if passed is None else {**doc, "passed": passed}
-
-    @staticmethod
-    def _track(tasks: set[asyncio.Task], work: Awaitable[None]) -> None:
-        """Run `work` on a task kept in `tasks` until it ends; a failure is logged."""
-
-        def done(task: asyncio.Task) -> None:
-            tasks.discard(task)
-            if not task.cancelled() and task.exception():
-                log.error("execution task failed", exc_info=task.exception())
-
-        task = asyncio.ensure_future(work)
-        tasks.add(task)
-        task.add_done_callback(done)
 
     # -- storage -----------------------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from syncode.services.permissions import Cap, capabilities, require
 from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
 from syncode.services.sessions import SessionRecorder
+from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.rooms")
 
@@ -107,13 +108,8 @@ class RoomService:
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._sweeper: asyncio.Task | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = BackgroundTasks("room background task")
         presence.listen(self._presence_changed)
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # -- start-up and background duties ------------------------------------------------------------------
 
@@ -141,8 +137,8 @@ class RoomService:
             return
         loop = asyncio.get_running_loop()
         delay = max(0.0, (due - utcnow()).total_seconds())
-        phase = room["status"]
-        self._deadlines[room["_id"]] = loop.call_later(delay, lambda: self._spawn(self._time_up(room["_id"], phase)))
+        room_id, phase = room["_id"], room["status"]
+        self._deadlines[room_id] = loop.call_later(delay, lambda: self._tasks.spawn(self._time_up(room_id, phase)))
 
     async def _time_up(self, room_id: str, phase: str) -> None:
         try:
@@ -182,7 +178,7 @@ class RoomService:
         return finished
 
     def _presence_changed(self, room_id: str, user_id: str, active: bool) -> None:
-        self._spawn(self._record_presence(room_id, user_id, active))
+        self._tasks.spawn(self._record_presence(room_id, user_id, active))
 
     async def _record_presence(self, room_id: str, user_id: str, active: bool) -> None:
         await self.db.rooms.update_one({"_id": room_id}, {"$set": {"lastActivityAt": utcnow()}})
