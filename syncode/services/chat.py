@@ -5,7 +5,7 @@ from __future__ import annotations
 from config import Settings
 from syncode.clock import new_id, utcnow
 from syncode.db import Database
-from syncode.errors import Conflict, RateLimited, ValidationFailed
+from syncode.errors import RateLimited, ValidationFailed
 from syncode.events import Event, EventBus
 from syncode.models.chat import ChatMessage
 from syncode.ratelimit import Rate, RateLimiter
@@ -31,9 +31,7 @@ class ChatService:
         verdict = self.limiter.take(f"chat:{principal.id}", self.rate)
         if verdict.retry_after:
             raise RateLimited("too many chat messages, slow down", verdict.retry_after)
-        room, _ = await self.rooms.access(principal, room_id, Cap.chat)
-        if room["status"] == "finished":
-            raise Conflict("this room has finished", "ROOM_FINISHED")
+        await self.rooms.live_access(principal, room_id, Cap.chat)
         message = ChatMessage(
             id=new_id(),
             room_id=room_id,

@@ -215,7 +215,7 @@ class ExecutionService:
     # -- requests ----------------------------------------------------------------------------------------
 
     async def run(self, principal: Principal, room_id: str, req: RunRequest) -> str:
-        room = await self._live_room(principal, room_id, Cap.run)
+        room = await self.rooms.live_access(principal, room_id, Cap.run)
         self._check_unlocked(room)
         # Stored limits are the enforced ones: the judge's ceilings (settings) apply here already.
         time_ms = time_limit(req.timeout_ms, RUN_TIME_MS, self.settings.judge_max_time_ms)
@@ -232,7 +232,7 @@ class ExecutionService:
         return doc["_id"]
 
     async def submit(self, principal: Principal, room_id: str, req: SubmitRequest) -> str:
-        room = await self._live_room(principal, room_id, Cap.submit)
+        room = await self.rooms.live_access(principal, room_id, Cap.submit)
         self._check_unlocked(room)
         if room["status"] != "coding":
             raise Conflict("submissions are accepted in the coding phase only", "ROOM_INVALID_PHASE")
@@ -279,7 +279,7 @@ class ExecutionService:
         return doc["_id"]
 
     async def analyze(self, principal: Principal, room_id: str, req: AnalysisRequest) -> str:
-        room = await self._live_room(principal, room_id, Cap.analyze)
+        room = await self.rooms.live_access(principal, room_id, Cap.analyze)
         language = req.language or room["language"]
         if req.code is None:
             self._check_live_language(room, language)
@@ -338,12 +338,6 @@ class ExecutionService:
         return page.items, Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
 
     # -- admission ---------------------------------------------------------------------------------------
-
-    async def _live_room(self, principal: Principal, room_id: str, needed: Cap) -> dict[str, Any]:
-        room, _ = await self.rooms.access(principal, room_id, needed)
-        if room["status"] == "finished":
-            raise Conflict("this room has finished", "ROOM_FINISHED")
-        return room
 
     @staticmethod
     def _check_unlocked(room: dict[str, Any]) -> None:

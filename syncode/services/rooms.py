@@ -210,6 +210,13 @@ class RoomService:
         require(caps, needed)
         return room, caps
 
+    async def live_access(self, principal: Principal, room_id: str, needed: Cap) -> dict[str, Any]:
+        """Like `access`, for changes: a finished room answers 409 ROOM_FINISHED."""
+        room, _ = await self.access(principal, room_id, needed)
+        if room["status"] == "finished":
+            raise Conflict("this room has finished", "ROOM_FINISHED")
+        return room
+
     def capabilities_of(self, room: dict[str, Any], principal: Principal) -> set[Cap]:
         me = member(room, principal.id)
         caps = capabilities(me["role"] if me else None, room["hostId"] == principal.id and me is not None, room["mode"])
@@ -640,9 +647,7 @@ class RoomService:
 
     async def update_settings(self, principal: Principal, room_id: str, req: UpdateSettingsRequest) -> RoomDetail:
         async with self._locks[room_id]:
-            room, _ = await self.access(principal, room_id, Cap.update_settings)
-            if room["status"] == "finished":
-                raise Conflict("this room has finished", "ROOM_FINISHED")
+            room = await self.live_access(principal, room_id, Cap.update_settings)
             changes: dict[str, Any] = {}
             if req.name is not None:
                 changes["name"] = req.name
@@ -667,9 +672,7 @@ class RoomService:
 
     async def set_lock(self, principal: Principal, room_id: str, locked: bool) -> RoomDetail:
         async with self._locks[room_id]:
-            room, _ = await self.access(principal, room_id, Cap.lock_editor)
-            if room["status"] == "finished":
-                raise Conflict("this room has finished", "ROOM_FINISHED")
+            room = await self.live_access(principal, room_id, Cap.lock_editor)
             room = await self._save(room, {"editorLocked": locked})
             if self.collab:
                 await self.collab.set_locked(room_id, locked)
