@@ -138,6 +138,7 @@ class Server:
         if ctx:
             await ctx.rooms.close()
             await ctx.execution.close()  # jobs in flight are marked failed while the database is up
+            await ctx.quotas.close()
         if judge:
             await judge.close()
         if collab:  # before the database closes: it writes what is pending and compacts live rooms

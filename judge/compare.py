@@ -11,6 +11,10 @@ def outputs_match(
     actual: str, expected: str, comparison: Comparison = "lines", abs_tol: float = 1e-6, rel_tol: float = 1e-6
 ) -> bool:
     if comparison == "lines":
+        # Most answers match byte for byte, or but for the final newline: those cost a comparison at C speed,
+        # not a Python pass over every line (which holds the GIL from the server's event loop).
+        if actual == expected or actual.rstrip() == expected.rstrip():
+            return True
         return normalized_lines(actual) == normalized_lines(expected)
     actual_tokens, expected_tokens = actual.split(), expected.split()
     if len(actual_tokens) != len(expected_tokens):

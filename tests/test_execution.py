@@ -402,6 +402,14 @@ async def test_daily_quota(make_server) -> None:
     assert (await api.post(f"/api/rooms/{room['id']}/run", run, token=other)).status == 202
     assert_error(await api.get("/api/users/me/quotas"), 401)
     await server.stop()
+    # Counts are kept in memory and stored behind: a restart resumes from what was stored.
+    settings = server.settings
+    again = await make_server(daily_executions=2, mongodb_db=settings.mongodb_db, data_dir=settings.data_dir)
+    api = Api(again.url)
+    assert (await api.get("/api/users/me/quotas", token=token)).json["executions"]["used"] == 2
+    assert_error(await api.post(f"/api/rooms/{room['id']}/run", run, token=token), 429, "QUOTA_EXCEEDED")
+    assert (await api.get("/api/users/me/quotas", token=other)).json["executions"]["used"] == 1
+    await again.stop()
 
 
 async def fetch_from(source_ip: str, url: str, token: str, body: dict) -> tornado.httpclient.HTTPResponse:

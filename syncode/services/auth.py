@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from config import Settings
+from syncode.cache import DocumentCache
 from syncode.clock import new_id, utcnow
 from syncode.db import Database
 from syncode.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
@@ -21,8 +22,9 @@ from syncode.services.mail import MailService
 
 log = logging.getLogger("syncode.auth")
 
-# Accounts are re-read at most this often per process: a ban or deletion takes effect within this bound,
-# and a hot endpoint does not pay a database round trip on every request.
+# Accounts are re-read at most this often per process (in the background: no request waits for it). A change
+# through the API takes effect at once; one made behind the server's back (promote-admin, a hand edit) within
+# this bound, give or take one request.
 USER_CACHE_SEC = 1.0
 USER_CACHE_MAX = 50_000
 
@@ -74,7 +76,8 @@ class AuthService:
         self.audit = audit
         self.mail = mail
         self._dummy: str | None = None  # a real hash, to equalise timing for unknown identifiers
-        self._users: dict[str, tuple[dict[str, Any] | None, float]] = {}
+        # Every request reads its caller's account; the services that change accounts call `forget_user`.
+        self._users = DocumentCache(capacity=USER_CACHE_MAX, ttl=USER_CACHE_SEC)
         self._tokens: dict[str, dict[str, Any]] = {}
 
     async def _dummy_hash(self) -> str:
@@ -131,19 +134,11 @@ class AuthService:
         return claims
 
     async def cached_user(self, user_id: str) -> dict[str, Any] | None:
-        now = time.monotonic()
-        hit = self._users.get(user_id)
-        if hit and now - hit[1] < USER_CACHE_SEC:
-            return hit[0]
-        user = await self.db.users.find_one({"_id": user_id})
-        if len(self._users) >= USER_CACHE_MAX:
-            self._users.clear()
-        self._users[user_id] = (user, now)
-        return user
+        return await self._users.get(user_id, lambda: self.db.users.find_one({"_id": user_id}))
 
     def forget_user(self, user_id: str) -> None:
         """Call after changing an account so this process sees the change at once."""
-        self._users.pop(user_id, None)
+        self._users.forget(user_id)
 
     async def revoke_user_tokens(self, user_id: str, except_family: str | None = None) -> None:
         query: dict[str, Any] = {"userId": user_id, "revokedAt": None}

@@ -395,7 +395,7 @@ class ExecutionService:
             yield read
         except BaseException:
             if not isinstance(counter, BaseException):
-                await self.quotas.refund_execution(counter)
+                self.quotas.refund_execution(counter)
             raise
 
     async def _launch(

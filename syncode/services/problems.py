@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from syncode.cache import DocumentCache
 from syncode.clock import new_id, utcnow
 from syncode.db import Database
 from syncode.errors import Conflict, NotFound
@@ -40,6 +41,11 @@ DEFAULT_TIME_LIMIT_MS = 2000
 DEFAULT_MEMORY_LIMIT_MB = 256
 LIVE_ROOM_STATUSES = ["waiting", "warmup", "coding", "wrapup"]
 CASES_CACHE_PROBLEMS = 16
+JUDGING_CACHE_PROBLEMS = 1024
+JUDGING_CACHE_TTL_SEC = 5.0  # how long a change made outside this service (the bank loader) may go unseen
+JUDGING_FIELDS = dict.fromkeys(
+    ("timeLimitMs", "memoryLimitMb", "comparison", "floatAbsTol", "floatRelTol", "casesVersion", "deletedAt"), 1
+)
 # Enough to build a ProblemSummary (and sort keys for pagination).
 SUMMARY_FIELDS = {
     "slug": 1,
@@ -74,6 +80,7 @@ class ProblemService:
         self.db = db
         self.audit = audit
         self._cases: dict[str, tuple[str | None, list[dict[str, Any]]]] = {}
+        self._judging = DocumentCache(capacity=JUDGING_CACHE_PROBLEMS, ttl=JUDGING_CACHE_TTL_SEC)
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -92,11 +99,13 @@ class ProblemService:
         return problem
 
     async def get_for_judging(self, problem_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Internal: the problem and all its test cases, hidden ones included (never sent to a client as is).
-
-        Cases can weigh megabytes: the most recently judged problems keep them in memory, keyed by the
-        problem's `casesVersion`, which every replacement of the cases changes."""
-        problem = await self.db.problems.find_one({"_id": problem_id})  # by _id alone: see RoomService._load
+        """Internal: the problem's judging settings and all its test cases, hidden ones included (never sent to a
+        client as is). Both are served from memory between this service's writes to the problem: every
+        submission needs them. Cases can weigh megabytes: the most recently judged problems keep them, keyed by
+        the problem's `casesVersion`, which every replacement of the cases changes."""
+        problem = await self._judging.get(
+            problem_id, lambda: self.db.problems.find_one({"_id": problem_id}, JUDGING_FIELDS)
+        )  # by _id alone: see RoomService._read
         if problem is None or problem.get("deletedAt") is not None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         version = problem.get("casesVersion")
@@ -295,6 +304,7 @@ class ProblemService:
     async def _replace_cases(self, problem_id: str, cases: list[Any] | None) -> None:
         if cases is None:
             return
+        self._judging.forget(problem_id)
         await replace_test_cases(
             self.db,
             problem_id,
@@ -326,6 +336,7 @@ class ProblemService:
             )
         except DuplicateKeyError:
             raise await self._duplicate(changes.get("titleKey")) from None
+        self._judging.forget(problem["_id"])
         if updated is None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         await self._replace_cases(problem["_id"], req.test_cases)
@@ -355,6 +366,7 @@ class ProblemService:
                 }
             },
         )
+        self._judging.forget(problem["_id"])
         await self.audit.record(
             "problem.deleted",
             actor_id=principal.id,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pymongo.errors import DuplicateKeyError
-
 from config import Settings
 from syncode.clock import utcnow
 from syncode.db import Database
@@ -14,6 +12,7 @@ from syncode.models.execution import DailyQuota, Quotas, RoomQuota, StorageQuota
 from syncode.services.auth import Principal
 from syncode.services.blobs import LocalBlobStore
 from syncode.services.rooms import RoomService
+from syncode.tasks import BackgroundTasks
 
 
 def day_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -23,44 +22,64 @@ def day_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 
 class QuotaService:
+    """The daily execution counter of each user is kept in memory once read, and every change is also written to
+    the database in the background: admitting a job costs no round trip, and a restart resumes from the stored
+    count (a crash may forget the last few, in the user's favour). Exact while one process serves a user's
+    rooms; with rooms sharded across processes (DESIGN.md), each would admit up to the limit on its own."""
+
     def __init__(self, settings: Settings, db: Database, rooms: RoomService, blobs: LocalBlobStore) -> None:
         self.settings = settings
         self.db = db
         self.rooms = rooms
         self.blobs = blobs
+        self._day = ""  # the UTC day of the counters in memory
+        self._used: dict[str, int] = {}  # counter id -> jobs admitted that day, for the counters read so far
+        self._writes = BackgroundTasks("quota counter write")
 
-    @staticmethod
-    def _counter_id(user_id: str, now: datetime) -> str:
-        return f"{user_id}:{now:%Y-%m-%d}:executions"
+    async def close(self) -> None:
+        await self._writes.wait()
 
     async def executions_used(self, user_id: str) -> int:
         """Jobs the user was admitted for today (UTC), whatever became of them."""
-        counter = await self.db.usageCounters.find_one({"_id": self._counter_id(user_id, utcnow())})
-        return counter["count"] if counter else 0
+        counter_id = await self._counter(user_id, utcnow())
+        return self._used[counter_id]
 
-    async def take_execution(self, user_id: str) -> str:
-        """Count one job against today's allowance in one atomic step, or raise 429 QUOTA_EXCEEDED
-        (Retry-After: until midnight UTC). Returns the counter's id, for `refund_execution`."""
-        now = utcnow()
-        counter_id = self._counter_id(user_id, now)
-        _, resets = day_bounds(now)
-        limit = self.settings.daily_executions
-        try:
-            # At the limit the filter matches nothing and the upsert collides with the existing counter.
-            await self.db.usageCounters.update_one(
-                {"_id": counter_id, "count": {"$lt": limit}},
-                {"$inc": {"count": 1}, "$setOnInsert": {"expiresAt": resets + timedelta(days=1)}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            raise RateLimited(
-                f"daily execution quota of {limit} used up", (resets - now).total_seconds(), "QUOTA_EXCEEDED"
-            ) from None
+    async def _counter(self, user_id: str, now: datetime) -> str:
+        """The id of the user's counter for the day of `now`, read into memory if it is not yet."""
+        day = f"{now:%Y-%m-%d}"
+        if day != self._day:
+            self._day, self._used = day, {}  # yesterday's counters are done with
+        counter_id = f"{user_id}:{day}:executions"
+        if counter_id not in self._used:
+            stored = await self.db.usageCounters.find_one({"_id": counter_id})
+            self._used.setdefault(counter_id, stored["count"] if stored else 0)  # a concurrent read may have won
         return counter_id
 
-    async def refund_execution(self, counter_id: str) -> None:
+    async def take_execution(self, user_id: str) -> str:
+        """Count one job against today's allowance, or raise 429 QUOTA_EXCEEDED (Retry-After: until midnight
+        UTC). Returns the counter's id, for `refund_execution`."""
+        now = utcnow()
+        counter_id = await self._counter(user_id, now)
+        limit = self.settings.daily_executions
+        _, resets = day_bounds(now)
+        if self._used[counter_id] >= limit:
+            raise RateLimited(
+                f"daily execution quota of {limit} used up", (resets - now).total_seconds(), "QUOTA_EXCEEDED"
+            )
+        self._count(counter_id, 1, expires=resets + timedelta(days=1))
+        return counter_id
+
+    def refund_execution(self, counter_id: str) -> None:
         """A job the judge refused (busy, language unavailable) does not count."""
-        await self.db.usageCounters.update_one({"_id": counter_id}, {"$inc": {"count": -1}})
+        self._count(counter_id, -1)
+
+    def _count(self, counter_id: str, change: int, expires: datetime | None = None) -> None:
+        if counter_id in self._used:
+            self._used[counter_id] += change
+        update: dict = {"$inc": {"count": change}}
+        if expires:
+            update["$setOnInsert"] = {"expiresAt": expires}
+        self._writes.spawn(self.db.usageCounters.update_one({"_id": counter_id}, update, upsert=True))
 
     async def overview(self, principal: Principal) -> Quotas:
         _, resets = day_bounds(utcnow())

@@ -10,12 +10,14 @@ import asyncio
 import logging
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from config import Settings
+from syncode.cache import DocumentCache
 from syncode.clock import new_id, utcnow
 from syncode.collab import CollabPlane, SnapshotReady, snapshot_event
 from syncode.db import Database
@@ -57,6 +59,8 @@ LIVE = ["waiting", "warmup", "coding", "wrapup"]
 ROLE_SWAP_TTL_SEC = 60
 ABANDONED_AFTER_SEC = 600
 IDEMPOTENCY_TTL = timedelta(hours=24)
+ROOM_CACHE_SIZE = 10_000
+ROOM_CACHE_TTL_SEC = 5.0
 
 
 def invite_code() -> str:
@@ -109,6 +113,9 @@ class RoomService:
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
         self._sweeper: asyncio.Task | None = None
         self._tasks = BackgroundTasks("room background task")
+        # Every request in a room reads its document; this service makes every write to it (DESIGN.md: a room
+        # belongs to one process), so reads are served from memory between writes.
+        self._cache = DocumentCache(capacity=ROOM_CACHE_SIZE, ttl=ROOM_CACHE_TTL_SEC)
         presence.listen(self._presence_changed)
 
     # -- start-up and background duties ------------------------------------------------------------------
@@ -181,7 +188,7 @@ class RoomService:
         self._tasks.spawn(self._record_presence(room_id, user_id, active))
 
     async def _record_presence(self, room_id: str, user_id: str, active: bool) -> None:
-        await self.db.rooms.update_one({"_id": room_id}, {"$set": {"lastActivityAt": utcnow()}})
+        await self._write(room_id, self.db.rooms.update_one({"_id": room_id}, {"$set": {"lastActivityAt": utcnow()}}))
         self.bus.publish(
             Event(
                 "participant.joined" if active else "participant.left",
@@ -193,13 +200,26 @@ class RoomService:
     # -- loading and views -------------------------------------------------------------------------------
 
     async def _load(self, room_id: str) -> dict[str, Any]:
-        # By _id alone, the deletion checked here: the embedded database serves a bare _id equality on a
-        # point-lookup fast path, while any other field sends it through its query planner (twice the time of
-        # this round trip, which every room request pays).
-        room = await self.db.rooms.find_one({"_id": room_id})
+        room = await self._read(room_id)
         if room is None or room.get("deletedAt") is not None:
             raise NotFound("room not found", "ROOM_NOT_FOUND")
         return room
+
+    async def _read(self, room_id: str) -> dict[str, Any] | None:
+        """The room's document, deleted or not. By _id alone: the embedded database serves a bare _id equality
+        on a point-lookup fast path, while any other field sends it through its query planner."""
+        return await self._cache.get(room_id, lambda: self.db.rooms.find_one({"_id": room_id}))
+
+    async def _write(self, room_id: str, write: Awaitable[Any]) -> None:
+        """Every change to a room document goes through here, so the cache never serves what it replaced."""
+        try:
+            await write
+        finally:
+            self._cache.forget(room_id)
+
+    def forget(self, room_id: str) -> None:
+        """After a change made to the room's document behind this service's back (directly in the database)."""
+        self._cache.forget(room_id)
 
     async def access(
         self, principal: Principal, room_id: str, needed: Cap = Cap.view
@@ -322,7 +342,7 @@ class RoomService:
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": utcnow()}}
         if unset:
             update["$unset"] = unset
-        await self.db.rooms.update_one({"_id": room["_id"]}, update)
+        await self._write(room["_id"], self.db.rooms.update_one({"_id": room["_id"]}, update))
         room = {**room, **changes}
         for key in unset or {}:
             room.pop(key, None)
@@ -385,7 +405,7 @@ class RoomService:
                     }
                 )
             except DuplicateKeyError:  # a concurrent replay won: answer with its room, drop ours
-                await self.db.rooms.delete_one({"_id": room["_id"]})
+                await self._write(room["_id"], self.db.rooms.delete_one({"_id": room["_id"]}))
                 return await self.create(principal, req, idempotency_key)
         if self.collab:
             await self.collab.create_document(
@@ -436,7 +456,7 @@ class RoomService:
         async with self._locks[room_id]:
             room, _ = await self.access(principal, room_id, Cap.destroy)
             await self._finish(room, principal.id, reason="destroyed")
-            await self.db.rooms.update_one({"_id": room_id}, {"$set": {"deletedAt": utcnow()}})
+            await self._write(room_id, self.db.rooms.update_one({"_id": room_id}, {"$set": {"deletedAt": utcnow()}}))
 
     async def preview(self, code: str) -> RoomPreview:
         room = await self._by_code(code)
@@ -621,7 +641,7 @@ class RoomService:
         """Where every collab snapshot arrives, in-process or through the HTTP callback: it joins the session
         record, and goes on the bus for whoever else follows the collab plane."""
         self.bus.publish(snapshot_event(ready))
-        room = await self.db.rooms.find_one({"_id": ready.room_id}, {"sessionId": 1, "status": 1})
+        room = await self._read(ready.room_id)
         if not room or not room.get("sessionId"):
             return
         await self.sessions.snapshot(
