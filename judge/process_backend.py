@@ -98,7 +98,7 @@ class ProcessSession(Session):
             start_new_session=True,
             **popen,
         )
-        self._buffer = b""
+        self._buffer = bytearray()
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.process.stdout, selectors.EVENT_READ)
 
@@ -108,14 +108,17 @@ class ProcessSession(Session):
 
     def _read_line(self, timeout: float) -> bytes | None:
         fd = self.process.stdout.fileno()
-        while b"\n" not in self._buffer:
+        scanned = 0  # a reply can be megabytes long: each chunk is searched once, and appended in place
+        while (end := self._buffer.find(b"\n", scanned)) < 0:
+            scanned = len(self._buffer)
             if not self._selector.select(timeout):
                 return None
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 return None
             self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
         return line
 
     def _supervisor_was_killed(self) -> bool:

@@ -99,12 +99,14 @@ class Session(ABC):
         return True
 
     def execute(self, step: Step) -> Outcome:
-        self._send(step.as_json())
+        request = step.as_json()
+        stdin = request.pop("stdin").encode()
+        self._send({**request, "stdin_bytes": len(stdin)}, stdin)
         return Outcome.from_reply(self._receive(step.wall_ms / 1000 + REPLY_GRACE_S))
 
-    def _send(self, document: dict) -> None:
+    def _send(self, document: dict, payload: bytes = b"") -> None:
         try:
-            self._write((json.dumps(document) + "\n").encode())
+            self._write((json.dumps(document) + "\n").encode() + payload)
         except OSError as exc:
             raise self._failure(f"cannot write to the supervisor: {exc}") from exc
 

@@ -5,8 +5,9 @@ Protocol on stdin/stdout, one JSON document per line; a job is a hello, steps, a
 after which the next job's hello may follow (a warm container serves many jobs this way):
   host -> {"nonce": str, "files": {name: text}}     files are written to the work dir; reply {"ready": true}
   host -> {"reset": [directories]}                  kill leftovers, empty them; reply {"wiped": bool}
-  host -> {"argv": [...], "stdin": str, "env": {...}, "cpu_ms", "wall_ms", "rss_kb"|null, "as_kb"|null, "stack_kb",
-           "nproc", "fsize_kb", "nofile", "output_limit"}
+  host -> {"argv": [...], "stdin_bytes": int, "env": {...}, "cpu_ms", "wall_ms", "rss_kb"|null, "as_kb"|null,
+           "stack_kb", "nproc", "fsize_kb", "nofile", "output_limit"}, then the program's stdin: that many raw bytes
+           (not inside the JSON: escaping megabytes of input costs the host's judge threads the GIL)
   sup  -> "<nonce> " + {"exit_code", "signal", "cpu_ms", "wall_ms", "max_rss_kb", "stdout", "stderr",
            "stdout_truncated", "stderr_truncated", "killed": null|"wall"|"cpu"|"memory"|"output", "error": null|str}
 Every reply starts with the nonce, which the program under test cannot read: the supervisor is not
@@ -77,7 +78,7 @@ class Capture:
 
     def __init__(self, step, stdin_w, stdout_r, stderr_r):
         self.limit = step["output_limit"]
-        self.pending = step["stdin"].encode()
+        self.pending = step["stdin"]
         self.buffers = {stdout_r: bytearray(), stderr_r: bytearray()}
         self.names = {stdout_r: "stdout", stderr_r: "stderr"}
         self.truncated = {"stdout": False, "stderr": False}
@@ -304,7 +305,7 @@ def wipe(directories):
     return not any(os.listdir(d) for d in directories if os.path.isdir(d))
 
 
-def serve_job(hello, lines):
+def serve_job(hello, host):
     """One job: write its files, run its steps, until the host asks for a reset (or closes stdin)."""
     nonce = hello["nonce"]
 
@@ -314,8 +315,10 @@ def serve_job(hello, lines):
 
     write_files(hello["files"])
     reply({"ready": True})
-    for line in lines:
+    for line in iter(host.readline, b""):
         request = json.loads(line)
+        if "stdin_bytes" in request:
+            request["stdin"] = host.read(request.pop("stdin_bytes"))
         if "reset" in request:
             kill_descendants()
             try:
@@ -331,9 +334,9 @@ def serve_job(hello, lines):
 
 def main():
     harden_self()
-    lines = iter(sys.stdin.readline, "")
-    for line in lines:
-        serve_job(json.loads(line), lines)
+    host = sys.stdin.buffer
+    for line in iter(host.readline, b""):
+        serve_job(json.loads(line), host)
 
 
 if __name__ == "__main__":
