@@ -33,6 +33,11 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def harden_self():
+    # Everything in the sandbox runs only on CPU time nothing else wants: the server and its database come
+    # first, and a judge thread woken by a reply preempts the sandbox at once (measured with bench/judge.py:
+    # overhead per Python run 16-17 -> 9 ms, throughput +15-30%). Verdicts count CPU time, which this does not
+    # change. Without CAP_SYS_NICE, neither this supervisor nor the program can switch back.
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     # Orphans (daemonised children) are re-parented to us, so we can reap them and count their CPU time.

@@ -139,6 +139,22 @@ def test_root_starts_sandboxes_as_nobody() -> None:
     assert status["Groups"].strip() == "" and int(status["CapEff"], 16) == int(status["CapPrm"], 16) == 0
 
 
+IDLE_PROBE = """import os
+print(os.sched_getscheduler(0) == os.SCHED_IDLE)
+try:
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    print("raised its priority")
+except PermissionError:
+    print("stays idle")
+"""
+
+
+async def test_sandboxed_programs_run_at_idle_priority(judge: Judge) -> None:
+    """The server and its database come first; a program cannot take its normal priority back."""
+    result = await judge.run("python", IDLE_PROBE, "")
+    assert result.stdout.split() == ["True", "stays", "idle"], result
+
+
 async def test_health(process_judge: Judge) -> None:
     health = await process_judge.health()
     assert health["backend"] == "process" and health["status"] == "ok"
