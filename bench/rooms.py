@@ -8,8 +8,10 @@ way, the problem bank loaded), as a client meets it. Each room (its own host, in
 the problem's reference solution from problems/<slug>.toml over a kept-alive HTTP connection; latency runs from
 just before the POST to the arrival of `submission.completed` on the host's event WebSocket (/api/ws). The judge
 called directly runs in this process with the same sandbox kind, programs, test cases, limits and concurrency;
-rounds alternate between the two paths, so both see the same machine. Prints figures; asserts only that every
-verdict is `accepted`.
+rounds alternate between the two paths, so both see the same machine, with a pause between rounds: each path
+replaces its used sandboxes after a round, and without the pause that start-up work of one path lands in the
+first milliseconds of the other's next round (it added about 5 ms to the 8-room p95). Prints figures; asserts
+only that every verdict is `accepted`.
 
 The overhead is printed two ways: the difference between the two paths' percentiles (what the judge costs on its
 own, in the same run), and per submission: its POST -> event time minus its own judging span on the server
@@ -42,6 +44,7 @@ from judge import Judge, TestCase  # noqa: E402
 from syncode.embedded import free_port  # noqa: E402
 from syncode.services.problem_bank import parse_problem  # noqa: E402
 
+SETTLE_SEC = 0.5  # between rounds (see above)
 EASY = ["two-sum", "binary-search", "climbing-stairs", "valid-parentheses", "move-zeroes", "missing-number"]
 
 
@@ -277,6 +280,7 @@ async def main() -> None:
                     ("api", [through_api(r) for r in rooms]),
                     ("direct", [direct(judge, r) for r in rooms]),
                 ):
+                    await asyncio.sleep(SETTLE_SEC)
                     results, wall = await one_round(calls)
                     if index >= args.warmup:
                         samples[path] += results
