@@ -304,7 +304,6 @@ class ProblemService:
     async def _replace_cases(self, problem_id: str, cases: list[Any] | None) -> None:
         if cases is None:
             return
-        self._judging.forget(problem_id)
         await replace_test_cases(
             self.db,
             problem_id,
@@ -320,6 +319,7 @@ class ProblemService:
                 for c in cases
             ],
         )
+        self._judging.forget(problem_id)  # the new casesVersion
 
     async def _duplicate(self, title_key: str | None) -> Conflict:
         """Which unique key clashed (servers differ in which index they report first)."""

@@ -60,7 +60,7 @@ ROLE_SWAP_TTL_SEC = 60
 ABANDONED_AFTER_SEC = 600
 IDEMPOTENCY_TTL = timedelta(hours=24)
 ROOM_CACHE_SIZE = 10_000
-ROOM_CACHE_TTL_SEC = 5.0
+ROOM_CACHE_TTL_SEC = 5.0  # how long a change made behind this service's back may go unseen
 
 
 def invite_code() -> str:
