@@ -43,7 +43,8 @@ class CollabService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.journal_dir = settings.data_dir / "collab-journal"
-        self.store = CollabStore(db, UpdateJournal(self.journal_dir) if settings.collab_journal else None)
+        journal = UpdateJournal(self.journal_dir) if settings.collab_journal else None
+        self.store = CollabStore(db, journal)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
@@ -73,7 +74,7 @@ class CollabService:
         else:
             log.error("update log not written before shutdown", extra={"pending": self.store.backlog})
         await self._tasks.wait()
-        self.store.close(everything_written=written and self.store.backlog == 0)
+        await self.store.close(everything_written=written and self.store.backlog == 0)
 
     # -- subscriptions -----------------------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ collabUpdates  the update log: every accepted update since that snapshot. Its _i
                (a third less database CPU per update than a (roomId, seq) index on the embedded database).
 
 Writes to the log are group-committed: updates arriving while a batch is in flight go out together in the
-next insert_many, so the cost per update stays near one round trip however many rooms are busy. With the
-journal (realtime/journal.py, the default) an update is durable, and may be relayed, once journaled; the log
-write follows. Without it, an update waits for MongoDB's acknowledgement before it is relayed.
+next insert_many, so the cost per update stays near one round trip however many rooms are busy. The inserts
+are made by a child process (realtime/logwriter.py), which keeps pymongo's Python off the relaying event loop
+(server CPU at 350 updates/s: 21-23% before, 13-15% with the writer, counted together). With the journal
+(realtime/journal.py, the default) an update is durable, and may be relayed, once journaled; the log write
+follows. Without it, an update waits for MongoDB's acknowledgement before it is relayed.
 """
 
 from __future__ import annotations
@@ -24,15 +26,15 @@ from typing import Any
 
 from bson import Binary
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from realtime.journal import UpdateJournal
+from realtime.logwriter import LogWriter
 from syncode.clock import utcnow
 from syncode.db import Database
 
 log = logging.getLogger("syncode.collab.store")
 
-DUPLICATE_KEY = 11000
 OLD_LOG_INDEX = "roomId_1_seq_1"
 COMPACTIONS_AT_ONCE = 4
 
@@ -79,6 +81,7 @@ class DocRecord:
 class CollabStore:
     def __init__(self, db: Database, journal: UpdateJournal | None = None, max_backlog: int = 100_000) -> None:
         self.docs = db.collabDocs
+        self.writer = LogWriter(db.uri, db.name)  # the log's inserts, in a process of their own
         self.updates = db.collabUpdates
         self.journal = journal
         self.max_backlog = max_backlog
@@ -281,17 +284,10 @@ class CollabStore:
             self._flusher = None
 
     async def _write(self, docs: list[dict[str, Any]]) -> PyMongoError | None:
-        """Insert log entries; entries already there (a retry, a replay) count as written."""
-        try:
-            await self.updates.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-                return _failed(len(docs), exc)
-            if exc.details.get("writeConcernErrors"):
-                return _failed(len(docs), exc)
-        except PyMongoError as exc:
-            return _failed(len(docs), exc)
-        return None
+        """Insert log entries (in the writer's process); entries already there (a retry, a replay) count as
+        written."""
+        error = await self.writer.write(docs)
+        return None if error is None else _failed(len(docs), PyMongoError(error))
 
     @property
     def backlog(self) -> int:
@@ -310,9 +306,10 @@ class CollabStore:
         done, _ = await asyncio.wait([drained], timeout=timeout)
         return bool(done)
 
-    def close(self, everything_written: bool) -> None:
+    async def close(self, everything_written: bool) -> None:
         if self.journal is not None:
             self.journal.close(everything_written)
+        await self.writer.close()
 
 
 class StorageUnavailable(Exception):

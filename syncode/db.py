@@ -116,6 +116,7 @@ class Database:
     """One client per process. Services reach collections as attributes: `db.users`, `db.auditLogs`."""
 
     def __init__(self, uri: str, name: str) -> None:
+        self.uri, self.name = uri, name  # for a helper process of our own (realtime/logwriter.py)
         self.client: AsyncMongoClient = AsyncMongoClient(
             uri, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=5000
         )

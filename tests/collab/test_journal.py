@@ -203,6 +203,31 @@ async def test_editing_goes_on_while_the_database_is_down_and_the_log_catches_up
         await database.stop()
 
 
+async def test_a_killed_log_writer_is_replaced_and_the_log_catches_up(make_server):
+    server = await make_server(collab_unload_seconds=0, collab_tick_sec=0.05)
+    room = uuid.uuid4().hex
+    secret = {"X-Internal-Secret": server.settings.internal_secret}
+    assert (await Api(server.url).post("/collab/documents", {"roomId": room}, headers=secret)).status == 201
+    writer, reader = [await connect(server, room, f"u{n}") for n in range(2)]
+    writer.text().insert(0, "before\n")
+    await eventually(lambda: _caught_up(server), timeout=15)
+    killed = server.collab.store.writer.process
+    killed.kill()
+    await killed.wait()
+    for n in range(10):
+        writer.text().insert(len(str(writer.text())), f"after {n}\n")
+    await reader.wait_for(lambda: str(reader.text()).count("after") == 10)
+    await eventually(lambda: _caught_up(server), timeout=15)
+    assert server.collab.store.writer.process.pid != killed.pid
+    for client in (writer, reader):
+        client.close()
+    await eventually(lambda: not server.collab.rooms, timeout=5)  # unloaded: the next join reads MongoDB
+    again = await connect(server, room, "u2")
+    assert str(again.text()).count("after") == 10 and "before" in str(again.text())
+    again.close()
+    await server.stop()
+
+
 async def connect(server, room_id: str, user_id: str) -> YClient:
     client = await YClient.connect(server.url, room_id, token(server, room_id, user_id))
     await asyncio.wait_for(client.synced.wait(), 5)
