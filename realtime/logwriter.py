@@ -71,6 +71,11 @@ class LogWriter:
         except (OSError, asyncio.IncompleteReadError) as exc:
             await self.close()  # started afresh on the next write
             return f"update log writer died: {exc!r}"
+        except asyncio.CancelledError:  # its reply must not be taken for the next batch's
+            if self.process is not None and self.process.returncode is None:
+                self.process.kill()
+            self.process = None
+            raise
 
     async def _running(self) -> asyncio.subprocess.Process:
         if self.process is None:
