@@ -10,23 +10,25 @@ the server hands it batches over a pipe (length-prefixed pickles, both ends ours
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import pickle
-import signal
 import struct
 import sys
 from pathlib import Path
 from typing import Any
+
+from pymongo import MongoClient
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from syncode.embedded import die_with_parent
 
 FRAME = struct.Struct("!I")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `-m realtime.logwriter` imports from
 DUPLICATE_KEY = 11000
 
 
-def insert(collection: Any, docs: list[dict[str, Any]]) -> str | None:
+def insert(collection: Collection, docs: list[dict[str, Any]]) -> str | None:
     """Insert log entries; entries already there (a retry, a replay) count as written. None, or the error."""
-    from pymongo.errors import BulkWriteError, PyMongoError
-
     try:
         collection.insert_many(docs, ordered=False)
     except BulkWriteError as exc:
@@ -41,9 +43,7 @@ def insert(collection: Any, docs: list[dict[str, Any]]) -> str | None:
 
 
 def main() -> None:
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: never outlive the server
-    from pymongo import MongoClient
-
+    die_with_parent()
     uri, name = sys.argv[1:3]
     collection = MongoClient(uri, serverSelectionTimeoutMS=5000)[name]["collabUpdates"]
     source, sink = sys.stdin.buffer, sys.stdout.buffer

@@ -25,8 +25,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    # If we are killed without a chance to clean up, the kernel stops the database too: no orphan.
+def die_with_parent() -> None:
+    """For a child process of the server (the database, the collab log writer): if the server is killed without
+    a chance to clean up, the kernel stops the child too, so none is orphaned."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -88,7 +89,7 @@ class EmbeddedDatabase:
         ]
         with open(self.log_file, "ab") as out:
             self.process = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
             )
         await wait_for_port(self.port, timeout, self.process)
         self.port_file.write_text(str(self.port))

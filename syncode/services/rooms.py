@@ -215,7 +215,7 @@ class RoomService:
         try:
             await write
         finally:
-            self._cache.forget(room_id)
+            self.forget(room_id)
 
     def forget(self, room_id: str) -> None:
         """After a change made to the room's document behind this service's back (directly in the database)."""
