@@ -16,6 +16,7 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
+import uvloop
 
 from config import Settings, SettingsError, load_settings
 from handlers.routes import make_app
@@ -222,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(settings.log_level)
     if args.command == "promote-admin":
-        return asyncio.run(promote_admin(settings, args.email))
-    asyncio.run(serve(settings))
+        return uvloop.run(promote_admin(settings, args.email))
+    uvloop.run(serve(settings))
     return 0
 
 

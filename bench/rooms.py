@@ -11,7 +11,8 @@ called directly runs in this process with the same sandbox kind, programs, test 
 rounds alternate between the two paths, so both see the same machine, with a pause between rounds: each path
 replaces its used sandboxes after a round, and without the pause that start-up work of one path lands in the
 first milliseconds of the other's next round (it added about 5 ms to the 8-room p95). Prints figures; asserts
-only that every verdict is `accepted`.
+only that every verdict is `accepted`. Also prints the CPU each path costs per submission outside the sandboxes:
+the server's process, its database and this process (which hosts the direct path's judge).
 
 The overhead is printed two ways: the difference between the two paths' percentiles (what the judge costs on its
 own, in the same run), and per submission: its POST -> event time minus its own judging span on the server
@@ -112,6 +113,20 @@ class Room:
     comparison: str
     abs_tol: float
     rel_tol: float
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def processes(server: subprocess.Popen) -> dict[str, int]:
+    """Whose CPU is counted: the server's own process (not its sandboxes), its embedded database, this one."""
+    pids = {"server": server.pid, "database": 0, "bench": os.getpid()}
+    for child in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
+        if b"secantusd" in Path(f"/proc/{child}/cmdline").read_bytes():
+            pids["database"] = int(child)
+    return {role: pid for role, pid in pids.items() if pid}
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -275,16 +290,21 @@ async def main() -> None:
             )
             samples: dict[str, list] = {"api": [], "direct": []}
             walls = {"api": 0.0, "direct": 0.0}
+            pids = processes(process)
+            cpu: dict[str, dict[str, float]] = {"api": dict.fromkeys(pids, 0.0), "direct": dict.fromkeys(pids, 0.0)}
             for index in range(args.warmup + args.rounds):
                 for path, calls in (
                     ("api", [through_api(r) for r in rooms]),
                     ("direct", [direct(judge, r) for r in rooms]),
                 ):
                     await asyncio.sleep(SETTLE_SEC)
+                    before = {role: cpu_seconds(pid) for role, pid in pids.items()}
                     results, wall = await one_round(calls)
                     if index >= args.warmup:
                         samples[path] += results
                         walls[path] += wall
+                        for role, pid in pids.items():
+                            cpu[path][role] += cpu_seconds(pid) - before[role]
             print(f"{'path':22} {'subm/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'mean ms':>9} {'max ms':>9}")
             api50, api95 = report("API POST -> ws event", samples["api"], walls["api"])
             direct50, direct95 = report("judge called directly", samples["direct"], walls["direct"])
@@ -306,6 +326,11 @@ async def main() -> None:
                 f"room-layer overhead per submission (POST -> event minus its judging, createdAt -> finishedAt): "
                 f"p50 {percentile(paired, 0.5):.1f} ms, p95 {percentile(paired, 0.95):.1f} ms (goal: p95 <= 20 ms)"
             )
+            # On a machine whose cores the sandboxes keep busy, the API path's extra CPU is what separates the
+            # two paths' tails: every queued submission waits for it.
+            for path, label in (("api", "API rounds"), ("direct", "direct rounds")):
+                shares = ", ".join(f"{role} {used / len(samples[path]) * 1000:.1f}" for role, used in cpu[path].items())
+                print(f"CPU per submission, {label}: {shares} ms (sandboxes not counted)")
         finally:
             await judge.close()
             process.terminate()

@@ -68,7 +68,7 @@ class LogWriter:
             process.stdin.write(FRAME.pack(len(payload)) + payload)
             header = await process.stdout.readexactly(FRAME.size)
             return pickle.loads(await process.stdout.readexactly(FRAME.unpack(header)[0]))
-        except (OSError, asyncio.IncompleteReadError) as exc:
+        except (OSError, RuntimeError, asyncio.IncompleteReadError) as exc:  # RuntimeError: uvloop's closed pipe
             await self.close()  # started afresh on the next write
             return f"update log writer died: {exc!r}"
         except asyncio.CancelledError:  # its reply must not be taken for the next batch's
@@ -78,6 +78,8 @@ class LogWriter:
             raise
 
     async def _running(self) -> asyncio.subprocess.Process:
+        if self.process is not None and self.process.returncode is not None:  # it died since the last batch
+            await self.close()
         if self.process is None:
             self.process = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=PROJECT_ROOT

@@ -16,10 +16,16 @@ from typing import Any
 
 import pytest
 import tornado.httpclient
+import uvloop
 
 from config import load_settings
 from run import Server
 from syncode.embedded import EmbeddedDatabase
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict:
+    """The event loop run.py serves on."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture(scope="session")

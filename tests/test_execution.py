@@ -16,6 +16,7 @@ import tornado.httpclient
 
 from syncode.clock import new_id
 from syncode.events import Event
+from syncode.services.execution import PROGRESS_INTERVAL_SEC
 from syncode.services.permissions import Cap
 from syncode.services.rooms import PHASES
 from tests.conftest import Api, assert_error, make_admin
@@ -183,7 +184,8 @@ async def test_wrong_answer_withholds_hidden_details(api: Api, server, problem: 
     progress = [e.data for e in recorder.of("submission.progress", submissionId=sid)]
     recorder.stop()
     assert completed.data == polled
-    assert [p["done"] for p in progress] == [1, 2, 3, 4] and {p["total"] for p in progress} == {4}
+    done = [p["done"] for p in progress]
+    assert done[0] == 1 and done == sorted(set(done)) and {p["total"] for p in progress} == {4}
     raw = (
         json.dumps([e.data for e in recorder.events])
         + (await api.get(f"/api/submissions/{sid}", token=token)).body.decode()
@@ -237,6 +239,24 @@ async def test_polling_shows_progress_while_running(api: Api, server, problem: d
         await asyncio.sleep(0.05)
     recorder.stop()
     assert seen and polled["passed"] == 4
+
+
+async def test_progress_of_many_fast_cases_is_published_at_a_bounded_rate(api: Api, server, admin: dict) -> None:
+    cases = [{"input": f"{i} 1\n", "expectedOutput": f"{i + 1}\n"} for i in range(40)]
+    problem = await create_problem(api, admin, testCases=cases)
+    room = await coding_room(api, problem)
+    token = room["candidate"]["accessToken"]
+    recorder = Recorder(server, "submission.")
+    r = await api.post(f"/api/rooms/{room['id']}/submit", {"language": "python", "code": ADD}, token=token)
+    sid = r.json["submissionId"]
+    completed = (await recorder.wait("submission.completed", id=sid)).data
+    recorder.stop()
+    assert (completed["verdict"], completed["passed"]) == ("accepted", 40)
+    done = [e.data["done"] for e in recorder.of("submission.progress", submissionId=sid)]
+    judging = datetime.fromisoformat(completed["finishedAt"]) - datetime.fromisoformat(completed["createdAt"])
+    assert done[0] == 1 and done == sorted(set(done))
+    # The first case at once, then at most one event per interval; 40 fast cases take far less than 40 intervals.
+    assert len(done) <= 1 + judging.total_seconds() / PROGRESS_INTERVAL_SEC and len(done) < 40
 
 
 async def test_time_limit_and_compilation_error_verdicts(api: Api, problem: dict) -> None:
