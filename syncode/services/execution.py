@@ -476,11 +476,11 @@ class ExecutionService:
         await asyncio.gather(*effects)
 
     def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], None]:
-        """Progress is kept in memory (no database write per test case) and shown by polling too. The first case
-        is published at once, later ones at most every PROGRESS_INTERVAL_SEC: a problem with hundreds of fast
-        cases must not cost an event per case (the completion follows anyway). Polling shows what was published,
-        so both ways show the same figures."""
-        last_published = -PROGRESS_INTERVAL_SEC
+        """Progress is kept in memory (no database write per test case) and shown by polling too. It is published
+        at most every PROGRESS_INTERVAL_SEC from the submission on: judging that ends sooner needs none (its
+        completion follows at once), and a problem with hundreds of fast cases must not cost an event per case.
+        Polling shows what was published, so both ways show the same figures."""
+        last_published = time.monotonic()
 
         def report(progress: Progress) -> None:
             nonlocal last_published
