@@ -190,6 +190,7 @@ class EventSocket(BoundedSocket):
         return 4 * self.ctx.settings.chat_max_chars + 4096
 
     async def open(self) -> None:
+        self.set_nodelay(True)  # see BoundedSocket
         try:
             self.principal = await self.ctx.auth.authenticate(self.get_query_argument("token", ""))
         except (Unauthorized, Forbidden) as exc:

@@ -33,6 +33,7 @@ class CollabSocket(BoundedSocket):
         return self.settings_.collab_max_message_bytes
 
     async def open(self, roomId: str) -> None:
+        self.set_nodelay(True)  # see BoundedSocket
         token = self.get_query_argument("token", "")
         try:
             self.room = await self.plane.join(roomId, token, self._adopt)

@@ -34,6 +34,9 @@ class MessageRate:
 
 
 class BoundedSocket(tornado.websocket.WebSocketHandler):
+    """Subclasses turn Nagle's algorithm off as they open (Tornado leaves it on): every frame is small and
+    wanted at once, and a reader that only reads acknowledges late, so Nagle would hold frames back."""
+
     max_pending_frames = 256  # frames waiting to be flushed before the client counts as not reading
     pending = 0
     closed = False  # no more deliveries (the close handshake may take a while longer)

@@ -210,6 +210,7 @@ async def test_a_killed_log_writer_is_replaced_and_the_log_catches_up(make_serve
     assert (await Api(server.url).post("/collab/documents", {"roomId": room}, headers=secret)).status == 201
     writer, reader = [await connect(server, room, f"u{n}") for n in range(2)]
     writer.text().insert(0, "before\n")
+    await reader.wait_for(lambda: "before" in str(reader.text()))  # relayed, so queued for the log
     await eventually(lambda: _caught_up(server), timeout=15)
     killed = server.collab.store.writer.process
     killed.kill()
