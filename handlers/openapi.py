@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from syncode.models.common import ErrorResponse
+from syncode.services.execution import PROGRESS_INTERVAL_SEC
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PATH_PARAM = re.compile(r"{(\w+)}")
@@ -40,7 +41,8 @@ WEBSOCKETS: dict[str, dict[str, Any]] = {
             "`pong`, `error` {code, message}, and the room events: room.updated (RoomDetail as seen by no one in "
             "particular: myRole null, no collab token), room.phase_changed, room.timer, room.editor_locked / "
             "_unlocked, participant.joined / .left / .updated / .kicked, role_swap.requested / .resolved, "
-            "run.started / run.completed (RunResult), submission.progress {submissionId, passed, done, total} / "
+            "run.started / run.completed (RunResult), submission.progress {submissionId, passed, done, total} (at "
+            f"most every {PROGRESS_INTERVAL_SEC} s while judging lasts longer) / "
             "submission.completed (SubmissionResult), analysis.completed, chat.message. Polling endpoints return "
             "the same data. Close codes: 4001 bad token, 4003 banned, 4008 not reading, 4029 too many frames, "
             "1009 frame too large."

@@ -45,7 +45,8 @@ def uri_for(port: int) -> str:
 
     One connection per client: SecantusDB serves each connection on its own thread, and its work is Python, so
     concurrent connections only contend for its GIL. Measured with eight concurrent submissions' writes: one
-    connection costs it 3.7 ms of CPU per submission and finishes each burst soonest; eight cost 7.8 to 11 ms."""
+    connection costs it 3.7 ms of CPU per submission and finishes each burst soonest; eight cost 7.8 to 11 ms. A
+    slow query makes the others wait their turn, as they would for that GIL anyway."""
     return f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false&maxPoolSize=1"
 
 
