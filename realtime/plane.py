@@ -28,6 +28,7 @@ log = logging.getLogger("syncode.collab")
 ROLES = frozenset({"interviewer", "candidate", "observer"})
 SHUTDOWN_DRAIN_SECONDS = 10
 SNAPSHOTS_PER_TICK = 50
+SWEEP_ROOMS_PER_STEP = 50  # rooms looked at between two turns given to the relay
 
 
 class Rejected(Exception):
@@ -278,19 +279,25 @@ class CollabService:
         while True:
             await asyncio.sleep(self.settings.collab_tick_sec)
             try:
-                self._sweep(time.monotonic())
+                await self._sweep(time.monotonic())
             except Exception:
                 log.exception("collab maintenance failed")
 
-    def _sweep(self, now: float) -> None:
+    async def _sweep(self, now: float) -> None:
         """Unload idle rooms, start due compactions, take due periodic snapshots.
 
-        Periodic snapshots are taken SNAPSHOTS_PER_TICK at a time: rooms loaded together fall due together,
-        and hundreds in one tick stall the relay; spread once, they stay spread.
+        The relay goes on meanwhile: the sweep yields to it after each snapshot and every SWEEP_ROOMS_PER_STEP
+        rooms (in one go, 500 rooms cost 1 ms, and a tick with 50 snapshots 6 to 12 ms: at 350 updates/s that
+        put updates waiting behind it into the relay's p99). Periodic snapshots are taken SNAPSHOTS_PER_TICK at a
+        time: rooms loaded together fall due together; spread once, they stay spread.
         """
         s = self.settings
         snapshots = 0
-        for room_id, room in list(self.rooms.items()):
+        for index, (room_id, room) in enumerate(list(self.rooms.items())):
+            if index % SWEEP_ROOMS_PER_STEP == 0:
+                await asyncio.sleep(0)
+            if self.rooms.get(room_id) is not room:  # unloaded (or reloaded) while the sweep yielded
+                continue
             if not room.peers and room.inflight == 0 and now - room.idle_since >= s.collab_unload_seconds:
                 self._tasks.spawn(self._unload(room_id))
                 continue
@@ -300,6 +307,7 @@ class CollabService:
             if due and snapshots < SNAPSHOTS_PER_TICK:
                 snapshots += 1
                 self._deliver(self._snapshot_subscribers, room.snapshot("periodic"))
+                await asyncio.sleep(0)
 
 
 def initial_state(content: dict[str, str], snapshot: bytes | None) -> bytes:
