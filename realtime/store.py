@@ -174,7 +174,8 @@ class CollabStore:
     # -- the update log ----------------------------------------------------------------------------------
 
     async def recover(self, journal_dir: Path) -> None:
-        """Copy what an earlier run journaled but did not get into MongoDB; then start a fresh journal.
+        """Copy what an earlier run journaled but did not get into MongoDB; then start a fresh journal, and the
+        log's writer.
 
         The journal is replayed even when this run does not use one (it may have been turned off after a
         crash). Records of destroyed documents, or already covered by a snapshot, are left out. Fails (and
@@ -201,6 +202,7 @@ class CollabStore:
             journal.close(everything_written=True)
         else:
             journal.begin()
+        await self.writer.start()
 
     async def _upgrade_log(self) -> None:
         """Entries of the first log format (ObjectId _id, with a (roomId, seq) index) are rekeyed."""

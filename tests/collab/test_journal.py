@@ -205,6 +205,8 @@ async def test_editing_goes_on_while_the_database_is_down_and_the_log_catches_up
 
 async def test_a_killed_log_writer_is_replaced_and_the_log_catches_up(make_server):
     server = await make_server(collab_unload_seconds=0, collab_tick_sec=0.05)
+    started = server.collab.store.writer.process
+    assert started is not None and started.returncode is None  # with the server, not at the first edit
     room = uuid.uuid4().hex
     secret = {"X-Internal-Secret": server.settings.internal_secret}
     assert (await Api(server.url).post("/collab/documents", {"roomId": room}, headers=secret)).status == 201
