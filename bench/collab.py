@@ -35,6 +35,7 @@ from pycrdt import Doc, Text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procfs import children, cpu_seconds, is_database, rss_mib  # noqa: E402
 from realtime import protocol  # noqa: E402
 from syncode.embedded import free_port  # noqa: E402
 from syncode.security import issue_collab_token  # noqa: E402
@@ -42,7 +43,6 @@ from syncode.security import issue_collab_token  # noqa: E402
 REFERENCE = ROOT / "bench" / "node" / "node_modules" / "y-websocket" / "bin" / "server.js"
 SECRETS = {"SYNCODE_JWT_SECRET": "j" * 48, "SYNCODE_COLLAB_JWT_SECRET": "c" * 48, "SYNCODE_INTERNAL_SECRET": "i" * 48}
 STAMP = re.compile(rb"(\d+):(\d+);")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # -- processes ---------------------------------------------------------------------------------------------------
@@ -60,36 +60,24 @@ class ServerUnderTest:
 
     def pids(self) -> list[int]:
         """The server and its children (SynCode's embedded SecantusDB and update-log writer)."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return [self.process.pid, *map(int, children)]
+        return [self.process.pid, *children(self.process.pid)]
 
     def roles(self) -> dict[str, list[int]]:
         """Processes by role: the database, and the server with its helpers (all counted as the server)."""
         roles: dict[str, list[int]] = {"server": [], "db": []}
         for pid in self.pids():
-            database = b"secantusd" in Path(f"/proc/{pid}/cmdline").read_bytes()
-            roles["db" if database else "server"].append(pid)
+            roles["db" if is_database(pid) else "server"].append(pid)
         return {role: pids for role, pids in roles.items() if pids}
 
-    def cpu_seconds(self, pid: int) -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-    def rss_mib(self, pid: int) -> float:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
     def stop(self) -> None:
-        children = self.pids()[1:]
+        helpers = children(self.process.pid)
         self.process.terminate()
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
         deadline = time.monotonic() + 10
-        while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+        while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
             time.sleep(0.1)  # the database must be gone before its temporary data dir is removed
 
 
@@ -252,7 +240,7 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
             client.reader.latencies_ms.clear()
             client.reader.seen.clear()
     roles = server.roles()
-    cpu_before = {role: sum(server.cpu_seconds(p) for p in pids) for role, pids in roles.items()}
+    cpu_before = {role: sum(cpu_seconds(p) for p in pids) for role, pids in roles.items()}
     harness_before = sum(os.times()[:2])
     started = time.monotonic()
     total = int(rate * seconds)
@@ -262,10 +250,7 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
             await asyncio.sleep(delay)
         rooms[n % len(rooms)].writer.write(n // len(rooms))
     elapsed = time.monotonic() - started
-    cpu = {
-        role: (sum(server.cpu_seconds(p) for p in pids) - cpu_before[role]) / elapsed * 100
-        for role, pids in roles.items()
-    }
+    cpu = {role: (sum(cpu_seconds(p) for p in pids) - cpu_before[role]) / elapsed * 100 for role, pids in roles.items()}
     harness = (sum(os.times()[:2]) - harness_before) / elapsed * 100
     await settle(rooms)
     latencies, drops = [], 0
@@ -284,7 +269,7 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
         latencies[-1] if latencies else 0,
         drops,
         cpu,
-        {role: sum(server.rss_mib(p) for p in pids) for role, pids in roles.items()},
+        {role: sum(rss_mib(p) for p in pids) for role, pids in roles.items()},
         harness,
     )
 
@@ -307,9 +292,9 @@ async def quiesce(server: ServerUnderTest, limit: float = 5.0) -> None:
     """Wait (up to two minutes) until the server and its database use under `limit` % CPU for a second."""
     for _ in range(120):
         pids = server.pids()
-        before = sum(server.cpu_seconds(p) for p in pids)
+        before = sum(cpu_seconds(p) for p in pids)
         await asyncio.sleep(1)
-        if (sum(server.cpu_seconds(p) for p in pids) - before) * 100 < limit:
+        if (sum(cpu_seconds(p) for p in pids) - before) * 100 < limit:
             return
 
 
@@ -325,10 +310,10 @@ async def bench(server: ServerUnderTest, args: argparse.Namespace) -> tuple[floa
     if server.name == "syncode":
         await create_documents(server, names)
     await quiesce(server)
-    baseline = server.rss_mib(server.process.pid)
+    baseline = rss_mib(server.process.pid)
     rooms = await connect_rooms(server, names, args.clients)
     await asyncio.sleep(3)  # idle: rooms loaded, everyone synced
-    per_room_kib = (server.rss_mib(server.process.pid) - baseline) * 1024 / args.rooms
+    per_room_kib = (rss_mib(server.process.pid) - baseline) * 1024 / args.rooms
     results = [await drive(server, rooms, rate, args.seconds) for rate in args.rates]
     for room in rooms:
         for client in (room.writer, *room.readers):

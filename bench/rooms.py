@@ -40,6 +40,7 @@ import tornado.websocket
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procfs import children, cpu_seconds, is_database  # noqa: E402
 from config import load_settings  # noqa: E402
 from judge import Judge, TestCase  # noqa: E402
 from syncode.embedded import free_port  # noqa: E402
@@ -115,18 +116,10 @@ class Room:
     rel_tol: float
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def processes(server: subprocess.Popen) -> dict[str, int]:
     """Whose CPU is counted: the server's own process (not its sandboxes), its embedded database, this one."""
-    pids = {"server": server.pid, "database": 0, "bench": os.getpid()}
-    for child in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
-        if b"secantusd" in Path(f"/proc/{child}/cmdline").read_bytes():
-            pids["database"] = int(child)
-    return {role: pid for role, pid in pids.items() if pid}
+    database = next(child for child in children(server.pid) if is_database(child))  # the bench runs it embedded
+    return {"server": server.pid, "database": database, "bench": os.getpid()}
 
 
 def percentile(samples: list[float], fraction: float) -> float:

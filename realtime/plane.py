@@ -44,8 +44,7 @@ class CollabService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.journal_dir = settings.data_dir / "collab-journal"
-        journal = UpdateJournal(self.journal_dir) if settings.collab_journal else None
-        self.store = CollabStore(db, journal)
+        self.store = CollabStore(db, UpdateJournal(self.journal_dir) if settings.collab_journal else None)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}

@@ -10,9 +10,9 @@ Writes to the log are group-committed: updates arriving while a batch is in flig
 next insert_many, so the cost per update stays near one round trip however many rooms are busy. The inserts
 are made by a child process (realtime/logwriter.py), which keeps pymongo's Python off the relaying event loop.
 It moves that CPU rather than saving it: at 350 updates/s the server's process uses 12-15% and the writer 8-10%,
-about what the server alone used before. With the journal
-(realtime/journal.py, the default) an update is durable, and may be relayed, once journaled; the log write
-follows. Without it, an update waits for MongoDB's acknowledgement before it is relayed.
+about what the server alone used before. With the journal (realtime/journal.py, the default) an update is
+durable, and may be relayed, once journaled; the log write follows. Without it, an update waits for MongoDB's
+acknowledgement before it is relayed.
 """
 
 from __future__ import annotations
