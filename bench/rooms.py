@@ -12,7 +12,8 @@ rounds alternate between the two paths, so both see the same machine, with a pau
 replaces its used sandboxes after a round, and without the pause that start-up work of one path lands in the
 first milliseconds of the other's next round (it added about 5 ms to the 8-room p95). Prints figures; asserts
 only that every verdict is `accepted`. Also prints the CPU each path costs per submission outside the sandboxes:
-the server's process, its database and this process (which hosts the direct path's judge).
+the server's process, its database and this process (which hosts the direct path's judge), counted over each
+round and the pause after it, so that work the server defers past a round (bookkeeping) counts too.
 
 The overhead is printed two ways: the difference between the two paths' percentiles (what the judge costs on its
 own, in the same run), and per submission: its POST -> event time minus its own judging span on the server
@@ -290,9 +291,9 @@ async def main() -> None:
                     ("api", [through_api(r) for r in rooms]),
                     ("direct", [direct(judge, r) for r in rooms]),
                 ):
-                    await asyncio.sleep(SETTLE_SEC)
                     before = {role: cpu_seconds(pid) for role, pid in pids.items()}
                     results, wall = await one_round(calls)
+                    await asyncio.sleep(SETTLE_SEC)  # within the CPU count: work done after the round is the path's
                     if index >= args.warmup:
                         samples[path] += results
                         walls[path] += wall

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from syncode.cache import DocumentCache
@@ -73,6 +75,41 @@ def tag_name(slug: str) -> str:
 def acceptance_rate(total: int, accepted: int) -> float | None:
     """A percentage with one decimal, None before the first submission (stored for sorting as -1)."""
     return round(100.0 * accepted / total, 1) if total else None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A judged submission, as the problem's statistics and the user's attempt status count it."""
+
+    user_id: str
+    problem_id: str
+    accepted: bool
+
+
+def added_totals(submissions: int, accepted: int) -> list[dict[str, Any]]:
+    """The pipeline update adding submissions to a problem's totals and recomputing its acceptance rate."""
+    return [
+        {
+            "$set": {
+                "totalSubmissions": {"$add": ["$totalSubmissions", submissions]},
+                "acceptedSubmissions": {"$add": ["$acceptedSubmissions", accepted]},
+            }
+        },
+        {
+            "$set": {
+                "acceptanceSort": {
+                    "$round": [{"$multiply": [100, {"$divide": ["$acceptedSubmissions", "$totalSubmissions"]}]}, 1]
+                }
+            }
+        },
+    ]
+
+
+def progress_change(accepted: bool, now: datetime) -> dict[str, Any]:
+    """Solved stays solved; a first failed attempt marks the problem attempted."""
+    if accepted:
+        return {"$set": {"status": "solved", "updatedAt": now}, "$setOnInsert": {"_id": new_id()}}
+    return {"$setOnInsert": {"_id": new_id(), "status": "attempted", "updatedAt": now}}
 
 
 class ProblemService:
@@ -379,33 +416,31 @@ class ProblemService:
     # -- progress (written by submissions) ----------------------------------------------------------------
 
     async def record_submission(self, user_id: str, problem_id: str, accepted: bool) -> None:
-        """Update the problem's totals and the user's attempt status after a judged submission."""
-        totals = [
-            {
-                "$set": {
-                    "totalSubmissions": {"$add": ["$totalSubmissions", 1]},
-                    "acceptedSubmissions": {"$add": ["$acceptedSubmissions", int(accepted)]},
-                }
-            },
-            {
-                "$set": {
-                    "acceptanceSort": {
-                        "$round": [{"$multiply": [100, {"$divide": ["$acceptedSubmissions", "$totalSubmissions"]}]}, 1]
-                    }
-                }
-            },
-        ]
+        await self.record_submissions([Attempt(user_id, problem_id, accepted)])
+
+    async def record_submissions(self, attempts: list[Attempt]) -> None:
+        """Update the problems' totals and the users' attempt status after judged submissions: one write per
+        problem and one for all the attempt statuses, however many submissions (their bookkeeping is batched)."""
+        totals: dict[str, list[int]] = {}  # problem id -> [submissions, accepted]
+        solved: dict[tuple[str, str], bool] = {}  # (user id, problem id) -> accepted at least once
+        for attempt in attempts:
+            counts = totals.setdefault(attempt.problem_id, [0, 0])
+            counts[0] += 1
+            counts[1] += attempt.accepted
+            key = (attempt.user_id, attempt.problem_id)
+            solved[key] = solved.get(key, False) or attempt.accepted
         now = utcnow()
-        # Solved stays solved; a first failed attempt marks the problem attempted.
-        progress = (
-            {"$set": {"status": "solved", "updatedAt": now}, "$setOnInsert": {"_id": new_id()}}
-            if accepted
-            else {"$setOnInsert": {"_id": new_id(), "status": "attempted", "updatedAt": now}}
-        )
-        await asyncio.gather(
-            self.db.problems.update_one({"_id": problem_id}, totals),
-            self.db.problemProgress.update_one({"userId": user_id, "problemId": problem_id}, progress, upsert=True),
-        )
+        writes = [
+            self.db.problems.update_one({"_id": problem_id}, added_totals(*counts))
+            for problem_id, counts in totals.items()
+        ]
+        if solved:
+            progress = [
+                UpdateOne({"userId": user_id, "problemId": problem_id}, progress_change(accepted, now), upsert=True)
+                for (user_id, problem_id), accepted in solved.items()
+            ]
+            writes.append(self.db.problemProgress.bulk_write(progress, ordered=False))
+        await asyncio.gather(*writes)
 
     # -- bookmarks ----------------------------------------------------------------------------------------
 

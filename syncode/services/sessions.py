@@ -11,6 +11,12 @@ from syncode.clock import new_id, utcnow
 from syncode.db import Database
 
 
+def timeline_event(
+    session_id: str | None, type_: str, actor_id: str | None, data: dict[str, Any], at: datetime
+) -> dict[str, Any]:
+    return {"_id": new_id(), "sessionId": session_id, "type": type_, "actorId": actor_id, "data": data, "at": at}
+
+
 class SessionRecorder:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -48,11 +54,13 @@ class SessionRecorder:
 
     async def event(self, session_id: str | None, type_: str, actor_id: str | None, data: dict[str, Any]) -> None:
         """Append to the timeline (no-op before the session exists, i.e. while the room is waiting)."""
-        if not session_id:
-            return
-        await self.db.sessionEvents.insert_one(
-            {"_id": new_id(), "sessionId": session_id, "type": type_, "actorId": actor_id, "data": data, "at": utcnow()}
-        )
+        await self.events([timeline_event(session_id, type_, actor_id, data, utcnow())])
+
+    async def events(self, events: list[dict[str, Any]]) -> None:
+        """Append several `timeline_event`s in one write; those of no session are left out."""
+        recorded = [event for event in events if event["sessionId"]]
+        if recorded:
+            await self.db.sessionEvents.insert_many(recorded, ordered=False)
 
     async def participant_joined(self, session_id: str | None, participant: dict[str, Any]) -> None:
         if not session_id:
