@@ -16,6 +16,7 @@ import tornado.httpclient
 
 from syncode.clock import new_id
 from syncode.events import Event
+from syncode.services import execution
 from syncode.services.execution import PROGRESS_INTERVAL_SEC
 from syncode.services.permissions import Cap
 from syncode.services.rooms import PHASES
@@ -220,6 +221,39 @@ async def test_accepted_submission_updates_stats_session_and_snapshot(api: Api, 
         lambda: server.db.codeSnapshots.find_one({"sessionId": session_id, "trigger": "submission"})
     )
     assert snapshot and snapshot["code"] == "import os\n"  # the live document (the starter code here)
+
+
+async def test_bookkeeping_waits_for_an_idle_judge_at_most_its_delay(
+    api: Api, server, admin: dict, monkeypatch
+) -> None:
+    monkeypatch.setattr(execution, "BOOKKEEPING_MAX_DELAY_SEC", 1.0)
+    problem = await create_problem(api, admin)
+    room = await coding_room(api, problem)
+    token = room["candidate"]["accessToken"]
+    session_id = (await api.get(f"/api/rooms/{room['id']}", token=token)).json["sessionId"]
+    recorder = Recorder(server, "")
+    slow = {"language": "python", "code": "import time\ntime.sleep(3)\n", "timeoutMs": 5000}
+    run_id = (await api.post(f"/api/rooms/{room['id']}/run", slow, token=token)).json["runId"]
+    r = await api.post(f"/api/rooms/{room['id']}/submit", {"language": "python", "code": ADD}, token=token)
+    submission = (await recorder.wait("submission.completed", id=r.json["submissionId"])).data
+
+    def recorded(type_: str) -> Awaitable[dict | None]:
+        return server.db.sessionEvents.find_one({"sessionId": session_id, "type": type_})
+
+    # The judge is busy with the run: the submission's bookkeeping waits...
+    assert await recorded("submission") is None
+    assert (await api.get(f"/api/problems/{problem['id']}", token=token)).json["totalSubmissions"] == 0
+    # ...at most BOOKKEEPING_MAX_DELAY_SEC, while the run still runs.
+    event = await eventually(lambda: recorded("submission"))
+    assert (await api.get(f"/api/executions/{run_id}", token=token)).json["status"] == "running"
+    assert (await api.get(f"/api/problems/{problem['id']}", token=token)).json["totalSubmissions"] == 1
+    assert event["data"]["submissionId"] == submission["id"]
+    finished = datetime.fromisoformat(submission["finishedAt"])
+    assert abs(event["at"] - finished) < timedelta(milliseconds=2)  # dated when it finished, not when written
+    run = (await recorder.wait("run.completed", id=run_id)).data
+    recorder.stop()
+    assert run["status"] == "completed"
+    assert (await eventually(lambda: recorded("run")))["data"]["runId"] == run_id
 
 
 async def test_polling_shows_progress_while_running(api: Api, server, problem: dict) -> None:
