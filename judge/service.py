@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -130,13 +131,16 @@ class Judge:
         rel_tol: float = 1e-6,
         stop_on_first_failure: bool = False,
         on_progress: ProgressCallback | None = None,
+        progress_interval: float = 0.0,
     ) -> JudgeResult:
-        """Compile once and run every case (or up to the first failure); `on_progress` after each case."""
+        """Compile once and run every case (or up to the first failure). `on_progress` after each case, or at most
+        once per `progress_interval` seconds from this call on: hundreds of fast cases need no report each (a
+        report costs the event loop a wake-up)."""
         if not test_cases:
             raise ValueError("a submission needs at least one test case")
         recipe, limits = self._prepare(language, time_limit_ms, memory_limit_mb)
         checker = Checker(comparison, abs_tol, rel_tol)
-        on_case, delivered = self._progress_relay(on_progress, len(test_cases))
+        on_case, delivered = self._progress_relay(on_progress, len(test_cases), progress_interval)
 
         def job(session: Session) -> JudgeResult:
             return judge_submission(session, recipe, code, test_cases, limits, checker, stop_on_first_failure, on_case)
@@ -183,12 +187,14 @@ class Judge:
         return recipe, limits
 
     def _progress_relay(
-        self, on_progress: ProgressCallback | None, total: int
+        self, on_progress: ProgressCallback | None, total: int, interval: float
     ) -> tuple[Callable[[CaseResult, int], None], list[asyncio.Future]]:
-        """A per-case hook for the worker thread that hands progress to the callback on the event loop."""
+        """A per-case hook for the worker thread that hands progress to the callback on the event loop, at most
+        once per `interval`."""
         loop = asyncio.get_running_loop()
         delivered: list[asyncio.Future] = []
         done = 0
+        next_report = time.monotonic() + interval
 
         def deliver(progress: Progress) -> None:
             outcome = on_progress(progress)
@@ -196,10 +202,13 @@ class Judge:
                 delivered.append(asyncio.ensure_future(outcome))
 
         def on_case(result: CaseResult, passed: int) -> None:
-            nonlocal done
+            nonlocal done, next_report
             done += 1
-            if on_progress is not None:
-                loop.call_soon_threadsafe(deliver, Progress(passed=passed, done=done, total=total, last=result))
+            now = time.monotonic()
+            if on_progress is None or now < next_report:
+                return
+            next_report = now + interval
+            loop.call_soon_threadsafe(deliver, Progress(passed=passed, done=done, total=total, last=result))
 
         return on_case, delivered
 

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
@@ -71,10 +70,13 @@ WITHOUT_CODE = {"code": 0, "stdin": 0}
 T = TypeVar("T")
 
 
+camel_key = cache(to_camel)  # a few dozen field names, converted for every test case of every job
+
+
 def camel(value: Any) -> Any:
     """Judge results (snake_case) in stored form (camelCase, like every document)."""
     if isinstance(value, dict):
-        return {to_camel(k): camel(v) for k, v in value.items()}
+        return {camel_key(k): camel(v) for k, v in value.items()}
     if isinstance(value, list):
         return [camel(v) for v in value]
     return value
@@ -292,6 +294,7 @@ class ExecutionService:
                     abs_tol=problem.get("floatAbsTol", 1e-6),
                     rel_tol=problem.get("floatRelTol", 1e-6),
                     on_progress=self._progress_reporter(doc),
+                    progress_interval=PROGRESS_INTERVAL_SEC,
                 )
 
             await self._launch(SUBMISSION, doc, call)
@@ -504,18 +507,12 @@ class ExecutionService:
         await asyncio.gather(self.rooms.sessions.events(events), self.problems.record_submissions(attempts))
 
     def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], None]:
-        """Progress is kept in memory (no database write per test case) and shown by polling too. It is published
-        at most every PROGRESS_INTERVAL_SEC from the submission on: judging that ends sooner needs none (its
-        completion follows at once), and a problem with hundreds of fast cases must not cost an event per case.
-        Polling shows what was published, so both ways show the same figures."""
-        last_published = time.monotonic()
+        """Progress is kept in memory (no database write per test case) and shown by polling too. The judge
+        reports it at most every PROGRESS_INTERVAL_SEC from the submission on: judging that ends sooner needs none
+        (its completion follows at once), and a problem with hundreds of fast cases must not cost an event per
+        case. Polling shows what was published, so both ways show the same figures."""
 
         def report(progress: Progress) -> None:
-            nonlocal last_published
-            now = time.monotonic()
-            if now - last_published < PROGRESS_INTERVAL_SEC:
-                return
-            last_published = now
             self._passed[doc["_id"]] = progress.passed
             self.bus.publish(
                 Event(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,21 @@ async def test_async_progress_callback(process_judge: Judge) -> None:
     cases = [TestCase(input="1", expected_output="1.0")] * 3
     await process_judge.judge("python", SQUARE, cases, on_progress=on_progress)
     assert seen == [1, 2, 3]
+
+
+async def test_progress_interval_spaces_the_reports(process_judge: Judge) -> None:
+    slow = "import time\ntime.sleep(0.1)\n" + SQUARE
+    cases = [TestCase(input="1", expected_output="1.0")] * 6
+    seen: list[tuple[float, int]] = []
+    started = time.monotonic()
+    result = await process_judge.judge(
+        "python", slow, cases, on_progress=lambda p: seen.append((time.monotonic(), p.done)), progress_interval=0.25
+    )
+    assert result.passed == 6
+    # Six cases of over 0.1 s: reports come one interval apart at least, the first one interval after the call.
+    assert 1 <= len(seen) < 6 and seen[0][0] - started >= 0.25
+    assert all(later - earlier > 0.23 for (earlier, _), (later, _) in itertools.pairwise(seen))  # delivery jitter
+    assert [done for _, done in seen] == sorted({done for _, done in seen})
 
 
 async def test_unknown_and_missing_languages(process_judge: Judge, monkeypatch: pytest.MonkeyPatch) -> None:
