@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncode.services.problem_bank import load_bank, stable_id
+from syncode.services.problems import Attempt
 from tests.conftest import Api, assert_error, make_admin
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
@@ -219,10 +220,14 @@ async def test_search_filter_sort_and_paginate(make_server) -> None:
     # acceptanceRate: record some submissions.
     user = await api.register()
     uid = user["user"]["id"]
-    await server.ctx.problems.record_submission(uid, ids["Beta Graphs"], accepted=True)
-    await server.ctx.problems.record_submission(uid, ids["Gamma Trees"], accepted=False)
-    await server.ctx.problems.record_submission(uid, ids["Gamma Trees"], accepted=True)
-    await server.ctx.problems.record_submission(uid, ids["Alpha Arrays"], accepted=False)
+    await server.ctx.problems.record_submissions(
+        [
+            Attempt(uid, ids["Beta Graphs"], True),
+            Attempt(uid, ids["Gamma Trees"], False),
+            Attempt(uid, ids["Gamma Trees"], True),
+            Attempt(uid, ids["Alpha Arrays"], False),
+        ]
+    )
     ranked = (await api.get("/api/problems?sortBy=acceptanceRate", token=user["accessToken"])).json["data"]
     assert [p["title"] for p in ranked[:3]] == ["Beta Graphs", "Gamma Trees", "Alpha Arrays"]
     assert [p["acceptanceRate"] for p in ranked] == [100.0, 50.0, 0.0, None, None]

@@ -5,10 +5,9 @@ the judging then runs in a background task owned by this service. Every state ch
 published on the bus, and events carry the same views the polling endpoints return, so both show the same
 data. A result is published as soon as it is stored; the bookkeeping nobody waits for (the session timeline,
 problem statistics, attempt status) yields to judging: it waits until the judge is idle (at most
-BOOKKEEPING_MAX_DELAY_SEC), then is written for all the jobs finished meanwhile at once. One process owns the
-jobs (DESIGN.md): at
-start-up, jobs an earlier process left queued or running are marked failed, and on shutdown the jobs in flight
-are cancelled and marked failed.
+BOOKKEEPING_MAX_DELAY_SEC), then is written at once for all the jobs finished meanwhile. One process owns the
+jobs (DESIGN.md): at start-up, jobs an earlier process left queued or running are marked failed, and on shutdown
+the jobs in flight are cancelled and marked failed.
 """
 
 from __future__ import annotations

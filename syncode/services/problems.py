@@ -415,9 +415,6 @@ class ProblemService:
 
     # -- progress (written by submissions) ----------------------------------------------------------------
 
-    async def record_submission(self, user_id: str, problem_id: str, accepted: bool) -> None:
-        await self.record_submissions([Attempt(user_id, problem_id, accepted)])
-
     async def record_submissions(self, attempts: list[Attempt]) -> None:
         """Update the problems' totals and the users' attempt status after judged submissions: one write per
         problem and one for all the attempt statuses, however many submissions (their bookkeeping is batched)."""
