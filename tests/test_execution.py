@@ -223,11 +223,11 @@ async def test_accepted_submission_updates_stats_session_and_snapshot(api: Api, 
     assert snapshot and snapshot["code"] == "import os\n"  # the live document (the starter code here)
 
 
-async def test_bookkeeping_waits_for_an_idle_judge_at_most_its_delay(
-    api: Api, server, admin: dict, monkeypatch
-) -> None:
+async def test_bookkeeping_waits_for_an_idle_judge_at_most_its_delay(make_server, monkeypatch) -> None:
     monkeypatch.setattr(execution, "BOOKKEEPING_MAX_DELAY_SEC", 1.0)
-    problem = await create_problem(api, admin)
+    server = await make_server(judge_workers=2)  # the run and the submission are judged side by side
+    api = Api(server.url)
+    problem = await create_problem(api, await make_admin(server, api))
     room = await coding_room(api, problem)
     token = room["candidate"]["accessToken"]
     session_id = (await api.get(f"/api/rooms/{room['id']}", token=token)).json["sessionId"]
@@ -254,6 +254,7 @@ async def test_bookkeeping_waits_for_an_idle_judge_at_most_its_delay(
     recorder.stop()
     assert run["status"] == "completed"
     assert (await eventually(lambda: recorded("run")))["data"]["runId"] == run_id
+    await server.stop()
 
 
 async def test_polling_shows_progress_while_running(api: Api, server, problem: dict) -> None:
