@@ -81,7 +81,7 @@ class JudgeResult(BaseModel):
 
 
 class Progress(BaseModel):
-    """Sent to the progress callback after each finished case (`submission.progress`)."""
+    """Sent to the progress callback after a finished case: each one, or at most one per `progress_interval`."""
 
     passed: int
     done: int

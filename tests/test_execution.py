@@ -232,7 +232,7 @@ async def test_bookkeeping_waits_for_an_idle_judge_at_most_its_delay(make_server
     token = room["candidate"]["accessToken"]
     session_id = (await api.get(f"/api/rooms/{room['id']}", token=token)).json["sessionId"]
     recorder = Recorder(server, "")
-    slow = {"language": "python", "code": "import time\ntime.sleep(3)\n", "timeoutMs": 5000}
+    slow = {"language": "python", "code": "import time\ntime.sleep(5)\n", "timeoutMs": 8000}
     run_id = (await api.post(f"/api/rooms/{room['id']}/run", slow, token=token)).json["runId"]
     r = await api.post(f"/api/rooms/{room['id']}/submit", {"language": "python", "code": ADD}, token=token)
     submission = (await recorder.wait("submission.completed", id=r.json["submissionId"])).data

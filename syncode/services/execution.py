@@ -480,7 +480,7 @@ class ExecutionService:
         sandboxes, its database writes would take CPU from their judging (the 8-room bench measured about 3 ms
         of database CPU per submission), and waiting batches them."""
         self._unrecorded.append((kind, doc))
-        if self._recorder is None:
+        if self._recorder is None or self._recorder.done():
             self._recorder = self._bookkeeping.spawn(self._record_when_idle())
 
     async def _record_when_idle(self) -> None:
@@ -503,7 +503,14 @@ class ExecutionService:
             for kind, doc in finished
             if kind is SUBMISSION and doc["status"] == "completed"
         ]
-        await asyncio.gather(self.rooms.sessions.events(events), self.problems.record_submissions(attempts))
+        writes = {
+            "session events": self.rooms.sessions.events(events),
+            "problem statistics": self.problems.record_submissions(attempts),
+        }
+        outcomes = await asyncio.gather(*writes.values(), return_exceptions=True)
+        for what, outcome in zip(writes, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # one failed write must not hide the other's
+                log.error("execution bookkeeping failed: %s", what, exc_info=outcome, extra={"jobs": len(finished)})
 
     def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], None]:
         """Progress is kept in memory (no database write per test case) and shown by polling too. The judge
