@@ -261,7 +261,8 @@ class CollabStore:
         """Write queued updates in batches: what arrives while one batch is in flight goes in the next.
 
         (Waiting a few ms to gather bigger batches saves database CPU but measurably worsens relay p99 at
-        moderate rates: the bursts compete with the relay for the cores.)
+        moderate rates: the bursts compete with the relay for the cores. A 10 ms wait at 350 updates/s cut the
+        database's CPU from 9 to 6% and raised the relay's p99 from 0.94 to 1.55 ms.)
         """
         backoff = 0.05
         try:

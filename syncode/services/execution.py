@@ -225,6 +225,8 @@ class ExecutionService:
     async def close(self) -> None:
         """Cancel the jobs in flight (each marks itself failed); the bookkeeping of finished ones completes."""
         self._jobs.cancel()
+        for judging in list(self._judging):  # also those of jobs cancelled before they began to follow them
+            judging.cancel()
         await self._jobs.wait()
         await self._bookkeeping.wait()
 
