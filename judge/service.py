@@ -204,8 +204,7 @@ class Judge:
         def on_case(result: CaseResult, passed: int) -> None:
             nonlocal done, next_report
             done += 1
-            now = time.monotonic()
-            if on_progress is None or now < next_report:
+            if on_progress is None or (now := time.monotonic()) < next_report:
                 return
             next_report = now + interval
             loop.call_soon_threadsafe(deliver, Progress(passed=passed, done=done, total=total, last=result))
