@@ -1,6 +1,6 @@
 """Collab plane broadcast latency: SynCode's /collab/{roomId} against the reference Yjs server, in the same run.
 
-    .venv/bin/python bench/collab.py [--rooms 500] [--clients 3] [--rates 350] [--seconds 20]
+    .venv/bin/python bench/collab.py [--rooms 500] [--clients 3] [--rates 350] [--seconds 20] [--windows 3]
 
 Reference: y-websocket@1.5.4 `bin/server.js` with yjs 13 (in-memory, no persistence, no auth), installed by
 `(cd bench/node && npm ci)`. SynCode runs as `python run.py` on its embedded SecantusDB (a fresh data dir):
@@ -13,6 +13,12 @@ update they receive to their own Doc and record the latency from the embedded ti
 a sequence number of its room counts a drop. Printed per server and rate: latency p50/p99/max, drops, server
 CPU (and SecantusDB's), server RSS, and the RSS per idle loaded room (rooms connected and synced, no traffic),
 then SynCode/reference ratios. Several --rates make a sweep (the clients stay connected across rates).
+
+Both servers stay up, their clients connected, and each rate is measured in --windows windows per server that
+alternate between the two (A B B A A B ...), each after both servers have gone quiet. A server's figures pool
+the latencies of all its windows. Why: the p99 of a single 20 s window moved by ±25% from one run to the next
+for either server (the reference's from 0.69 to 1.22 ms over ten runs), more than the difference being
+measured; alternating exposes both to the same drift of the machine, and pooling averages it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import argparse
 import asyncio
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -221,19 +228,65 @@ async def connect_rooms(server: ServerUnderTest, names: list[str], clients: int)
 
 
 @dataclass
-class Result:
-    rate: int
+class Window:
+    """One measured stretch of one server at one rate."""
+
     sent: int
-    p50: float
-    p99: float
-    worst: float
+    latencies_ms: list[float]
     drops: int
-    cpu: dict[str, float]
+    cpu: dict[str, float]  # % of one core, by role
     rss: dict[str, float]
     harness_cpu: float
 
+    @property
+    def p99(self) -> float:
+        return percentile(sorted(self.latencies_ms), 99)
 
-async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: float) -> Result:
+
+@dataclass
+class Result:
+    """A server's windows at one rate, pooled."""
+
+    rate: int
+    windows: list[Window]
+
+    def __post_init__(self) -> None:
+        self.latencies = sorted(ms for window in self.windows for ms in window.latencies_ms)
+
+    @property
+    def sent(self) -> int:
+        return sum(w.sent for w in self.windows)
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.latencies, 50)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies, 99)
+
+    @property
+    def worst(self) -> float:
+        return self.latencies[-1] if self.latencies else 0.0
+
+    @property
+    def drops(self) -> int:
+        return sum(w.drops for w in self.windows)
+
+    @property
+    def cpu(self) -> dict[str, float]:
+        return {role: statistics.mean(w.cpu[role] for w in self.windows) for role in self.windows[0].cpu}
+
+    @property
+    def rss(self) -> dict[str, float]:
+        return self.windows[-1].rss
+
+    @property
+    def harness_cpu(self) -> float:
+        return statistics.mean(w.harness_cpu for w in self.windows)
+
+
+async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: float) -> Window:
     for room in rooms:
         for client in room.readers:
             assert client.reader is not None
@@ -260,18 +313,8 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
             assert client.reader is not None
             latencies += client.reader.latencies_ms
             drops += len(expected - client.reader.seen)
-    latencies.sort()
-    return Result(
-        rate,
-        total,
-        percentile(latencies, 50),
-        percentile(latencies, 99),
-        latencies[-1] if latencies else 0,
-        drops,
-        cpu,
-        {role: sum(rss_mib(p) for p in pids) for role, pids in roles.items()},
-        harness,
-    )
+    rss = {role: sum(rss_mib(p) for p in pids) for role, pids in roles.items()}
+    return Window(total, latencies, drops, cpu, rss, harness)
 
 
 async def settle(rooms: list[Room]) -> None:
@@ -304,7 +347,8 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q / 100))]
 
 
-async def bench(server: ServerUnderTest, args: argparse.Namespace) -> tuple[float, list[Result]]:
+async def prepare(server: ServerUnderTest, args: argparse.Namespace) -> tuple[float, list[Room]]:
+    """Rooms connected and synced; returns the RSS each idle loaded room costs, and the rooms."""
     names = [f"bench-{i}" for i in range(args.rooms)]
     await quiesce(server)  # SynCode loads its problem bank in the background after start-up
     if server.name == "syncode":
@@ -313,12 +357,12 @@ async def bench(server: ServerUnderTest, args: argparse.Namespace) -> tuple[floa
     baseline = rss_mib(server.process.pid)
     rooms = await connect_rooms(server, names, args.clients)
     await asyncio.sleep(3)  # idle: rooms loaded, everyone synced
-    per_room_kib = (rss_mib(server.process.pid) - baseline) * 1024 / args.rooms
-    results = [await drive(server, rooms, rate, args.seconds) for rate in args.rates]
-    for room in rooms:
-        for client in (room.writer, *room.readers):
-            client.close()
-    return per_room_kib, results
+    return (rss_mib(server.process.pid) - baseline) * 1024 / args.rooms, rooms
+
+
+def alternation(names: list[str], windows: int) -> list[str]:
+    """A B, B A, A B ...: each server is measured first as often as second."""
+    return [name for i in range(windows) for name in (names if i % 2 == 0 else names[::-1])]
 
 
 def report(name: str, per_room_kib: float, results: list[Result]) -> None:
@@ -333,6 +377,8 @@ def report(name: str, per_room_kib: float, results: list[Result]) -> None:
             f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f} "
             f"{r.harness_cpu:>13.1f}"
         )
+        if len(r.windows) > 1:
+            print(f"  {'':>7} p99 by window: {' '.join(f'{w.p99:.2f}' for w in r.windows)} ms")
 
 
 def ratios(ours: tuple[float, list[Result]], reference: tuple[float, list[Result]]) -> None:
@@ -360,21 +406,38 @@ def sustained(results: list[Result]) -> int:
 async def main(args: argparse.Namespace) -> None:
     if not REFERENCE.exists():
         sys.exit("reference server missing: run (cd bench/node && npm ci)")
-    print(f"{args.rooms} rooms x {args.clients} clients, rates {args.rates} updates/s total, {args.seconds:g} s each")
-    outcomes = {}
+    print(
+        f"{args.rooms} rooms x {args.clients} clients, rates {args.rates} updates/s total, "
+        f"{args.windows} window(s) of {args.seconds:g} s per server and rate"
+    )
+    servers: dict[str, ServerUnderTest] = {}
     with tempfile.TemporaryDirectory(prefix="syncode-bench-") as tmp:
         starters = {"reference": start_reference, "syncode": lambda: start_syncode(Path(tmp))}
-        for name, start in starters.items():
-            if args.only not in (None, name):
-                continue
-            server = await start()
-            try:
-                outcomes[server.name] = await bench(server, args)
-            finally:
+        try:
+            for name, start in starters.items():
+                if args.only in (None, name):
+                    servers[name] = await start()
+            prepared = {name: await prepare(server, args) for name, server in servers.items()}
+            results: dict[str, list[Result]] = {name: [] for name in servers}
+            for rate in args.rates:
+                windows: dict[str, list[Window]] = {name: [] for name in servers}
+                for name in alternation(list(servers), args.windows):
+                    for server in servers.values():  # what one server defers must not land in the other's window
+                        await quiesce(server)
+                    windows[name].append(await drive(servers[name], prepared[name][1], rate, args.seconds))
+                for name in servers:
+                    results[name].append(Result(rate, windows[name]))
+            for _, rooms in prepared.values():
+                for room in rooms:
+                    for client in (room.writer, *room.readers):
+                        client.close()
+        finally:
+            for server in servers.values():
                 server.stop()
-            report(server.name, *outcomes[server.name])
-    if len(outcomes) == 2:
-        ratios(outcomes["syncode"], outcomes["reference"])
+    for name in servers:
+        report(name, prepared[name][0], results[name])
+    if len(servers) == 2:
+        ratios((prepared["syncode"][0], results["syncode"]), (prepared["reference"][0], results["reference"]))
 
 
 def parse_args() -> argparse.Namespace:
@@ -387,7 +450,8 @@ def parse_args() -> argparse.Namespace:
         default=[350],
         help="total updates per second, comma-separated for a sweep",
     )
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=20, help="per window")
+    parser.add_argument("--windows", type=int, default=3, help="measured windows per server and rate, alternating")
     parser.add_argument("--only", choices=["syncode", "reference"], help="run one server (no ratios): for profiling")
     return parser.parse_args()
 
