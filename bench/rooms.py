@@ -1,7 +1,7 @@
 """Room-layer overhead of submissions: N rooms submitting reference solutions through the API, against the judge
 called directly with the same programs and test cases, in the same run.
 
-    .venv/bin/python bench/rooms.py [--rooms 8] [--rounds 5] [--language python] [--problems two-sum,binary-search]
+    .venv/bin/python bench/rooms.py [--rooms 8] [--rounds 16] [--language python] [--problems two-sum,binary-search]
 
 Starts SynCode as `python run.py` on its embedded database (a fresh data dir, rate limits and quotas out of the
 way, the problem bank loaded), as a client meets it. Each room (its own host, in `coding`, with a problem) submits
@@ -262,7 +262,12 @@ async def open_probe_token(http: Http) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rooms", type=int, default=8, help="concurrent rooms (one submission each per round)")
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per path")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=16,
+        help="measured rounds per path (a p95 needs samples: with 5 rounds of 8 rooms it is the 2nd-slowest of 40)",
+    )
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds per path first")
     parser.add_argument("--language", default="python", choices=["python", "cpp"])
     parser.add_argument("--problems", default=",".join(EASY), help="comma-separated slugs with a reference")
