@@ -94,8 +94,8 @@ class ServerUnderTest:
         return {role: pids for role, pids in roles.items() if pids}
 
     def pause(self) -> None:
-        """Freeze the server and its helpers (SIGSTOP): while the other server is measured, this one's
-        background work (database checkpoints, compaction, pings) cannot take the cores."""
+        """Freeze the server and its helpers (SIGSTOP): while the other server is measured, nothing this one
+        runs in the background (its database, its log writer, timers) can take the cores."""
         for pid in self.pids():
             os.kill(pid, signal.SIGSTOP)
 
@@ -452,7 +452,7 @@ async def measure(
                 await quiesce(server)
                 started = time.monotonic()
                 windows[name].append(await drive(server, rooms[name], rate, args.seconds))
-                if name == "syncode" and others:  # what it defers is its own work: not to be frozen into later
+                if name == "syncode" and others:  # it finishes what it deferred before it is paused
                     await asyncio.sleep(max(0, started + DEFERRED_WORK_SEC - time.monotonic()))
             finally:
                 for other in others:

@@ -266,7 +266,7 @@ async def main() -> None:
         "--rounds",
         type=int,
         default=16,
-        help="measured rounds per path (a p95 needs samples: with 5 rounds of 8 rooms it is the 2nd-slowest of 40)",
+        help="measured rounds per path (a p95 needs samples: with 5 rounds of 8 rooms it is the 3rd-slowest of 40)",
     )
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds per path first")
     parser.add_argument("--language", default="python", choices=["python", "cpp"])
