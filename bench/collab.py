@@ -19,12 +19,11 @@ alternate between the two (A B B A A B ...). A server's figures pool the latenci
 of a single 20 s window moved by ±25% from one run to the next for either server (the reference's from 0.69 to 1.22
 ms over ten runs), more than the difference being measured; alternating exposes both to the same drift of the
 machine, and pooling averages it. So that nothing one server does lands in the other's window, the other is paused
-(SIGSTOP) meanwhile: beside a running SynCode, two of nine reference windows had a p99 of 18 and 24 ms; with
-SynCode paused, none of six went above 1.5 ms. After a SynCode window the bench waits out the work it defers (the
-compaction of the rooms it changed, due collab_compact_seconds after their first update, and the periodic
-snapshots), so that it is not frozen into a later window. This process's garbage collector is off during a window:
-one full collection of the harness's 3,000 connected clients takes about 240 ms, during which no reader of either
-server reads.
+(SIGSTOP) meanwhile: beside a running SynCode, 2 of 18 reference windows had a p99 of 18 and 24 ms; with SynCode
+paused, the worst of 12 had 2.2 ms. After a SynCode window the bench waits out the work it defers (the compaction
+of the rooms it changed, due collab_compact_seconds after their first update, and the periodic snapshots), so that
+it is not frozen into a later window. This process's garbage collector is off during a window: one full collection
+of the harness's 3,000 connected clients takes about 240 ms, during which no reader of either server reads.
 """
 
 from __future__ import annotations
