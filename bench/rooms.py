@@ -18,7 +18,9 @@ round and the pause after it, so that work the server defers past a round (bookk
 The overhead is printed two ways: the difference between the two paths' percentiles (what the judge costs on its
 own, in the same run), and per submission: its POST -> event time minus its own judging span on the server
 (createdAt -> finishedAt, both in the event). The first subtracts two separately sampled tails, so its p95 swings
-by tens of ms between runs; the second is the p95 of the overhead itself.
+by tens of ms between runs, but it is the one the goal (p95 <= 20 ms) is read on: the second leaves out the CPU
+the room layer takes from the judging of the other submissions, which, once the sandboxes keep every core busy,
+is most of what it costs them.
 """
 
 from __future__ import annotations
@@ -311,7 +313,7 @@ async def main() -> None:
             print(f"POST -> 202: p50 {percentile(answered, 0.5):.1f} ms, p95 {percentile(answered, 0.95):.1f} ms")
             print(
                 f"room-layer overhead, difference of the two distributions: p50 {api50 - direct50:+.1f} ms, "
-                f"p95 {api95 - direct95:+.1f} ms (noisy: two tails of separate samples)"
+                f"p95 {api95 - direct95:+.1f} ms (goal: p95 <= 20 ms; noisy: two tails of separate samples)"
             )
             before = [s[3] * 1000 for s in samples["api"]]
             after = [s[4] * 1000 for s in samples["api"]]
@@ -323,7 +325,8 @@ async def main() -> None:
             paired = [(s[3] + s[4]) * 1000 for s in samples["api"]]
             print(
                 f"room-layer overhead per submission (POST -> event minus its judging, createdAt -> finishedAt): "
-                f"p50 {percentile(paired, 0.5):.1f} ms, p95 {percentile(paired, 0.95):.1f} ms (goal: p95 <= 20 ms)"
+                f"p50 {percentile(paired, 0.5):.1f} ms, p95 {percentile(paired, 0.95):.1f} ms (leaves out the CPU the "
+                "room layer takes from judging)"
             )
             # On a machine whose cores the sandboxes keep busy, the API path's extra CPU is what separates the
             # two paths' tails: every queued submission waits for it.
