@@ -25,14 +25,16 @@ machine, and pooling averages it. So that nothing one server does lands in the o
 (SIGSTOP) meanwhile: beside a running SynCode, 2 of 18 reference windows had a p99 of 18 and 24 ms; with SynCode
 paused, the worst of 12 had 2.2 ms. After a SynCode window the bench waits out the work it defers (the compaction
 of the rooms it changed, due collab_compact_seconds after their first update, and the periodic snapshots), so that
-it is not frozen into a later window. This process's garbage collector is off during a window: one full collection
-of the harness's 3,000 connected clients takes about 240 ms, during which no reader of either server reads.
+it lands in no later window, and is not frozen into one. This process's garbage collector is off during a window:
+one full collection of the harness's 3,000 connected clients takes about 240 ms, during which no reader of either
+server reads.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import re
@@ -42,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +65,6 @@ REFERENCE = ROOT / "bench" / "node" / "node_modules" / "y-websocket" / "bin" / "
 SECRETS = {"SYNCODE_JWT_SECRET": "j" * 48, "SYNCODE_COLLAB_JWT_SECRET": "c" * 48, "SYNCODE_INTERNAL_SECRET": "i" * 48}
 STAMP = re.compile(rb"(\d+):(\d+);")
 RESUMED_SETTLE_SEC = 5  # a server just resumed runs the timers that fell due while it was paused
-DEFAULTS = Settings.model_fields
-# How long after a window's start SynCode may still work on what changed in it (compaction, periodic snapshots),
-# with a few maintenance ticks to spare.
-DEFERRED_WORK_SEC = (
-    max(DEFAULTS["collab_compact_seconds"].default, DEFAULTS["collab_snapshot_interval_sec"].default)
-    + 3 * DEFAULTS["collab_tick_sec"].default
-)
 
 
 # -- processes ---------------------------------------------------------------------------------------------------
@@ -98,12 +94,16 @@ class ServerUnderTest:
     def pause(self) -> None:
         """Freeze the server and its helpers (SIGSTOP): while the other server is measured, nothing this one
         runs in the background (its database, its log writer, timers) can take the cores."""
-        for pid in self.pids():
-            os.kill(pid, signal.SIGSTOP)
+        self._signal(self.pids(), signal.SIGSTOP)
 
     def resume(self) -> None:
-        for pid in reversed(self.pids()):  # its helpers first
-            os.kill(pid, signal.SIGCONT)
+        self._signal(reversed(self.pids()), signal.SIGCONT)  # its helpers first
+
+    @staticmethod
+    def _signal(pids: Iterable[int], signum: int) -> None:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):  # a helper that exited meanwhile (Ctrl-C reaches all)
+                os.kill(pid, signum)
 
     def stop(self) -> None:
         self.resume()
@@ -395,7 +395,7 @@ async def prepare(server: ServerUnderTest, args: argparse.Namespace) -> tuple[fl
 
 
 def alternation(names: list[str], windows: int) -> list[str]:
-    """A B, B A, A B ...: each server is measured first as often as second."""
+    """A B, B A, A B ...: with an even number of windows, each server is measured first as often as second."""
     return [name for i in range(windows) for name in (names if i % 2 == 0 else names[::-1])]
 
 
@@ -437,30 +437,42 @@ def sustained(results: list[Result]) -> int:
     return best
 
 
+def deferred_work_sec() -> float:
+    """How long after a window's start SynCode may still work on what changed in it (compaction, periodic
+    snapshots), with a few maintenance ticks to spare; read from the environment the server inherits."""
+    settings = Settings()
+    return max(settings.collab_compact_seconds, settings.collab_snapshot_interval_sec) + 3 * settings.collab_tick_sec
+
+
 async def measure(
     servers: dict[str, ServerUnderTest], rooms: dict[str, list[Room]], args: argparse.Namespace
 ) -> dict[str, list[Result]]:
     """Each rate in alternating windows, the other server paused; a server's windows at one rate pooled."""
     results: dict[str, list[Result]] = {name: [] for name in servers}
-    for rate in args.rates:
-        windows: dict[str, list[Window]] = {name: [] for name in servers}
-        for name in alternation(list(servers), args.windows):
-            server = servers[name]
-            others = [other for other in servers.values() if other is not server]
-            for other in others:
-                other.pause()
-            try:
-                await asyncio.sleep(RESUMED_SETTLE_SEC)
+    paused: list[ServerUnderTest] = []
+    try:
+        for rate in args.rates:
+            windows: dict[str, list[Window]] = {name: [] for name in servers}
+            for name in alternation(list(servers), args.windows):
+                server = servers[name]
+                if server in paused:  # only when the measured server changes: a resumed one runs overdue timers
+                    paused.remove(server)
+                    server.resume()
+                    await asyncio.sleep(RESUMED_SETTLE_SEC)
+                for other in servers.values():
+                    if other is not server and other not in paused:
+                        other.pause()
+                        paused.append(other)
                 await quiesce(server)
                 started = time.monotonic()
                 windows[name].append(await drive(server, rooms[name], rate, args.seconds))
-                if name == "syncode" and others:  # it finishes what it deferred before it is paused
-                    await asyncio.sleep(max(0, started + DEFERRED_WORK_SEC - time.monotonic()))
-            finally:
-                for other in others:
-                    other.resume()
-        for name in servers:
-            results[name].append(Result(rate, windows[name]))
+                if name == "syncode":  # it finishes what it deferred before another window (or a pause) begins
+                    await asyncio.sleep(max(0, started + deferred_work_sec() - time.monotonic()))
+            for name in servers:
+                results[name].append(Result(rate, windows[name]))
+    finally:
+        for server in paused:
+            server.resume()
     return results
 
 
@@ -486,7 +498,10 @@ async def main(args: argparse.Namespace) -> None:
                         client.close()
         finally:
             for server in servers.values():
-                server.stop()
+                try:
+                    server.stop()
+                except Exception as exc:  # the others must still be stopped
+                    print(f"{server.name} not stopped cleanly: {exc!r}", file=sys.stderr)
     for name in servers:
         report(name, prepared[name][0], results[name])
     if len(servers) == 2:
