@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/collab.py [--rooms 500] [--clients 3] [--rates 350] [--seconds 20] [--windows 3]
 
-(About 7 minutes at these defaults: 2 in the windows, 2 waiting out SynCode's deferred work after its windows, the
+(About 5.5 minutes at these defaults: 2 in the windows, 2 waiting out SynCode's deferred work after its windows, the
 rest starting the servers, connecting 3,000 clients and letting each server settle before its windows.)
 
 Reference: y-websocket@1.5.4 `bin/server.js` with yjs 13 (in-memory, no persistence, no auth), installed by
