@@ -450,6 +450,7 @@ async def measure(
     """Each rate in alternating windows, the other server paused; a server's windows at one rate pooled."""
     results: dict[str, list[Result]] = {name: [] for name in servers}
     paused: list[ServerUnderTest] = []
+    deferred_work = deferred_work_sec()
     try:
         for rate in args.rates:
             windows: dict[str, list[Window]] = {name: [] for name in servers}
@@ -467,7 +468,7 @@ async def measure(
                 started = time.monotonic()
                 windows[name].append(await drive(server, rooms[name], rate, args.seconds))
                 if name == "syncode":  # it finishes what it deferred before another window (or a pause) begins
-                    await asyncio.sleep(max(0, started + deferred_work_sec() - time.monotonic()))
+                    await asyncio.sleep(max(0, started + deferred_work - time.monotonic()))
             for name in servers:
                 results[name].append(Result(rate, windows[name]))
     finally:

@@ -241,6 +241,12 @@ async def test_search_filter_sort_and_paginate(make_server) -> None:
     assert await status_titles("solved") == {"Beta Graphs", "Gamma Trees"}
     assert await status_titles("attempted") == {"Alpha Arrays"}
     assert await status_titles("todo") == {"Delta Strings", "Epsilon Heap"}
+    # A later batch: solved stays solved after a failure; attempted becomes solved.
+    await server.ctx.problems.record_submissions(
+        [Attempt(uid, ids["Beta Graphs"], False), Attempt(uid, ids["Alpha Arrays"], True)]
+    )
+    assert await status_titles("solved") == {"Alpha Arrays", "Beta Graphs", "Gamma Trees"}
+    assert await status_titles("attempted") == set()
 
     # Pagination: stable across pages, with inserts in between.
     seen: list[str] = []
