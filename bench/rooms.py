@@ -329,13 +329,14 @@ async def main() -> None:
                 f"p50 {percentile(paired, 0.5):.1f} ms, p95 {percentile(paired, 0.95):.1f} ms (leaves out the CPU the "
                 "room layer takes from judging)"
             )
-            # On a machine whose cores the sandboxes keep busy, the API path's extra CPU is what separates the
-            # two paths' tails: every queued submission waits for it.
-            per_submission = {path: sum(cpu[path].values()) / len(samples[path]) * 1000 for path in cpu}
+            # CPU ms per submission, by path and role. Once the sandboxes keep every core busy, the API path's
+            # extra CPU is what separates the two paths' tails: every queued submission waits for it.
+            ms_each = {p: {role: used / len(samples[p]) * 1000 for role, used in cpu[p].items()} for p in cpu}
             for path, label in (("api", "API rounds"), ("direct", "direct rounds")):
-                shares = ", ".join(f"{role} {used / len(samples[path]) * 1000:.1f}" for role, used in cpu[path].items())
+                shares = ", ".join(f"{role} {ms:.1f}" for role, ms in ms_each[path].items())
                 print(f"CPU per submission, {label}: {shares} ms (sandboxes not counted)")
-            extra, cores = per_submission["api"] - per_submission["direct"], len(os.sched_getaffinity(0))
+            extra = sum(ms_each["api"].values()) - sum(ms_each["direct"].values())
+            cores = len(os.sched_getaffinity(0))
             print(
                 f"the API path's extra CPU, {extra:.1f} ms per submission, delays the last submission of a round by "
                 f"about {args.rooms} rooms / {cores} cores x {extra:.1f} = {args.rooms / cores * extra:.1f} ms while "
