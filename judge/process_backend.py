@@ -46,9 +46,8 @@ def privilege_drop() -> tuple[list[str], dict[str, Any]]:
     return [], {"user": NOBODY, "group": NOBODY, "extra_groups": []}
 
 
-def bwrap_argv(disk_mb: int) -> list[str]:
+def bwrap_options(disk_mb: int) -> list[str]:
     argv = [
-        "bwrap",
         "--unshare-all",
         "--unshare-user",
         "--disable-userns",
@@ -84,20 +83,32 @@ def bwrap_argv(disk_mb: int) -> list[str]:
         "PATH",
         SANDBOX_PATH,
     ]
-    return [*argv, "--", *SUPERVISOR]
+    return argv
 
 
 class ProcessSession(Session):
-    def __init__(self, argv: list[str], **popen: Any) -> None:
+    def __init__(self, prefix: list[str], options: bytes, **popen: Any) -> None:
+        """bwrap is the sandbox's PID 1, and /proc/1 is readable from inside: it gets an empty environment (the
+        server's holds its secrets), `/` as working directory, and its options through a pipe (`--args`), so
+        its command line shows no path of the server's."""
         super().__init__()
-        self.process = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            **popen,
-        )
+        read_end, write_end = os.pipe()
+        try:
+            os.write(write_end, options)  # a few kB: the pipe's buffer takes it whole
+            os.close(write_end)
+            self.process = subprocess.Popen(
+                [*prefix, "--args", str(read_end), "--", *SUPERVISOR],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env={},
+                cwd="/",
+                pass_fds=(read_end,),
+                **popen,
+            )
+        finally:
+            os.close(read_end)
         self._buffer = bytearray()
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.process.stdout, selectors.EVENT_READ)
@@ -151,8 +162,9 @@ class ProcessBackend(Backend):
 
     def __init__(self, pool_size: int, disk_mb: int) -> None:
         super().__init__(pool_size)
-        prefix, self.popen = privilege_drop()
-        self.argv = [*prefix, *bwrap_argv(disk_mb)]
+        drop, self.popen = privilege_drop()
+        self.prefix = [*drop, shutil.which("bwrap") or "bwrap"]
+        self.options = b"".join(option.encode() + b"\0" for option in bwrap_options(disk_mb))
 
     def unavailable_reason(self) -> str | None:
         return self.live_reason() or self._probe()
@@ -184,4 +196,4 @@ class ProcessBackend(Backend):
         return None
 
     def spawn(self) -> ProcessSession:
-        return ProcessSession(self.argv, **self.popen)
+        return ProcessSession(self.prefix, self.options, **self.popen)

@@ -7,6 +7,7 @@ the output) with what a safe sandbox must produce.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ HOG_MB = 1024  # the memory hogs allocate this much...
 HOG_LIMIT_MB = 128  # ...under this limit
 TIME_LIMIT_MS = 1000
 REPO = Path(__file__).resolve().parent.parent
+# Planted in the server's environment by `run_check`: no process of a sandbox may show it.
+CANARY = "SYNCODE_SELFTEST_CANARY"
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,26 @@ ESCAPES = [
     ),
     Check(
         "python",
+        "escape: read the server's environment, command line and files through /proc",
+        _blocked(
+            "import os\n"
+            "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "    for part in ('environ', 'cmdline'):\n"
+            "        try:\n            data = open(f'/proc/{pid}/{part}', 'rb').read()\n"
+            "        except OSError:\n            continue\n"
+            f"        if b'SYNCODE_' in data or b'{REPO}' in data:\n"
+            "            got.append((pid, part))\n"
+            "    try:\n"
+            "        links = [os.readlink(f'/proc/{pid}/fd/{fd}') for fd in os.listdir(f'/proc/{pid}/fd')]\n"
+            "        links.append(os.readlink(f'/proc/{pid}/cwd'))\n"
+            "    except OSError:\n        continue\n"
+            f"    got += [(pid, link) for link in links if link.startswith('{REPO}')]"
+        ),
+        (V.accepted,),
+        stdout="blocked",
+    ),
+    Check(
+        "python",
         "escape: print 100 MB",
         "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(100):\n    sys.stdout.write(chunk)",
         (V.output_limit_exceeded,),
@@ -219,6 +242,7 @@ ESCAPES = [
 
 
 async def run_check(judge: Judge, check: Check) -> tuple[Check, RunResult]:
+    os.environ.setdefault(CANARY, "a sandbox must not see this")
     if check.setup:
         await judge.run("python", check.setup)
     result = await judge.run(check.language, check.code, check.stdin, TIME_LIMIT_MS, check.memory_mb)
