@@ -33,15 +33,22 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def harden_self():
-    # Everything in the sandbox runs only on CPU time nothing else wants: the server and its database come
-    # first, and a judge thread woken by a reply preempts the sandbox at once (measured with bench/judge.py:
-    # overhead per Python run 16-17 -> 9 ms, throughput +15-30%). Verdicts count CPU time, which this does not
-    # change. Without CAP_SYS_NICE, neither this supervisor nor the program can switch back.
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     # Orphans (daemonised children) are re-parented to us, so we can reap them and count their CPU time.
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def lower_priority():
+    """In the program's process, before exec.
+
+    Programs run only on CPU time nothing else wants: the server and its database come first, and a judge thread
+    woken by a reply preempts the sandbox at once (measured with bench/judge.py: overhead per Python run 16-17
+    -> 9 ms, throughput +15-30%). Verdicts count CPU time, which this does not change. Without CAP_SYS_NICE the
+    program cannot switch back. The supervisor keeps its normal priority: among the hundred processes of a fork
+    bomb at this priority it would get too little CPU to notice the limits in time.
+    """
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def set_limits(step):
@@ -71,6 +78,7 @@ def spawn(step, stdin_r, stdout_w, stderr_w):
         os.closerange(3, 1 << 16)
         for signum in (signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(signum, signal.SIG_DFL)
+        lower_priority()
         set_limits(step)
         os.execvpe(step["argv"][0], step["argv"], step["env"])
     except OSError as exc:
@@ -215,14 +223,30 @@ def kill_descendants():
     return cpu
 
 
-def cpu_seconds(pid):
-    """CPU time of a live process (all its threads), from /proc/<pid>/stat."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+def sandbox_cpu_seconds():
+    """CPU time of every process this supervisor started, directly or not, alive or not yet reaped (with the
+    children they reaped themselves), from one pass over /proc: the time limit is the sandbox's, not one
+    process's, so a fork bomb cannot spread its CPU over many processes."""
+    parents, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = sum(int(ticks) for ticks in fields[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
+    children = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    total, stack = 0.0, list(children.get(os.getpid(), ()))
+    while stack:
+        pid = stack.pop()
+        total += cpu[pid]
+        stack += children.get(pid, ())
+    return total
 
 
 def rss_kb(pid):
@@ -235,7 +259,7 @@ def rss_kb(pid):
 
 def over_limit(pid, step, cpu_limit):
     """Which limit the running program is over, if any: checked every few milliseconds."""
-    if cpu_seconds(pid) > cpu_limit:
+    if sandbox_cpu_seconds() > cpu_limit:
         return "cpu"
     if step["rss_kb"] and rss_kb(pid) > step["rss_kb"]:
         return "memory"
@@ -264,9 +288,9 @@ def run_step(step):
         waited, status_now, usage = os.wait4(pid, os.WNOHANG)
         if waited:
             status = status_now
-    wall = time.monotonic() - started
     capture.drain()
     cpu = usage.ru_utime + usage.ru_stime + kill_descendants()
+    wall = time.monotonic() - started  # until the last process of the step is gone
     capture.close()
     return {
         "exit_code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,

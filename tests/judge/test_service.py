@@ -30,6 +30,23 @@ async def test_run_reports_measurements(process_judge: Judge) -> None:
     assert result.time_ms is not None and result.wall_time_ms is not None and result.memory_kb > 0
 
 
+SPREAD_CPU = """import os, time
+for _ in range(4):
+    if os.fork() == 0:
+        while True:
+            pass
+time.sleep(60)
+"""
+
+
+async def test_time_limit_counts_every_process_of_the_sandbox(judge: Judge) -> None:
+    """CPU spread over child processes counts against the limit: killed near 1 s of CPU, not at the wall limit
+    (3 s, by which four busy children had burnt up to 6 s of CPU)."""
+    result = await judge.run("python", SPREAD_CPU, time_limit_ms=1000)
+    assert result.verdict == Verdict.time_limit_exceeded
+    assert result.time_ms < 1600, result
+
+
 async def test_stop_on_first_failure(process_judge: Judge) -> None:
     cases = [TestCase(input="2", expected_output="5"), TestCase(input="3", expected_output="9.0")]
     result = await process_judge.judge("python", SQUARE, cases, stop_on_first_failure=True)
