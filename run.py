@@ -68,7 +68,8 @@ class Server:
         self.collab = await self._start_collab(self.ctx)
         await self.ctx.rooms.start()
         self.judge = await self._start_judge(self.ctx)
-        self.ctx.bus.subscribe("user.banned", lambda event: self.ctx.rooms.user_banned(event.data["userId"]))
+        for gone in ("user.banned", "user.deleted"):
+            self.ctx.bus.subscribe(gone, lambda event: self.ctx.rooms.user_gone(event.data["userId"]))
         self.events = EventHub(self.ctx.bus, self.ctx.presence)
         self.ctx.admin.ws_connections = self._ws_connections
         app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
@@ -82,7 +83,15 @@ class Server:
 
     async def _start_collab(self, ctx: Context) -> CollabService:
         """The collab plane runs in this process: its callbacks become events on the bus, as over HTTP."""
-        collab = CollabService(self.settings, ctx.db)
+
+        async def membership(room_id: str, user_id: str) -> bool | None:
+            in_room = await ctx.rooms.collab_member(room_id, user_id)
+            if not in_room:
+                return in_room
+            user = await ctx.auth.cached_user(user_id)
+            return user is not None and not user.get("deletedAt") and not user.get("bannedAt")
+
+        collab = CollabService(self.settings, ctx.db, membership)
         await collab.start()
 
         async def publish_disconnect(gone):

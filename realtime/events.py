@@ -5,8 +5,8 @@ the top level of the frame or inside `data`. Server → client: the bus events o
 to (on connect it joins all the user's live rooms), per-user events, `pong`, `subscribed` / `unsubscribed`
 {reason}, `ready` {userId, rooms} once connected, and `error` {code, message, details?} (the socket stays open).
 
-Close codes: 4001 bad token, 4003 banned account, 4008 not reading its frames, 4029 too many frames, 1009 frame
-too large.
+Close codes: 4001 bad token, 4003 banned or deleted account, 4008 not reading its frames, 4029 too many frames,
+1009 frame too large.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from syncode.services.rooms import member
 
 log = logging.getLogger("syncode.events")
 
+ACCOUNT_GONE = {"user.banned": "account banned", "user.deleted": "account deleted"}
 # Only these reach clients; everything else on the bus (collab.*, user.*) is internal.
 PUBLIC_PREFIXES = (
     "room.",
@@ -121,9 +122,9 @@ class EventHub:
     def dispatch(self, event: Event) -> None:
         if event.type in MEMBERSHIP:
             self._membership(event)
-        elif event.type == "user.banned":
+        elif event.type in ACCOUNT_GONE:
             for socket in list(self._by_user.get(event.data["userId"], ())):
-                socket.shut(4003, "account banned")
+                socket.shut(4003, ACCOUNT_GONE[event.type])
         elif event.type.startswith(PUBLIC_PREFIXES):
             targets = self._targets(event)
             if targets:

@@ -17,7 +17,7 @@ from realtime.journal import UpdateJournal
 from realtime.room import Peer, Room
 from realtime.store import CollabStore, DocRecord, Kick
 from syncode.clock import utcnow
-from syncode.collab import DisconnectSubscriber, SnapshotReady, SnapshotSubscriber, UserDisconnected
+from syncode.collab import DisconnectSubscriber, Membership, SnapshotReady, SnapshotSubscriber, UserDisconnected
 from syncode.db import Database
 from syncode.errors import Gone, NotFound, Unauthorized, ValidationFailed
 from syncode.security import decode_jwt
@@ -40,9 +40,14 @@ class Rejected(Exception):
         self.reason = reason
 
 
+async def unmanaged(room_id: str, user_id: str) -> bool | None:
+    return None
+
+
 class CollabService:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, membership: Membership = unmanaged) -> None:
         self.settings = settings
+        self.membership = membership
         self.journal_dir = settings.data_dir / "collab-journal"
         self.store = CollabStore(db, UpdateJournal(self.journal_dir) if settings.collab_journal else None)
         self.rooms: dict[str, Room] = {}
@@ -204,8 +209,14 @@ class CollabService:
             raise Rejected(4004, "unknown room") from None
         except Gone:
             raise Rejected(4003, "room closed") from None
-        if room.refuses(claims["sub"], claims):
-            raise Rejected(4003, "kicked from this room")
+        user_id = claims["sub"]
+        kicks = room.kick_count(user_id)
+        allowed = await self.membership(room_id, user_id)
+        if self.rooms.get(room_id) is not room:  # unloaded while we asked: its successor holds every kick
+            room = await self._live_room(room_id)
+        # A kick while we asked counts too, even of a token issued in the same second.
+        if allowed is False or room.kick_count(user_id) != kicks or room.refuses(user_id, claims):
+            raise Rejected(4003, "not a participant of this room")
         peer = peer_factory(claims)
         peer.role = room.roles.get(peer.user_id, peer.role)
         room.add(peer)

@@ -105,6 +105,9 @@ class Room:
             self.remove(peer)
         return len(peers)
 
+    def kick_count(self, user_id: str) -> int:
+        return len(self.kicks.get(user_id, ()))
+
     def add_kick(self, user_id: str, kick: Kick) -> None:
         self.kicks.setdefault(user_id, []).append(kick)
 

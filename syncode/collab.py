@@ -67,6 +67,10 @@ class CollabPlane(Protocol):
 
 
 SnapshotSubscriber = Callable[[SnapshotReady], Awaitable[None]]
+Membership = Callable[[str, str], Awaitable[bool | None]]
+"""(room id, user id) -> may this user be in the room's document now? Asked at every connect, so a kick, a leave,
+a ban or a deleted account refuses even a token issued a moment earlier. None: not a room of the control plane
+(a document made through the internal API alone), where the token and the plane's kicks decide."""
 DisconnectSubscriber = Callable[[UserDisconnected], Awaitable[None]]
 
 SNAPSHOT_READY = "collab.snapshot_ready"

@@ -59,7 +59,7 @@ def build_context(settings: Settings, db: Database) -> Context:
         settings.data_dir / "blobs", settings.base_url, settings.internal_secret, settings.blob_url_ttl_sec
     )
     auth = AuthService(settings, db, audit, mail)
-    users = UserService(settings, db, audit, auth, blobs)
+    users = UserService(settings, db, audit, auth, blobs, bus)
     health = HealthService(settings, db, time.monotonic())
     health.probes["mail"] = mail.health
     admin = AdminService(db, audit, auth, users, bus, health.uptime_sec, settings.version)

@@ -847,6 +847,13 @@ class RoomService:
         )
         return await self.detail(room, principal) if room else None
 
+    async def collab_member(self, room_id: str, user_id: str) -> bool | None:
+        """May the user be in the room's collab document now (see syncode.collab.Membership)?"""
+        room = await self._read(room_id)
+        if room is None:
+            return None
+        return room.get("deletedAt") is None and room["status"] != "finished" and member(room, user_id) is not None
+
     async def rooms_of(self, user_id: str) -> list[str]:
         """Ids of the live rooms the user is in (for the event channel)."""
         return [
@@ -900,8 +907,8 @@ class RoomService:
             )
             return self.admin_entry(room)
 
-    async def user_banned(self, user_id: str) -> None:
-        """A banned user leaves every live room at once."""
+    async def user_gone(self, user_id: str) -> None:
+        """A banned or deleted account leaves every live room at once (its collab sockets close)."""
         for room_id in await self.rooms_of(user_id):
             async with self._locks[room_id]:
                 room = await self._load(room_id)

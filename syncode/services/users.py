@@ -12,6 +12,7 @@ from config import Settings
 from syncode.clock import new_id, utcnow
 from syncode.db import Database
 from syncode.errors import Conflict, NotFound, ValidationFailed
+from syncode.events import Event, EventBus
 from syncode.models.users import (
     AvatarUploadResponse,
     PublicProfile,
@@ -29,13 +30,20 @@ AVATAR_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "web
 
 class UserService:
     def __init__(
-        self, settings: Settings, db: Database, audit: AuditService, auth: AuthService, blobs: LocalBlobStore
+        self,
+        settings: Settings,
+        db: Database,
+        audit: AuditService,
+        auth: AuthService,
+        blobs: LocalBlobStore,
+        bus: EventBus,
     ) -> None:
         self.settings = settings
         self.db = db
         self.audit = audit
         self.auth = auth
         self.blobs = blobs
+        self.bus = bus
 
     def _public_fields(self, user: dict[str, Any]) -> dict[str, Any]:
         avatar = user.get("avatarKey")
@@ -100,6 +108,8 @@ class UserService:
         # Unsetting the keys frees the email and username for new accounts; the data itself is kept.
         await self._write(user["_id"], {"$set": {"deletedAt": utcnow()}, "$unset": {"emailKey": "", "usernameKey": ""}})
         await self.auth.revoke_user_tokens(user["_id"])
+        # Rooms and sockets react to this as to a ban: the account leaves its live rooms, its sockets close.
+        self.bus.publish(Event("user.deleted", {"userId": user["_id"]}, user_ids=(user["_id"],)))
         await self.audit.record("user.deleted", actor_id=user["_id"], target_type="user", target_id=user["_id"], ip=ip)
 
     # -- avatars ------------------------------------------------------------------------------------------
