@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -176,9 +177,16 @@ def tune_garbage_collector() -> None:
 async def serve(settings: Settings) -> None:
     server = Server(settings)
     stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():  # a second signal: no waiting for a shutdown that hangs (the collab journal keeps edits)
+            log.warning("second signal: exiting without finishing the shutdown")
+            os._exit(1)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     try:
         await server.start()
         tune_garbage_collector()

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     collab_journal: bool = True
     collab_max_message_bytes: int = Field(1024 * 1024, ge=1024)
     collab_messages_per_sec: int = Field(200, ge=1)
+    # Bytes a connection, and a whole room, may send per second (bursts: one largest message, two per room), and
+    # the size a document may grow to: one participant must not be able to load the database for everyone.
+    collab_bytes_per_sec: int = Field(256 * 1024, ge=1024)
+    collab_room_bytes_per_sec: int = Field(512 * 1024, ge=1024)
+    collab_max_document_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
     collab_compact_updates: int = Field(500, ge=1)
     collab_compact_seconds: int = Field(60, ge=1)
     collab_unload_seconds: int = Field(30, ge=0)

@@ -44,8 +44,8 @@ WEBSOCKETS: dict[str, dict[str, Any]] = {
             "run.started / run.completed (RunResult), submission.progress {submissionId, passed, done, total} (at "
             f"most every {PROGRESS_INTERVAL_SEC} s while judging lasts longer) / "
             "submission.completed (SubmissionResult), analysis.completed, chat.message. Polling endpoints return "
-            "the same data. Close codes: 4001 bad token, 4003 banned, 4008 not reading, 4029 too many frames, "
-            "1009 frame too large."
+            "the same data. Close codes: 4001 bad token, 4003 banned or deleted account, 4008 not reading, 4029 too "
+            "many frames, 1009 frame too large."
         ),
     },
     "/collab/{roomId}": {
@@ -54,10 +54,14 @@ WEBSOCKETS: dict[str, dict[str, Any]] = {
             "Query `token` = RoomDetail.collab.token. Standard y-websocket framing (0 sync, 1 awareness, 3 query "
             "awareness); works with the stock `y-websocket` WebsocketProvider. Document: Y.Text('code:<language>'), "
             "Y.Map('whiteboard'), Y.Array('chat'), Y.Map('meta'). Observers, and everyone while the editor is "
-            "locked, are read-only. Close codes: 4001 bad token, 4002 kicked, 4003 not allowed / room closed, 4004 "
-            "unknown room, 4008 not reading its frames (reconnect and resync), 4009 replaced by a newer connection, "
-            "4029 too many messages, 1009 message over 1 MiB, 1011 an update could not be stored (it was not "
-            "applied; reconnect and resync)."
+            "locked, are read-only. Membership is checked at every connect: a token of someone who left, was kicked "
+            "or banned, or deleted their account is refused. Close codes: 4001 bad token, 4002 kicked, 4003 not a "
+            "participant (now) / room closed, 4004 unknown room, 4008 not reading its frames (reconnect and "
+            "resync), 4009 replaced by a newer connection, 4013 the update would grow the document past its cap "
+            "(SYNCODE_COLLAB_MAX_DOCUMENT_BYTES, 8 MiB; not stored), 4029 too many messages or too many bytes "
+            "(per connection 256 KiB/s in bursts of one largest message, per room 512 KiB/s; the refused message "
+            "was not stored), 1009 message over 1 MiB, 1011 an update could not be stored (it was not applied; "
+            "reconnect and resync)."
         ),
     },
 }

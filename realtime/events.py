@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from realtime.wsbase import BoundedSocket, MessageRate
+from realtime.wsbase import BoundedSocket, TokenBucket
 from syncode.clock import iso, utcnow
 from syncode.context import Context
 from syncode.errors import Conflict, DomainError, Forbidden, RateLimited, Unauthorized, ValidationFailed
@@ -173,7 +173,7 @@ class EventSocket(BoundedSocket):
         self.hub = hub
         self.principal: Principal | None = None
         self.rooms: set[str] = set()
-        self.rate = MessageRate(ctx.settings.events_messages_per_sec)
+        self.rate = TokenBucket(ctx.settings.events_messages_per_sec)
         self.commands: dict[str, Callable[[ClientFrame], Awaitable[None]]] = {
             "ping": self._ping,
             "subscribe": self._subscribe,
@@ -218,7 +218,7 @@ class EventSocket(BoundedSocket):
     async def on_message(self, message: str | bytes) -> None:
         if self.principal is None or self.closed:
             return
-        if not self.rate.allow():
+        if not self.rate.take():
             self.shut(4029, "too many messages")
             return
         frame = None

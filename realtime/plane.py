@@ -16,6 +16,7 @@ from config import Settings
 from realtime.journal import UpdateJournal
 from realtime.room import Peer, Room
 from realtime.store import CollabStore, DocRecord, Kick
+from realtime.wsbase import TokenBucket
 from syncode.clock import utcnow
 from syncode.collab import DisconnectSubscriber, Membership, SnapshotReady, SnapshotSubscriber, UserDisconnected
 from syncode.db import Database
@@ -258,7 +259,9 @@ class CollabService:
         if unloading:  # its last writes and compaction must land before we read them back
             await asyncio.shield(unloading)
         record = await self._record(room_id, allow_destroyed=False)
-        room = Room(record, self.store)
+        s = self.settings
+        inbound = TokenBucket(s.collab_room_bytes_per_sec, 2 * s.collab_max_message_bytes)
+        room = Room(record, self.store, s.collab_max_document_bytes, inbound)
         room.load(record.snapshot, await self.store.updates_after(room_id, record.snapshot_seq))
         return room
 

@@ -13,12 +13,17 @@ from pycrdt import Awareness, Doc, Map, Text, get_state
 from realtime import protocol
 from realtime.protocol import Frame, ProtocolError
 from realtime.store import CollabStore, DocRecord, Kick
+from realtime.wsbase import TokenBucket
 from syncode.clock import utcnow
 from syncode.collab import SnapshotReady
 
 log = logging.getLogger("syncode.collab")
 
 READ_ONLY_ROLES = frozenset({"observer"})
+
+
+class DocumentTooLarge(Exception):
+    """A client's update would grow the document past its cap; it is neither stored nor applied."""
 
 
 class Peer(Protocol):
@@ -34,9 +39,12 @@ class Peer(Protocol):
 
 
 class Room:
-    def __init__(self, record: DocRecord, store: CollabStore) -> None:
+    def __init__(self, record: DocRecord, store: CollabStore, max_bytes: int, inbound: TokenBucket) -> None:
         self.room_id = record.room_id
         self.store = store
+        self.max_bytes = max_bytes
+        self.inbound = inbound  # bytes per second all of the room's connections may send
+        self.size = 0  # bytes of the snapshot plus the log since: at least the document's encoded size
         self.locked = record.locked
         self.language = record.language
         self.kicks = record.kicks
@@ -60,6 +68,7 @@ class Room:
         """Rebuild the document from the snapshot plus the log entries written after it."""
         if snapshot != protocol.EMPTY_UPDATE:
             self.doc.apply_update(snapshot)
+        self.size = len(snapshot) + sum(len(update) for _, update in log_entries)
         for seq, update in log_entries:
             try:
                 self.doc.apply_update(update)
@@ -142,11 +151,19 @@ class Room:
             get_state(update)  # decodes the whole update: a malformed one must never reach the log
         except ValueError as exc:
             raise ProtocolError("undecodable update") from exc
+        self._check_size(len(update))
         before = await self._commit(update, sender)
         if update[0] != 0 and protocol.state_vector(self.doc.get_state()) == protocol.state_vector(before):
             # It carries items yet nothing integrated: they build on edits we dropped (typed while read-only).
             # Ask the sender for what we lack; its answer is judged by the rules in force now.
             sender.send(protocol.sync_step1(before))
+
+    def _check_size(self, incoming: int) -> None:
+        if self.size + incoming <= self.max_bytes:
+            return
+        self.size = len(self.doc.get_update())  # the log overstates it (edits supersede each other): measure
+        if self.size + incoming > self.max_bytes:
+            raise DocumentTooLarge(f"the document may not grow past {self.max_bytes} bytes")
 
     async def edit(self, change: Callable[[Doc], None]) -> None:
         """A change made by the server itself (new starter code, active language), committed like a client's."""
@@ -168,6 +185,7 @@ class Room:
             self.inflight -= 1
         before = self.doc.get_state()
         self.doc.apply_update(update)
+        self.size += len(update)
         self.applied_seq = seq
         self.changed_since_snapshot = True
         if self.first_uncompacted_at is None:
@@ -232,4 +250,6 @@ class Room:
                 return
             await self.store.compact(self.room_id, state, upto)
             self.compacted_seq = upto
+            if upto == self.applied_seq:
+                self.size = len(state)
             self.first_uncompacted_at = time.monotonic() if self.applied_seq > upto else None

@@ -8,12 +8,15 @@ from typing import Any
 from realtime import protocol
 from realtime.plane import CollabService, Rejected
 from realtime.protocol import ProtocolError
-from realtime.room import Room
+from realtime.room import DocumentTooLarge, Room
 from realtime.store import StorageUnavailable
-from realtime.wsbase import SLOW_READER, BoundedSocket, MessageRate
+from realtime.wsbase import SLOW_READER, BoundedSocket, TokenBucket
 from syncode.context import Context
 
 log = logging.getLogger("syncode.collab")
+
+TOO_MUCH = 4029  # more messages, or bytes, per second than a connection or its room may send
+DOCUMENT_TOO_LARGE = 4013  # the update would grow the document past SYNCODE_COLLAB_MAX_DOCUMENT_BYTES
 
 
 class CollabSocket(BoundedSocket):
@@ -26,7 +29,8 @@ class CollabSocket(BoundedSocket):
         self.room: Room | None = None
         self.user_id = self.role = self.jti = ""
         self.close_reason_tag = "closed"
-        self.rate = MessageRate(ctx.settings.collab_messages_per_sec)
+        self.rate = TokenBucket(ctx.settings.collab_messages_per_sec)
+        self.inbound = TokenBucket(ctx.settings.collab_bytes_per_sec, ctx.settings.collab_max_message_bytes)
 
     @property
     def max_message_size(self) -> int:  # Tornado closes with 1009 above this
@@ -49,8 +53,11 @@ class CollabSocket(BoundedSocket):
     async def on_message(self, message: str | bytes) -> None:
         if self.room is None:
             return
-        if not self.rate.allow():
-            self._drop(4029, "too many messages", "rate_limited")
+        if not self.rate.take():
+            self._drop(TOO_MUCH, "too many messages", "rate_limited")
+            return
+        if not (self.inbound.take(len(message)) and self.room.inbound.take(len(message))):
+            self._drop(TOO_MUCH, "too much data: slow down", "rate_limited")
             return
         if isinstance(message, str):
             self._drop(1003, "binary y-protocols frames only", "protocol_error")
@@ -59,6 +66,8 @@ class CollabSocket(BoundedSocket):
             await self.room.handle(self, protocol.parse(message))
         except ProtocolError as exc:
             self._drop(1002, str(exc), "protocol_error")
+        except DocumentTooLarge as exc:
+            self._drop(DOCUMENT_TOO_LARGE, str(exc), "document_too_large")
         except StorageUnavailable:
             # Not stored, so not applied: the client resends it when it resyncs after reconnecting.
             self._drop(1011, "storage unavailable", "server_error")

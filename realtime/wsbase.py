@@ -1,4 +1,4 @@
-"""What both WebSockets share: the origin policy, a per-socket message rate, and sending that cannot pile up.
+"""What both WebSockets share: the origin policy, rate budgets, and sending that cannot pile up.
 
 A client that stops reading would otherwise make the server buffer every frame meant for it, without bound.
 Frames not yet handed to the kernel are counted; past the cap the socket is closed with 4008 (the stock
@@ -15,21 +15,22 @@ import tornado.websocket
 SLOW_READER = 4008
 
 
-class MessageRate:
-    """Token bucket: `rate` messages per second, bursts of up to one second's worth."""
+class TokenBucket:
+    """`rate` units (messages, bytes) per second, in bursts of up to `capacity` (default: one second's worth)."""
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: float, capacity: float | None = None) -> None:
         self.rate = rate
-        self.tokens = float(rate)
+        self.capacity = rate if capacity is None else capacity
+        self.tokens = float(self.capacity)
         self.stamp = time.monotonic()
 
-    def allow(self) -> bool:
+    def take(self, amount: float = 1) -> bool:
         now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens < 1:
+        if self.tokens < amount:
             return False
-        self.tokens -= 1
+        self.tokens -= amount
         return True
 
 

@@ -23,9 +23,17 @@ JS_DIR = Path(__file__).parent / "js"
 
 @pytest.fixture(scope="module")
 async def server(make_server) -> AsyncIterator[Server]:
-    # Quick unloads and compactions so the tests cross those paths in well under a second.
+    # Quick unloads and compactions so the tests cross those paths in well under a second. The byte budgets and
+    # the document cap have tests of their own (test_limits.py): here they stay out of the way of megabyte edits.
+    unlimited = 1 << 30
     srv = await make_server(
-        collab_unload_seconds=0, collab_compact_updates=20, collab_messages_per_sec=50, collab_tick_sec=0.05
+        collab_unload_seconds=0,
+        collab_compact_updates=20,
+        collab_messages_per_sec=50,
+        collab_tick_sec=0.05,
+        collab_bytes_per_sec=unlimited,
+        collab_room_bytes_per_sec=unlimited,
+        collab_max_document_bytes=unlimited,
     )
     yield srv
     await srv.stop()
