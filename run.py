@@ -150,6 +150,7 @@ class Server:
             await ctx.rooms.close()
             await ctx.execution.close()  # jobs in flight are marked failed while the database is up
             await ctx.quotas.close()
+            await ctx.auth.drain()  # reset mails asked for are sent while the database is up
         if judge:
             await judge.close()
         if collab:  # before the database closes: it writes what is pending and compacts live rooms

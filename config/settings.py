@@ -55,8 +55,13 @@ class Settings(BaseSettings):
     rate_limit_user_per_min: int = Field(600, ge=1)
     rate_limit_auth_per_min: int = Field(30, ge=1)  # register, login, refresh, password flows (per IP)
     rate_limit_execute_per_min: int = Field(30, ge=1)  # run, submit, analysis (per user)
+    # Login lockout, per (identifier, client address): this many failures within the window lock that pair for
+    # login_lockout_sec, doubled by each further failure up to login_lockout_max_sec; the count is kept until
+    # login_lockout_max_sec after the last lock ends (a successful login or a password reset clears it)
     login_lockout_failures: int = Field(5, ge=1)
     login_lockout_window_sec: int = Field(900, ge=1)
+    login_lockout_sec: int = Field(900, ge=1)
+    login_lockout_max_sec: int = Field(86400, ge=1)
 
     # Mail: SMTP when smtp_host is set, otherwise <data_dir>/outbox/*.eml
     smtp_host: str = ""

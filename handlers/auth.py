@@ -68,8 +68,11 @@ class LoginHandler(AuthHandler):
         errors=(400, 401, 403, 429),
         auth=False,
         rate="auth",
-        description="`identifier` is an email or a username. Five failures within 15 minutes lock the "
-        "account for the rest of that window (429 ACCOUNT_LOCKED with Retry-After).",
+        description="`identifier` is an email or a username. Failures count per identifier and client address, "
+        "whether or not an account has that identifier: five within 15 minutes lock that identifier at that "
+        "address for 15 minutes (429 ACCOUNT_LOCKED with Retry-After, even for the right password), each "
+        "further failure doubles the lock, up to a day. Other addresses are not affected; a successful login "
+        "clears the count of its address, a password reset that of every address.",
     )
     async def post(self) -> None:
         req = self.body(LoginRequest)
@@ -86,7 +89,8 @@ class RefreshHandler(AuthHandler):
         auth=False,
         rate="auth",
         description="Rotates the refresh token (body or `refreshToken` cookie). Presenting a rotated token "
-        "again revokes its whole family (401 REFRESH_TOKEN_REUSED).",
+        "again revokes its whole family and every access token of the account (401 REFRESH_TOKEN_REUSED); "
+        "the account's other logins get new access tokens here.",
     )
     async def post(self) -> None:
         token = self.refresh_token_from(self.body(RefreshRequest).refresh_token)
@@ -119,7 +123,9 @@ class ChangePasswordHandler(AuthHandler):
         status=204,
         errors=(400, 401, 403, 429),
         rate="auth",
-        description="Revokes the refresh tokens of every other login of this account.",
+        description="Revokes the refresh tokens of every other login of this account, and every access token "
+        "issued so far, this one included (401 TOKEN_REVOKED): this login gets a new access token from "
+        "/auth/refresh with its refresh token, which stays valid.",
     )
     async def post(self) -> None:
         req = self.body(ChangePasswordRequest)
@@ -136,11 +142,11 @@ class ForgotPasswordHandler(AuthHandler):
         errors=(400, 429),
         auth=False,
         rate="auth",
-        description="Always 202, whether or not the account exists. The mail holds a single-use token "
-        "valid for 30 minutes.",
+        description="Always 202, whether or not the account exists, answered before the account is looked up "
+        "(the mail is sent afterwards). The mail holds a single-use token valid for 30 minutes.",
     )
     async def post(self) -> None:
-        await self.ctx.auth.forgot_password(str(self.body(ForgotPasswordRequest).email), self.client_ip)
+        self.ctx.auth.forgot_password(str(self.body(ForgotPasswordRequest).email), self.client_ip)
         self.respond()
 
 
@@ -150,11 +156,11 @@ class ResetPasswordHandler(AuthHandler):
         tag="Auth",
         request=ResetPasswordRequest,
         status=204,
-        errors=(400, 429),
+        errors=(400, 401, 403, 429),
         auth=False,
         rate="auth",
-        description="Revokes every refresh token of the account. 400 INVALID_RESET_TOKEN when the token is "
-        "unknown, used or expired.",
+        description="Revokes every refresh and access token of the account and clears its login lockouts. "
+        "400 INVALID_RESET_TOKEN when the token is unknown, used or expired.",
     )
     async def post(self) -> None:
         req = self.body(ResetPasswordRequest)

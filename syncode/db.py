@@ -33,7 +33,8 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             [IndexModel("tokenHash", unique=True), IndexModel("familyId"), IndexModel("userId")],
         ),
         CollectionSpec("passwordResets", [IndexModel("tokenHash", unique=True), IndexModel("userId")]),
-        CollectionSpec("loginFailures", [IndexModel([("userId", ASCENDING), ("at", DESCENDING)])]),
+        # One record per (login identifier, client address), keyed by a hash of both; see AuthService.login
+        CollectionSpec("loginFailures", [IndexModel("key"), IndexModel("expiresAt", expireAfterSeconds=0)]),
         CollectionSpec(
             "auditLogs",
             [

@@ -53,10 +53,11 @@ class Response:
 
 
 class Api:
-    """A small HTTP client for one server."""
+    """A small HTTP client for one server; `source_ip` (127.0.0.2, ...) connects from another loopback address."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, source_ip: str | None = None) -> None:
         self.base_url = base_url
+        self.source_ip = source_ip
         self.client = tornado.httpclient.AsyncHTTPClient()
 
     async def request(
@@ -87,6 +88,7 @@ class Api:
             allow_nonstandard_methods=True,
             request_timeout=120,
             follow_redirects=False,
+            network_interface=self.source_ip,
         )
         return Response(response.code, response.headers, response.body or b"")
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 
 import jwt
 import pytest
+import tornado.websocket
+from aiosmtpd.controller import Controller
 
-from tests.conftest import Api, assert_error
+from syncode.embedded import free_port
+from tests.conftest import Api, Response, assert_error, make_admin
 
 
 async def test_register_returns_tokens_and_profile(api: Api) -> None:
@@ -90,23 +95,101 @@ async def test_login_by_email_or_username(api: Api) -> None:
     assert_error(await api.post("/api/auth/login", {"identifier": "login_user"}), 400, "VALIDATION_FAILED")
 
 
-async def test_lockout_after_five_failures(api: Api, server) -> None:
-    user = await api.register("locked_user")
+# Other loopback addresses than the 127.0.0.1 every other test connects from: two different clients.
+ADDRESS_A, ADDRESS_B = "127.0.0.2", "127.0.0.3"
+LOCK_SEC = 900  # the default first lock
+
+
+async def login(api: Api, identifier: str, password: str) -> Response:
+    return await api.post("/api/auth/login", {"identifier": identifier, "password": password})
+
+
+async def test_lockout_is_per_address_and_spares_the_owner_elsewhere(api: Api, server) -> None:
+    user = await api.register()
+    name, uid = user["user"]["username"], user["user"]["id"]
+    at_a, at_b = Api(server.url, ADDRESS_A), Api(server.url, ADDRESS_B)
     for _ in range(4):
-        assert_error(
-            await api.post("/api/auth/login", {"identifier": "locked_user", "password": "bad password"}),
-            401,
-            "INVALID_CREDENTIALS",
+        assert_error(await login(at_a, name, "bad password"), 401, "INVALID_CREDENTIALS")
+    r = await login(at_a, name, "bad password")
+    assert_error(r, 429, "ACCOUNT_LOCKED")
+    assert int(r.headers["Retry-After"]) == LOCK_SEC
+    # Even the right password is refused from A while it is locked...
+    r = await login(at_a, name, user["password"])
+    assert_error(r, 429, "ACCOUNT_LOCKED")
+    assert LOCK_SEC - 60 < int(r.headers["Retry-After"]) <= LOCK_SEC
+    # ...but the owner signs in from B, where failures count on their own; that does not unlock A.
+    r = await login(at_b, name, user["password"])
+    assert r.status == 200 and r.json["user"]["id"] == uid
+    assert_error(await login(at_b, name, "bad password"), 401, "INVALID_CREDENTIALS")
+    assert_error(await login(at_a, name, user["password"]), 429, "ACCOUNT_LOCKED")
+    entries = [e async for e in server.db.auditLogs.find({"targetId": uid, "action": {"$ne": "auth.register"}})]
+    failed = [e["ip"] for e in entries if e["action"] == "auth.login_failed"]
+    assert failed.count(ADDRESS_A) == 5 and failed.count(ADDRESS_B) == 1
+    assert [e["ip"] for e in entries if e["action"] == "auth.locked"] == [ADDRESS_A]
+    assert [e["ip"] for e in entries if e["action"] == "auth.login"] == [ADDRESS_B]
+
+
+def login_answer(r: Response) -> tuple:
+    """All a login answer tells, but its request id, date and the seconds of its Retry-After."""
+    return r.status, {**r.json, "requestId": None}, sorted(name for name in r.headers if name != "Date")
+
+
+async def test_unknown_identifier_locks_like_a_known_one(api: Api, server) -> None:
+    user = await api.register()
+    at_a = Api(server.url, ADDRESS_A)
+    answers = {}
+    for who, identifier in [("known", user["user"]["email"]), ("unknown", "nobody_locks@example.com")]:
+        answers[who] = [await login(at_a, identifier, "bad password") for _ in range(6)]
+    assert [r.status for r in answers["unknown"]] == [401] * 4 + [429] * 2
+    for known, unknown in zip(answers["known"], answers["unknown"], strict=True):
+        assert login_answer(known) == login_answer(unknown)
+        assert abs(int(known.headers.get("Retry-After", 0)) - int(unknown.headers.get("Retry-After", 0))) <= 2
+
+
+async def test_lockout_backs_off_and_ends(api: Api, server) -> None:
+    user = await api.register()
+    name = user["user"]["username"]
+    at_a = Api(server.url, ADDRESS_A)
+
+    async def lock_passes(**fields) -> None:  # age the lock in the database instead of sleeping
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        result = await server.db.loginFailures.update_many(
+            {"key": name, "ip": ADDRESS_A}, {"$set": {"lockedUntil": past, **fields}}
         )
-    r = await api.post("/api/auth/login", {"identifier": "locked_user", "password": "bad password"})
+        assert result.modified_count == 1
+
+    for _ in range(4):
+        assert_error(await login(at_a, name, "bad password"), 401, "INVALID_CREDENTIALS")
+    locks = []
+    for _ in range(3):
+        r = await login(at_a, name, "bad password")
+        assert_error(r, 429, "ACCOUNT_LOCKED")
+        locks.append(int(r.headers["Retry-After"]))
+        await lock_passes()
+    assert locks == [LOCK_SEC, 2 * LOCK_SEC, 4 * LOCK_SEC]  # each failure after a lock doubles it...
+    await lock_passes(failures=60)
+    r = await login(at_a, name, "bad password")
     assert_error(r, 429, "ACCOUNT_LOCKED")
-    assert 800 < int(r.headers["Retry-After"]) <= 900
-    # Even the right password is refused while locked.
-    r = await api.post("/api/auth/login", {"identifier": "locked_user", "password": user["password"]})
-    assert_error(r, 429, "ACCOUNT_LOCKED")
-    actions = [e["action"] async for e in server.db.auditLogs.find({"targetId": user["user"]["id"]})]
-    assert "auth.locked" in actions
-    assert actions.count("auth.login_failed") == 5
+    assert int(r.headers["Retry-After"]) == server.settings.login_lockout_max_sec  # ...up to a day
+    # Once the lock has passed, the right password signs in and the count starts over.
+    await lock_passes()
+    assert (await login(at_a, name, user["password"])).status == 200
+    assert await server.db.loginFailures.count_documents({"key": name}) == 0
+    assert_error(await login(at_a, name, "bad password"), 401, "INVALID_CREDENTIALS")
+
+
+async def test_password_reset_clears_the_lockout(api: Api, server) -> None:
+    user = await api.register()
+    name, email = user["user"]["username"], user["user"]["email"]
+    at_a = Api(server.url, ADDRESS_A)
+    for identifier in (name, email):
+        statuses = [(await login(at_a, identifier, "bad password")).status for _ in range(5)]
+        assert statuses == [401] * 4 + [429]
+    assert (await api.post("/api/auth/forgot-password", {"email": email})).status == 202
+    token = await _outbox_token(server, email)
+    assert (await api.post("/api/auth/reset-password", {"token": token, "newPassword": "after reset 1"})).status == 204
+    for identifier in (name, email):
+        assert (await login(at_a, identifier, "after reset 1")).status == 200
 
 
 async def test_refresh_rotates_and_detects_reuse(api: Api) -> None:
@@ -185,7 +268,8 @@ async def test_change_password_revokes_other_sessions(api: Api) -> None:
     assert_error(await api.post("/api/auth/change-password", {"currentPassword": "x", "newPassword": "yyyyyyyy"}), 401)
 
 
-def _outbox_token(server, address: str) -> str:
+async def _outbox_token(server, address: str) -> str:
+    await server.ctx.auth.drain()  # the mail is sent after the answer
     mails = sorted((server.settings.data_dir / "outbox").glob(f"*-{address}.eml"))
     assert mails, "no mail in the outbox"
     message = message_from_bytes(mails[-1].read_bytes())
@@ -203,7 +287,7 @@ async def test_forgot_and_reset_password_through_outbox(api: Api, server) -> Non
     address = "reset_user@example.com"
     assert (await api.post("/api/auth/forgot-password", {"email": "nobody@example.com"})).status == 202
     assert (await api.post("/api/auth/forgot-password", {"email": address.upper()})).status == 202
-    token = _outbox_token(server, address)
+    token = await _outbox_token(server, address)
     assert_error(
         await api.post("/api/auth/reset-password", {"token": "wrong", "newPassword": "brand new pw"}),
         400,
@@ -226,7 +310,7 @@ async def test_reset_token_expires(make_server) -> None:
     api = Api(server.url)
     await api.register("expiring")
     await api.post("/api/auth/forgot-password", {"email": "expiring@example.com"})
-    token = _outbox_token(server, "expiring@example.com")
+    token = await _outbox_token(server, "expiring@example.com")
     # Age the token in the database instead of sleeping.
     past = datetime.now(UTC) - timedelta(seconds=1)
     await server.db.passwordResets.update_many({}, {"$set": {"expiresAt": past}})
@@ -247,3 +331,131 @@ async def test_long_passwords_count_in_full(api: Api) -> None:
     r = await api.post("/api/auth/login", {"identifier": "long_pw_user", "password": password[:-1] + "y"})
     assert_error(r, 401, "INVALID_CREDENTIALS")
     assert user["user"]["username"] == "long_pw_user"
+
+
+class HeldInbox:
+    """An SMTP server that holds each mail at DATA until released."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook name
+        self.holding.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
+        self.messages.append((envelope.rcpt_tos, envelope.content))
+        return "250 OK"
+
+
+async def test_forgot_password_answers_before_any_account_work(make_server) -> None:
+    """Known and unknown addresses get the same answer after the same work: none, the mail comes afterwards."""
+    inbox, port = HeldInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        server = await make_server(smtp_host="127.0.0.1", smtp_port=port)
+        api = Api(server.url)
+        user = await api.register()
+        address = user["user"]["email"]
+        # The mail is held at the SMTP server until the answers are in: a server that sent it before answering
+        # could only answer after its SMTP timeout (15 s), with the mail failed.
+        known = await asyncio.wait_for(api.post("/api/auth/forgot-password", {"email": address}), 10)
+        unknown = await asyncio.wait_for(api.post("/api/auth/forgot-password", {"email": "nobody@example.com"}), 10)
+        assert known.status == unknown.status == 202 and known.body == unknown.body == b""
+        assert sorted(known.headers) == sorted(unknown.headers)
+        assert await asyncio.to_thread(inbox.holding.wait, 10), "the mail never reached the SMTP server"
+        assert inbox.messages == []
+        inbox.release.set()
+        await server.ctx.auth.drain()
+        [(rcpt, content)] = inbox.messages
+        assert rcpt == [address]
+        token = re.search(r"reset-password\?token=(\S+)", message_from_bytes(content).get_payload(decode=True).decode())
+        r = await api.post("/api/auth/reset-password", {"token": token.group(1), "newPassword": "held mail 1"})
+        assert r.status == 204
+        await server.stop()
+    finally:
+        inbox.release.set()
+        controller.stop()
+
+
+async def ws_first_frame(server, token: str) -> tuple[dict | None, int | None]:
+    """Connect to /api/ws: the first frame (`ready`) and None, or None and the close code."""
+    url = f"{server.url.replace('http', 'ws', 1)}/api/ws?token={token}"
+    connection = await tornado.websocket.websocket_connect(url)
+    message = await connection.read_message()
+    connection.close()
+    return (json.loads(message), None) if message is not None else (None, connection.close_code)
+
+
+async def assert_revoked(api: Api, server, *tokens: str) -> None:
+    for token in tokens:
+        assert_error(await api.get("/api/users/me", token=token), 401, "TOKEN_REVOKED")
+        assert await ws_first_frame(server, token) == (None, 4001)
+
+
+async def assert_works(api: Api, server, token: str, user_id: str) -> None:
+    r = await api.get("/api/users/me", token=token)
+    assert r.status == 200 and r.json["id"] == user_id
+    frame, _ = await ws_first_frame(server, token)
+    assert frame["type"] == "ready" and frame["data"]["userId"] == user_id
+
+
+async def test_password_change_revokes_access_tokens(api: Api, server) -> None:
+    user = await api.register()
+    uid = user["user"]["id"]
+    other = (await login(api, user["user"]["username"], user["password"])).json
+    await assert_works(api, server, user["accessToken"], uid)  # the account is now cached
+    r = await api.post(
+        "/api/auth/change-password",
+        {"currentPassword": user["password"], "newPassword": "changed pw 1"},
+        token=user["accessToken"],
+    )
+    assert r.status == 204
+    await assert_revoked(api, server, user["accessToken"], other["accessToken"])
+    # This login's refresh token is spared: it gets a working access token.
+    r = await api.post("/api/auth/refresh", {"refreshToken": user["refreshToken"]})
+    assert r.status == 200
+    await assert_works(api, server, r.json["accessToken"], uid)
+    assert_error(await api.post("/api/auth/refresh", {"refreshToken": other["refreshToken"]}), 401)
+
+
+async def test_password_reset_revokes_access_tokens(api: Api, server) -> None:
+    user = await api.register()
+    uid, email = user["user"]["id"], user["user"]["email"]
+    await assert_works(api, server, user["accessToken"], uid)
+    assert (await api.post("/api/auth/forgot-password", {"email": email})).status == 202
+    token = await _outbox_token(server, email)
+    assert (await api.post("/api/auth/reset-password", {"token": token, "newPassword": "reset pw 12"})).status == 204
+    await assert_revoked(api, server, user["accessToken"])
+    r = await login(api, email, "reset pw 12")
+    assert r.status == 200
+    await assert_works(api, server, r.json["accessToken"], uid)
+
+
+async def test_refresh_token_reuse_revokes_access_tokens(api: Api, server) -> None:
+    user = await api.register()
+    uid = user["user"]["id"]
+    other = (await login(api, user["user"]["username"], user["password"])).json  # another login, not stolen
+    rotated = await api.post("/api/auth/refresh", {"refreshToken": user["refreshToken"]})
+    assert rotated.status == 200
+    await assert_works(api, server, rotated.json["accessToken"], uid)
+    reused = await api.post("/api/auth/refresh", {"refreshToken": user["refreshToken"]})
+    assert_error(reused, 401, "REFRESH_TOKEN_REUSED")
+    await assert_revoked(api, server, user["accessToken"], rotated.json["accessToken"], other["accessToken"])
+    # The other login's refresh token still works and gets it a working access token.
+    r = await api.post("/api/auth/refresh", {"refreshToken": other["refreshToken"]})
+    assert r.status == 200
+    await assert_works(api, server, r.json["accessToken"], uid)
+
+
+async def test_ban_revokes_access_tokens_for_good(api: Api, server) -> None:
+    admin, user = await make_admin(server, api), await api.register()
+    uid = user["user"]["id"]
+    for banned in (True, False):
+        r = await api.patch(f"/api/admin/users/{uid}", {"banned": banned}, token=admin["accessToken"])
+        assert r.status == 200, r.body
+    # Lifting the ban does not bring back the tokens issued before it.
+    await assert_revoked(api, server, user["accessToken"])
+    r = await login(api, user["user"]["username"], user["password"])
+    await assert_works(api, server, r.json["accessToken"], uid)

@@ -6,8 +6,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from config import Settings
@@ -19,6 +20,7 @@ from syncode.models.users import RegisterRequest
 from syncode.security import decode_jwt, hash_password, issue_jwt, random_token, token_hash, verify_password
 from syncode.services.audit import AuditService
 from syncode.services.mail import MailService
+from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.auth")
 
@@ -60,6 +62,11 @@ def username_key(username: str) -> str:
     return username.lower()
 
 
+def login_key(identifier: str) -> str:
+    """What a login names: an email (matched as emailKey) or a username (usernameKey), normalised alike."""
+    return identifier.strip().lower()
+
+
 def check_account_usable(user: dict[str, Any] | None) -> dict[str, Any]:
     """Deleted accounts do not exist for auth purposes (401); banned ones are refused (403)."""
     if user is None or user.get("deletedAt"):
@@ -79,6 +86,8 @@ class AuthService:
         # Every request reads its caller's account; the services that change accounts call `forget_user`.
         self._users = DocumentCache(capacity=USER_CACHE_MAX, ttl=USER_CACHE_SEC)
         self._tokens: dict[str, dict[str, Any]] = {}
+        # Reset mails are looked up, minted and sent after the answer, so that it takes the same time either way.
+        self._resets = BackgroundTasks("password reset mail")
 
     async def _dummy_hash(self) -> str:
         if self._dummy is None:
@@ -95,6 +104,7 @@ class AuthService:
             self.settings.access_token_ttl_sec,
             role=user["role"],
             fam=family_id,
+            gen=user.get("tokenGeneration", 0),
         )
         return token
 
@@ -118,9 +128,15 @@ class AuthService:
         return Tokens(self._access_token(user, family_id), refresh, self.settings.access_token_ttl_sec, user)
 
     async def authenticate(self, access_token: str) -> Principal:
-        """Verify an access token and the account behind it (a ban or deletion takes effect at once)."""
+        """Verify an access token and the account behind it (a ban or deletion takes effect at once).
+
+        Access tokens carry the account's token generation (`gen`) when issued; bumping it revokes every one
+        issued before (see revoke_user_tokens). A newer generation than the cached account's is accepted: it was
+        read from the database after the cached copy (by another process, within USER_CACHE_SEC)."""
         claims = self._verified_claims(access_token)
         user = check_account_usable(await self.cached_user(claims["sub"]))
+        if claims.get("gen", 0) < user.get("tokenGeneration", 0):
+            raise Unauthorized("token revoked; sign in or refresh again", "TOKEN_REVOKED")
         return Principal(user["_id"], user["role"], user["username"], claims.get("fam"), user)
 
     def _verified_claims(self, access_token: str) -> dict[str, Any]:
@@ -141,10 +157,19 @@ class AuthService:
         self._users.forget(user_id)
 
     async def revoke_user_tokens(self, user_id: str, except_family: str | None = None) -> None:
+        """Revoke the account's refresh tokens (but those of `except_family`) and every access token issued so far
+        (that family's too: it gets a new one from /auth/refresh)."""
         query: dict[str, Any] = {"userId": user_id, "revokedAt": None}
         if except_family:
             query["familyId"] = {"$ne": except_family}
         await self.db.refreshTokens.update_many(query, {"$set": {"revokedAt": utcnow()}})
+        await self.revoke_access_tokens(user_id)
+
+    async def revoke_access_tokens(self, user_id: str) -> None:
+        """Bump the account's token generation: access tokens issued before it are refused from now on (in this
+        process at once, in others once their cached copy of the account is read again)."""
+        await self.db.users.update_one({"_id": user_id}, {"$inc": {"tokenGeneration": 1}})
+        self.forget_user(user_id)
 
     # -- account flows ------------------------------------------------------------------------------------
 
@@ -168,6 +193,7 @@ class AuthService:
             "banReason": None,
             "deletedAt": None,
             "lastActiveAt": now,
+            "tokenGeneration": 0,
         }
         try:
             await self.db.users.insert_one(user)
@@ -183,55 +209,107 @@ class AuthService:
         return Conflict("this username is taken", "USERNAME_TAKEN", {"username": "already taken"})
 
     async def login(self, identifier: str, password: str, ip: str | None) -> Tokens:
-        key = identifier.strip().lower()
-        field = "emailKey" if "@" in key else "usernameKey"
-        user = await self.db.users.find_one({field: key})
+        """Known and unknown identifiers take the same path: the same lockout, the same work, the same answers.
+
+        The lockout counts failures per (identifier, client address), so that whoever guesses from one address
+        locks out only that address (the owner still signs in from elsewhere, or after a password reset), and an
+        identifier locks whether or not an account has it (a 429 tells nothing about who exists)."""
+        key = login_key(identifier)
+        ip = ip or "unknown"
+        await self._check_lockout(key, ip)
+        user = await self.db.users.find_one({"emailKey" if "@" in key else "usernameKey": key})
         if user is None:
             # Spend the same time as a real check, so response timing does not reveal which accounts exist.
             await verify_password(password, await self._dummy_hash())
-            await self.audit.record(
-                "auth.login_failed",
-                actor_id=None,
-                target_type="user",
-                target_id=None,
-                ip=ip,
-                metadata={"identifier": identifier[:254]},
-            )
-            raise Unauthorized("invalid credentials", "INVALID_CREDENTIALS")
-        await self._check_lockout(user["_id"])
+            await self._login_failed(key, ip, None, identifier)
         if not await verify_password(password, user["passwordHash"]):
-            await self._record_failure(user["_id"], ip)
-            raise Unauthorized("invalid credentials", "INVALID_CREDENTIALS")
+            await self._login_failed(key, ip, user["_id"], identifier)
         check_account_usable(user)
-        await self.db.loginFailures.delete_many({"userId": user["_id"]})
+        await self.db.loginFailures.delete_many({"_id": {"$in": self._lockout_ids(user, ip)}})
         await self.audit.record("auth.login", actor_id=user["_id"], target_type="user", target_id=user["_id"], ip=ip)
         return await self._issue(user)
 
-    async def _check_lockout(self, user_id: str) -> None:
-        window = timedelta(seconds=self.settings.login_lockout_window_sec)
-        since = utcnow() - window
-        failures = await (
-            self.db.loginFailures.find({"userId": user_id, "at": {"$gte": since}})
-            .sort("at", -1)
-            .limit(self.settings.login_lockout_failures)
-            .to_list()
-        )
-        if len(failures) >= self.settings.login_lockout_failures:
-            unlock_at = failures[-1]["at"] + window
+    @staticmethod
+    def _lockout_id(key: str, ip: str) -> str:
+        return token_hash(f"{key}\n{ip}")
+
+    def _lockout_ids(self, user: dict[str, Any], ip: str) -> list[str]:
+        """The lockout records of this account's identifiers at this address."""
+        keys = [user[name] for name in ("emailKey", "usernameKey") if user.get(name)]
+        return [self._lockout_id(key, ip) for key in keys]
+
+    async def _check_lockout(self, key: str, ip: str) -> None:
+        now = utcnow()
+        record = await self.db.loginFailures.find_one({"_id": self._lockout_id(key, ip), "expiresAt": {"$gt": now}})
+        locked_until = record and record.get("lockedUntil")
+        if locked_until and locked_until > now:
             raise RateLimited(
-                "too many failed logins; try again later",
-                (unlock_at - utcnow()).total_seconds(),
+                "too many failed logins from this address; try again later or reset the password",
+                (locked_until - now).total_seconds(),
                 "ACCOUNT_LOCKED",
             )
 
-    async def _record_failure(self, user_id: str, ip: str | None) -> None:
-        await self.db.loginFailures.insert_one({"_id": new_id(), "userId": user_id, "at": utcnow(), "ip": ip})
-        await self.audit.record("auth.login_failed", actor_id=None, target_type="user", target_id=user_id, ip=ip)
+    async def _login_failed(self, key: str, ip: str, user_id: str | None, identifier: str) -> NoReturn:
+        """Count a failure of (key, ip); the one that reaches the threshold, and each after it, locks the pair for
+        login_lockout_sec doubled once per failure past the threshold, up to login_lockout_max_sec."""
+        s = self.settings
+        failures, now = await self._count_failure(key, ip), utcnow()
+        await self.audit.record(
+            "auth.login_failed",
+            actor_id=None,
+            target_type="user",
+            target_id=user_id,
+            ip=ip,
+            metadata={"identifier": identifier[:254]},
+        )
+        if failures < s.login_lockout_failures:
+            raise Unauthorized("invalid credentials", "INVALID_CREDENTIALS")
+        doublings = min(failures - s.login_lockout_failures, 40)  # 2**40 seconds exceed any cap
+        lock = min(s.login_lockout_sec * 2**doublings, s.login_lockout_max_sec)
+        locked_until = now + timedelta(seconds=lock)
+        await self.db.loginFailures.update_one(
+            {"_id": self._lockout_id(key, ip)},
+            {
+                "$set": {
+                    "lockedUntil": locked_until,
+                    "expiresAt": locked_until + timedelta(seconds=s.login_lockout_max_sec),
+                }
+            },
+        )
+        await self.audit.record(
+            "auth.locked",
+            actor_id=None,
+            target_type="user",
+            target_id=user_id,
+            ip=ip,
+            metadata={"identifier": identifier[:254], "failures": failures, "lockSec": lock},
+        )
+        raise RateLimited(
+            "too many failed logins from this address; try again later or reset the password", lock, "ACCOUNT_LOCKED"
+        )
+
+    async def _count_failure(self, key: str, ip: str) -> int:
+        """Add a failure to the record of (key, ip), starting a new one when there is none or it expired; returns
+        the count."""
+        record_id, now = self._lockout_id(key, ip), utcnow()
+        # An expired record the TTL monitor has not removed yet counts as none.
+        await self.db.loginFailures.delete_one({"_id": record_id, "expiresAt": {"$lte": now}})
+        window_end = now + timedelta(seconds=self.settings.login_lockout_window_sec)
+        insert = {"key": key, "ip": ip, "lockedUntil": None, "expiresAt": window_end}
+
+        async def count() -> dict[str, Any]:
+            return await self.db.loginFailures.find_one_and_update(
+                {"_id": record_id},
+                {"$inc": {"failures": 1}, "$setOnInsert": insert},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+
         try:
-            await self._check_lockout(user_id)
-        except RateLimited:
-            await self.audit.record("auth.locked", actor_id=None, target_type="user", target_id=user_id, ip=ip)
-            raise
+            record = await count()
+        except DuplicateKeyError:  # a concurrent failure inserted the record first: add to that one
+            record = await count()
+        return int(record["failures"])
 
     async def refresh(self, refresh_token: str, ip: str | None) -> Tokens:
         digest = token_hash(refresh_token)
@@ -252,6 +330,9 @@ class AuthService:
             await self.db.refreshTokens.update_many(
                 {"familyId": known["familyId"], "revokedAt": None}, {"$set": {"revokedAt": utcnow()}}
             )
+            # The thief may hold an access token of any login of this account: revoke them all (the other
+            # logins get new ones from their refresh tokens, which stay valid).
+            await self.revoke_access_tokens(known["userId"])
             await self.audit.record(
                 "auth.refresh_reused",
                 actor_id=None,
@@ -290,8 +371,18 @@ class AuthService:
         await self.db.users.update_one({"_id": user_id}, {"$set": {"passwordHash": digest, "updatedAt": utcnow()}})
         self.forget_user(user_id)
 
-    async def forgot_password(self, email: str, ip: str | None) -> None:
-        """Always succeeds from the caller's view; mails a single-use token when the account exists."""
+    def forgot_password(self, email: str, ip: str | None) -> None:
+        """Always succeeds from the caller's view; mails a single-use token when the account exists.
+
+        The caller is answered before anything is looked up: the lookup, the token and the mail happen in the
+        background, so that the answer takes as long for an unknown address as for a known one."""
+        self._resets.spawn(self._send_reset(email, ip))
+
+    async def drain(self) -> None:
+        """Until the reset mails asked for so far are sent (or failed): at stop, before the database closes."""
+        await self._resets.wait()
+
+    async def _send_reset(self, email: str, ip: str | None) -> None:
         user = await self.db.users.find_one({"emailKey": email_key(email)})
         if user is None or user.get("bannedAt"):
             return
@@ -319,7 +410,7 @@ class AuthService:
         )
         try:
             await self.mail.send(user["email"], "Reset your SynCode password", body)
-        except Exception:  # the caller must not learn about delivery problems (no enumeration)
+        except Exception:
             log.exception("password reset mail failed", extra={"userId": user["_id"]})
 
     async def reset_password(self, token: str, new_password: str, ip: str | None) -> None:
@@ -332,10 +423,12 @@ class AuthService:
             raise ValidationFailed(
                 "reset token is invalid, used or expired", "INVALID_RESET_TOKEN", {"token": "invalid or expired"}
             )
-        check_account_usable(await self.db.users.find_one({"_id": reset["userId"]}))
+        user = check_account_usable(await self.db.users.find_one({"_id": reset["userId"]}))
         await self._set_password(reset["userId"], new_password)
         await self.revoke_user_tokens(reset["userId"])
-        await self.db.loginFailures.delete_many({"userId": reset["userId"]})
+        # Whoever reads the account's mail may sign in again from any address.
+        keys = [user[name] for name in ("emailKey", "usernameKey") if user.get(name)]
+        await self.db.loginFailures.delete_many({"key": {"$in": keys}})
         await self.audit.record(
             "auth.password_reset", actor_id=reset["userId"], target_type="user", target_id=reset["userId"], ip=ip
         )
