@@ -28,6 +28,7 @@ log = logging.getLogger("syncode.http")
 access_log = logging.getLogger("syncode.access")
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 64  # objects and arrays nested in a request body
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 M = TypeVar("M", bound=BaseModel)
 
@@ -80,6 +81,36 @@ def validation_details(exc: ValidationError) -> dict[str, str]:
     return details
 
 
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects/arrays sit more than `limit` levels deep (without recursion: any depth is safe)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as JSON; any bad input (syntax, nesting, an integer too long to convert) is a 400."""
+    too_deep = ValidationFailed(
+        f"body is nested more than {MAX_JSON_DEPTH} levels deep", details={"body": "nested too deeply"}
+    )
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise too_deep from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationFailed("body is not valid JSON", details={"body": "invalid JSON"}) from None
+    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
+        raise ValidationFailed("body holds a number too long to read", details={"body": "number too long"}) from None
+    if isinstance(data, (dict, list)) and nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise too_deep
+    return data
+
+
 class BaseHandler(tornado.web.RequestHandler):
     ctx: Context
     principal: Principal | None = None
@@ -94,6 +125,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
 
     # -- request pipeline ---------------------------------------------------------------------------------
 
@@ -163,11 +195,7 @@ class BaseHandler(tornado.web.RequestHandler):
     # -- input --------------------------------------------------------------------------------------------
 
     def body(self, model: type[M]) -> M:
-        raw = self.request.body or b"{}"
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ValidationFailed("body is not valid JSON", details={"body": "invalid JSON"}) from None
+        data = parse_json(self.request.body or b"{}")
         if not isinstance(data, dict):
             raise ValidationFailed("body must be a JSON object", details={"body": "expected an object"})
         return self._validate(model, data)

@@ -56,8 +56,8 @@ class AvatarHandler(BaseHandler):
         request=AvatarUploadRequest,
         response=AvatarUploadResponse,
         errors=(400, 401, 403),
-        description="Returns a signed URL: PUT the image bytes there with the given headers, then POST "
-        "/users/me/avatar/confirm with the key.",
+        description="Returns a signed URL: PUT the image bytes there with the given headers (the URL works "
+        "once), then POST /users/me/avatar/confirm with the key.",
     )
     async def post(self) -> None:
         req = self.body(AvatarUploadRequest)
@@ -76,6 +76,8 @@ class AvatarConfirmHandler(BaseHandler):
         request=AvatarConfirmRequest,
         response=UserProfile,
         errors=(400, 401, 403, 404),
+        description="400 VALIDATION_FAILED (and the upload is discarded) when the file's first bytes are not "
+        "those of the image type declared for the upload.",
     )
     async def post(self) -> None:
         self.respond(await self.ctx.users.avatar_confirm(self.user, self.body(AvatarConfirmRequest).key))
@@ -106,8 +108,9 @@ class BlobHandler(BaseHandler):
         summary="Upload an object through a signed URL",
         tag="Blobs",
         status=204,
-        errors=(400, 403, 413),
+        errors=(400, 403, 409, 413),
         auth=False,
+        description="A signed upload URL works once: 409 BLOB_URL_USED after its first accepted upload.",
         content_type="application/octet-stream",
     )
     async def put(self, key: str) -> None:

@@ -235,9 +235,12 @@ class EventSocket(BoundedSocket):
     def _parse(message: str | bytes) -> ClientFrame:
         try:
             return ClientFrame.model_validate_json(message)
-        except ValidationError:
+        except ValidationError as exc:
+            # Bad JSON says why (nested over 200 levels deep, a number over 4300 digits, a syntax error).
+            first = exc.errors()[0]
+            reason = first["msg"] if first["type"] == "json_invalid" else "invalid"
             raise ValidationFailed(
-                "frames are JSON objects {type, roomId?, data?}", details={"frame": "invalid"}
+                "frames are JSON objects {type, roomId?, data?}", details={"frame": reason}
             ) from None
 
     async def _ping(self, frame: ClientFrame) -> None:

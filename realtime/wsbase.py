@@ -42,6 +42,9 @@ class BoundedSocket(tornado.websocket.WebSocketHandler):
     pending = 0
     closed = False  # no more deliveries (the close handshake may take a while longer)
 
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")  # on refused handshakes too, as every HTTP answer
+
     def check_origin(self, origin: str) -> bool:
         return True  # the token, not the origin, authorises the connection
 

@@ -33,6 +33,8 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(value: Any) -> Any:
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError("cursor number out of range")  # no 64-bit BSON integer
     if isinstance(value, dict) and set(value) == {"$d"} and isinstance(value["$d"], int):
         return datetime.fromtimestamp(value["$d"] / 1000, UTC)
     if isinstance(value, (str, int, float)) or value is None:
@@ -51,8 +53,8 @@ def decode_cursor(cursor: str, field: str) -> tuple[Any, Any]:
         name, value, last_id = json.loads(raw)
         if name != field:
             raise ValueError("cursor belongs to another sort order")
-        return _decode_value(value), last_id
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        return _decode_value(value), _decode_value(last_id)  # scalars only: nothing nested reaches a query
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed("cursor cannot be decoded", "INVALID_CURSOR", {"cursor": "invalid cursor"}) from None
 
 

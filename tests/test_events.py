@@ -319,6 +319,19 @@ async def test_ping_pong_and_flooding(api: Api, server, clients) -> None:
     assert await client.closed() == 1009
 
 
+async def test_deep_nesting_and_huge_integers_are_error_frames(api: Api, server, clients) -> None:
+    """Issue 24, finding 4 on the event socket: each answers an error frame saying why; the socket stays open."""
+    client = await clients(server, await api.register())
+    deep = '{"type":"ping","data":{"a":' + "[" * 5000 + "]" * 5000 + "}}"
+    huge = '{"type":"ping","data":{"a":' + "1" * 5000 + "}}"
+    for frame, reason in ((deep, "recursion limit exceeded"), (huge, "number out of range")):
+        client.connection.write_message(frame)
+        error = (await client.expect("error"))["data"]
+        assert error["code"] == "VALIDATION_FAILED" and reason in error["details"]["frame"], error
+    client.send("ping", n=2)
+    assert (await client.expect("pong"))["data"] == {"n": 2}
+
+
 async def test_presence_from_event_and_collab_sockets(api: Api, server, clients) -> None:
     host, candidate = await api.register(), await api.register()
     room = await room_with(api, host, (candidate, "candidate"))

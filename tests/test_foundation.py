@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from email import message_from_bytes
 
@@ -32,6 +33,48 @@ async def test_body_over_one_mib_is_413(api: Api) -> None:
     big = b'{"email": "' + b"a" * (1024 * 1024) + b'"}'
     r = await api.request("POST", "/api/auth/register", body=big, headers={"Content-Type": "application/json"})
     assert_error(r, 413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_deep_nesting_and_huge_integers_are_400(api: Api) -> None:
+    """Issue 24, finding 4: these raised RecursionError / ValueError (500), unauthenticated /api/auth/* too."""
+    user = await api.register()
+    token = user["accessToken"]
+    deep_array = b"[" * 100_000 + b"]" * 100_000
+    deep_object = b'{"email":' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001
+    just_over = b'{"displayName":' + b"[" * 64 + b"]" * 64 + b"}"  # 65 levels, the limit is 64
+    huge = b"1" * 5000
+    cases = {
+        "deep array": (deep_array, {"body": "nested too deeply"}),
+        "deep object": (deep_object, {"body": "nested too deeply"}),
+        "65 levels": (just_over, {"body": "nested too deeply"}),
+        "huge integer": (huge, {"body": "number too long"}),
+        "huge integer field": (b'{"password":' + huge + b"}", {"body": "number too long"}),
+        "huge negative in a list": (b'{"tags":[1,-' + huge + b"]}", {"body": "number too long"}),
+    }
+    endpoints = [
+        ("POST", "/api/auth/register", None),
+        ("POST", "/api/auth/login", None),
+        ("POST", "/api/auth/forgot-password", None),
+        ("PATCH", "/api/users/me", token),
+        ("POST", "/api/users/me/avatar", token),
+    ]
+    for method, path, auth in endpoints:
+        for case, (body, details) in cases.items():
+            r = await api.request(method, path, body=body, token=auth, headers={"Content-Type": "application/json"})
+            error = assert_error(r, 400, "VALIDATION_FAILED", f"{method} {path}: {case}")
+            assert error["details"] == details, (path, case, error)
+    # 64 levels are parsed (and then judged by the schema like any other value).
+    at_limit = b'{"displayName":' + b"[" * 63 + b"]" * 63 + b"}"
+    error = assert_error(await api.patch("/api/users/me", token=token, body=at_limit), 400, "VALIDATION_FAILED")
+    assert "displayName" in error["details"]
+    # Numbers in a query string, and a cursor (base64 JSON) nested deeply or holding huge numbers.
+    r = await api.get(f"/api/bookmarks?limit={'9' * 5000}", token=token)
+    assert "limit" in assert_error(r, 400, "VALIDATION_FAILED")["details"]
+    for raw in (b'["createdAt",' + b"[" * 5000 + b"]" * 5000 + b',"x"]', b'["createdAt",' + huge + b',"x"]'):
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        assert_error(await api.get(f"/api/bookmarks?cursor={cursor}", token=token), 400, "INVALID_CURSOR")
+    # The server is unharmed.
+    assert (await api.get("/api/users/me", token=token)).status == 200
 
 
 async def test_cors(make_server) -> None:
@@ -175,7 +218,9 @@ async def test_pagination_is_stable_across_inserts(server) -> None:
 def test_cursor_round_trip_and_garbage() -> None:
     now = utcnow()
     assert decode_cursor(encode_cursor("createdAt", now, "abc"), "createdAt") == (now, "abc")
-    for bad in ("!!!", "bm90IGpzb24", encode_cursor("title", "x", "id")):
+    out_of_range = base64.urlsafe_b64encode(b'["createdAt",{"$d":' + b"9" * 30 + b'},"x"]').decode()
+    nested_id = encode_cursor("createdAt", now, ["a", {"b": 1}])
+    for bad in ("!!!", "bm90IGpzb24", encode_cursor("title", "x", "id"), out_of_range, nested_id):
         with pytest.raises(ValidationFailed):
             decode_cursor(bad, "createdAt")
 

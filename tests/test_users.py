@@ -143,3 +143,99 @@ async def test_avatar_request_validation(api: Api) -> None:
     ):
         assert_error(await api.post("/api/users/me/avatar", bad, token=token), 400, "VALIDATION_FAILED")
     assert_error(await api.post("/api/users/me/avatar", {"contentType": "image/png", "size": 10}), 401)
+
+
+async def upload_avatar(api: Api, token: str, content_type: str, data: bytes, put_type: str | None = None) -> dict:
+    """Ask for an upload URL and PUT `data` there; returns the AvatarUploadResponse."""
+    r = await api.post("/api/users/me/avatar", {"contentType": content_type, "size": len(data)}, token=token)
+    assert r.status == 200, r.body
+    upload = r.json
+    r = await api.request("PUT", upload["uploadUrl"], body=data, headers={"Content-Type": put_type or content_type})
+    assert r.status == 204, r.body
+    return upload
+
+
+HTML = b"<html><script>alert(document.cookie)</script></html>"
+
+
+async def test_upload_url_works_once(api: Api) -> None:
+    """Issue 24, finding 8: an upload URL reused after confirm replaced the avatar with anything."""
+    token = (await api.register())["accessToken"]
+    image = png()
+    upload = await upload_avatar(api, token, "image/png", image)
+    # Not again before confirm ...
+    r = await api.request("PUT", upload["uploadUrl"], body=png(3, 3), headers=upload["headers"])
+    assert_error(r, 409, "BLOB_URL_USED")
+    r = await api.post("/api/users/me/avatar/confirm", {"key": upload["key"]}, token=token)
+    assert r.status == 200, r.body
+    avatar_url = r.json["avatarUrl"]
+    # ... nor after, with any content: the image served is the one confirmed.
+    for body in (HTML, png(4, 4), image):
+        r = await api.request("PUT", upload["uploadUrl"], body=body, headers=upload["headers"])
+        assert_error(r, 409, "BLOB_URL_USED")
+    got = await api.get(avatar_url)
+    assert got.status == 200 and got.body == image and got.headers["Content-Type"] == "image/png"
+    # Not even once the avatar is removed (the object is gone, the URL stays used).
+    assert (await api.delete("/api/users/me/avatar", token=token)).status == 204
+    r = await api.request("PUT", upload["uploadUrl"], body=image, headers=upload["headers"])
+    assert_error(r, 409, "BLOB_URL_USED")
+    assert_error(await api.post("/api/users/me/avatar/confirm", {"key": upload["key"]}, token=token), 404)
+
+
+async def test_confirm_checks_the_image_bytes(api: Api) -> None:
+    token = (await api.register())["accessToken"]
+    image = png()
+    current = await upload_avatar(api, token, "image/png", image)
+    r = await api.post("/api/users/me/avatar/confirm", {"key": current["key"]}, token=token)
+    avatar_url = r.json["avatarUrl"]
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 32 + b"\xff\xd9"
+    webp = b"RIFF" + struct.pack("<I", 30) + b"WEBPVP8L" + b"\x00" * 22
+    refused = [
+        ("image/png", HTML),  # HTML served as image/png
+        ("image/png", jpeg),
+        ("image/jpeg", image),
+        ("image/webp", b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * 16),
+        ("image/webp", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"),
+    ]
+    for content_type, data in refused:
+        upload = await upload_avatar(api, token, content_type, data)
+        r = await api.post("/api/users/me/avatar/confirm", {"key": upload["key"]}, token=token)
+        error = assert_error(r, 400, "VALIDATION_FAILED", content_type)
+        assert content_type in error["message"] and error["details"] == {"key": "not an image"}
+        # The upload is discarded and the avatar is unchanged.
+        r = await api.post("/api/users/me/avatar/confirm", {"key": upload["key"]}, token=token)
+        assert_error(r, 404, "AVATAR_NOT_UPLOADED")
+        assert (await api.get("/api/users/me", token=token)).json["avatarUrl"] == avatar_url
+        assert (await api.get(avatar_url)).body == image
+    for content_type, data in (("image/jpeg", jpeg), ("image/webp", webp)):
+        upload = await upload_avatar(api, token, content_type, data)
+        r = await api.post("/api/users/me/avatar/confirm", {"key": upload["key"]}, token=token)
+        assert r.status == 200, r.body
+        got = await api.get(r.json["avatarUrl"])
+        assert got.body == data and got.headers["Content-Type"] == content_type
+
+
+async def test_nosniff_on_every_response(api: Api) -> None:
+    token = (await api.register())["accessToken"]
+    upload = await upload_avatar(api, token, "image/png", png())
+    r = await api.post("/api/users/me/avatar/confirm", {"key": upload["key"]}, token=token)
+    avatar_url = r.json["avatarUrl"]
+    responses = {
+        "API": await api.get("/api/users/me", token=token),
+        "401": await api.get("/api/users/me"),
+        "404": await api.get("/api/no/such/thing"),
+        "400": await api.patch("/api/users/me", {"bio": 1}, token=token),
+        "blob": await api.get(avatar_url),
+        "blob 404": await api.get("/blobs/avatars/none.png?exp=1&sig=x"),
+        "blob PUT refused": await api.request("PUT", upload["uploadUrl"], body=png(), headers=upload["headers"]),
+        "docs": await api.get("/api/docs"),
+        "openapi": await api.get("/api/openapi.json"),
+        "CORS preflight": await api.request("OPTIONS", "/api/users/me"),
+        "WebSocket without upgrade": await api.get("/api/ws"),
+        "collab WebSocket without upgrade": await api.get("/collab/some-room"),
+    }
+    assert responses["blob"].status == 200 and responses["blob"].headers["Content-Type"] == "image/png"
+    assert responses["API"].status == 200 and responses["404"].status == 404
+    assert responses["WebSocket without upgrade"].status == responses["collab WebSocket without upgrade"].status == 400
+    for name, r in responses.items():
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", (name, r.status, dict(r.headers))

@@ -1,23 +1,42 @@
 """Object store for avatars, recordings and exports: local files served through HMAC-signed, expiring URLs.
 
 The interface (signed_upload / signed_download / exists / delete) is what an S3 backend would implement with
-presigned URLs.
+presigned URLs. An upload URL works once: the first accepted PUT claims it (a marker under `.claims/`, which no
+key can name), so nothing can replace an object through its upload URL afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import mimetypes
+import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from syncode.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from syncode.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from syncode.security import sign, signature_matches
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*(\.[a-z0-9]+)?$")
+CLAIMS = ".claims"  # markers of used upload URLs, one directory per hour of expiry
+CLAIM_BUCKET_SEC = 3600
+# The first bytes of each image format an upload may declare.
+IMAGE_SIGNATURES: dict[str, tuple[tuple[int, bytes], ...]] = {
+    "image/png": ((0, b"\x89PNG\r\n\x1a\n"),),
+    "image/jpeg": ((0, b"\xff\xd8\xff"),),
+    "image/gif": ((0, b"GIF8"),),
+    "image/webp": ((0, b"RIFF"), (8, b"WEBP")),
+}
+
+
+def is_image_of_type(head: bytes, content_type: str) -> bool:
+    """Whether bytes starting with `head` are an image of this type, by their magic bytes."""
+    signature = IMAGE_SIGNATURES.get(content_type)
+    return signature is not None and all(head[at : at + len(magic)] == magic for at, magic in signature)
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,24 @@ class LocalBlobStore:
             raise ValidationFailed("content type does not match the upload URL", "BLOB_CONTENT_TYPE")
         if len(body) > int(params["max"]):
             raise PayloadTooLarge("upload larger than announced", "BLOB_TOO_LARGE")
+        if not await asyncio.to_thread(self._claim, key, int(params["exp"])) or await self.exists(key):
+            raise Conflict("this upload URL has been used already; ask for a new one", "BLOB_URL_USED")
         await self.put(key, body)
+
+    def _claim(self, key: str, exp: int) -> bool:
+        """Mark the upload URL of this key used; False when it was already. Markers of expired URLs are pruned."""
+        claims = self.root / CLAIMS
+        bucket = exp // CLAIM_BUCKET_SEC
+        for old in claims.glob("*") if claims.is_dir() else ():
+            if old.name.isdigit() and (int(old.name) + 2) * CLAIM_BUCKET_SEC < time.time():  # long expired
+                shutil.rmtree(old, ignore_errors=True)
+        marker = claims / str(bucket) / hashlib.sha256(key.encode()).hexdigest()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            return False
+        return True
 
     async def put(self, key: str, body: bytes) -> None:
         path = self._path(key)
@@ -98,6 +134,18 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise NotFound("no such object", "BLOB_NOT_FOUND") from None
         return data, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+    async def head(self, key: str, size: int) -> bytes:
+        """The first `size` bytes of an object."""
+
+        def read() -> bytes:
+            with self._path(key).open("rb") as file:
+                return file.read(size)
+
+        try:
+            return await asyncio.to_thread(read)
+        except FileNotFoundError:
+            raise NotFound("no such object", "BLOB_NOT_FOUND") from None
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self._path(key).is_file)

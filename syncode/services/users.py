@@ -23,7 +23,7 @@ from syncode.models.users import (
 from syncode.security import verify_password
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService, Principal, check_account_usable, username_key
-from syncode.services.blobs import LocalBlobStore
+from syncode.services.blobs import LocalBlobStore, is_image_of_type
 
 AVATAR_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
@@ -133,6 +133,14 @@ class UserService:
         if not key.startswith(self._avatar_prefix(principal.id)) or not await self.blobs.exists(key):
             raise NotFound("no uploaded avatar under this key", "AVATAR_NOT_UPLOADED")
         old = (await self.get_live(principal.id)).get("avatarKey")
+        # The key's extension is the declared type (the upload URL enforced the Content-Type): check the bytes.
+        declared = next((ct for ct, ext in AVATAR_EXTENSIONS.items() if key.endswith(f".{ext}")), "")
+        if not is_image_of_type(await self.blobs.head(key, 16), declared):
+            if key != old:
+                await self.blobs.delete(key)
+            raise ValidationFailed(
+                f"the uploaded file is not a {declared or 'supported'} image", details={"key": "not an image"}
+            )
         user = await self._write(principal.id, {"$set": {"avatarKey": key, "updatedAt": utcnow()}})
         if old and old != key:
             await self.blobs.delete(old)
