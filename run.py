@@ -118,7 +118,7 @@ class Server:
             log.error(f"code execution unavailable: {exc}")
         ctx.judge = ctx.execution.judge = judge
         ctx.health.probes["sandbox"] = judge.health
-        ctx.admin.judge_load = ctx.execution.load
+        ctx.admin.judge_load = judge.load
         await ctx.execution.start()
         return judge
 

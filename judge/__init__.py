@@ -7,12 +7,18 @@
                             comparison="lines"|"tokens"|"float", abs_tol, rel_tol,
                             stop_on_first_failure=False, on_progress=callback)        -> JudgeResult
     ana = await judge.analyze(language, code)                                          -> AnalysisResult
+    ticket = judge.admit(language)          # at once, no await: a place in the queue, or an error below
+    run = await judge.run(language, code, ticket=ticket)    # judge / analyze alike; the holder then releases:
+    ticket.release()                                        # once the call has ended or will never run
+    time_ms, memory_mb = judge.limits(time_ms, memory_mb, cap=(problem_ms, problem_mb))   # what a call runs with
+    judge.load() -> {"running", "queued"}; await judge.until_idle()
     judge.backend_name; await judge.health() -> dict
     await judge.close()
 
 Errors: `JudgeBusy` (queue full, HTTP 429), `LanguageUnavailable` (unknown language or toolchain missing),
-`SandboxUnavailable` (the requested backend cannot run here). A sandbox failure is not raised: it comes back
-as verdict `internal_error`. Limits are clamped to the settings' maxima; `time_ms` in results is CPU time.
+`SandboxUnavailable` (the requested backend cannot run here), raised by `admit` (or by a call given no ticket)
+before any await. A sandbox failure is not raised: it comes back as verdict `internal_error`. Limits default
+to 5 s and 256 MiB and are clamped to the settings' maxima (`limits`); `time_ms` in results is CPU time.
 Nothing here blocks the event loop: sandboxes are driven from worker threads.
 """
 
@@ -29,7 +35,7 @@ from judge.models import (
     ToolResult,
     Verdict,
 )
-from judge.service import Judge, JudgeBusy, JudgeError, LanguageUnavailable, SandboxUnavailable
+from judge.service import Judge, JudgeBusy, JudgeError, LanguageUnavailable, SandboxUnavailable, Ticket
 
 __all__ = [
     "AnalysisResult",
@@ -46,6 +52,7 @@ __all__ = [
     "RunResult",
     "SandboxUnavailable",
     "TestCase",
+    "Ticket",
     "ToolResult",
     "Verdict",
 ]

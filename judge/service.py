@@ -6,8 +6,9 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 from config import SandboxKind, Settings
@@ -52,6 +53,34 @@ class SandboxUnavailable(JudgeError):
     code = "SANDBOX_UNAVAILABLE"
 
 
+def clamp(requested: int | None, default: int, low: int, high: int) -> int:
+    """The default when absent (0 is a request, not an absence), then within low..high."""
+    return min(max(default if requested is None else requested, low), high)
+
+
+class Ticket:
+    """A place in the judge's queue, reserved by `Judge.admit` for one call in one language.
+
+    Its holder hands it to that call (`ticket=`) and releases it once the call has ended, or will never run (a
+    task cancelled before it began): the place is taken from admission on, so a refusal can come before any work
+    is stored. Releasing twice is harmless.
+    """
+
+    def __init__(self, language: str, recipe: Recipe, on_release: Callable[[], None]) -> None:
+        self.language = language
+        self.recipe = recipe
+        self._on_release: Callable[[], None] | None = on_release
+
+    @property
+    def released(self) -> bool:
+        return self._on_release is None
+
+    def release(self) -> None:
+        on_release, self._on_release = self._on_release, None
+        if on_release is not None:
+            on_release()
+
+
 def make_backend(kind: SandboxKind, settings: Settings) -> Backend:
     if kind is SandboxKind.process:
         return ProcessBackend(settings.judge_pool_size, DISK_LIMIT_MB)
@@ -77,8 +106,18 @@ def choose_backend(settings: Settings, kind: SandboxKind) -> Backend:
 class Judge:
     """Sandboxed execution and judging.
 
-    `await start()` picks the backend and warms its pool; `await close()` stops it. Every call may raise
-    `LanguageUnavailable` or `JudgeBusy`; sandbox failures come back as `internal_error` results.
+    `await start()` picks the backend and warms its pool; `await close()` stops it.
+
+    Admission: `admit(language)` decides at once, with no await, whether a call may run: it raises
+    `SandboxUnavailable`, `LanguageUnavailable` or `JudgeBusy` (every worker busy and the queue full), or returns
+    a `Ticket` holding the call's place. `run`, `judge` and `analyze` take that ticket (`ticket=`); without one
+    they admit themselves (and may raise the same errors) and give their place back when they end. Sandbox
+    failures are not raised: they come back as `internal_error` results.
+
+    Limits: `limits(time_ms, memory_mb, cap=None)` gives the time and memory a call runs with (the defaults when
+    absent, clamped to the settings' maxima, and to a problem's limits given as `cap`); every call applies it, so
+    callers that store the limits ask it rather than repeat it. `load()` and `until_idle()` tell the calls in
+    flight: admitted and not yet released.
     """
 
     def __init__(self, settings: Settings, sandbox: SandboxKind | str | None = None) -> None:
@@ -87,7 +126,9 @@ class Judge:
         self.backend: Backend | None = None
         self._executor = ThreadPoolExecutor(max_workers=settings.judge_workers, thread_name_prefix="judge")
         self._capacity = settings.judge_workers + settings.judge_queue_size
-        self._admitted = 0
+        self._admitted = 0  # tickets not yet released: calls running or queued for a worker
+        self._idle = asyncio.Event()  # set while none is admitted
+        self._idle.set()
 
     @property
     def backend_name(self) -> str:
@@ -110,14 +151,16 @@ class Judge:
         stdin: str = "",
         time_limit_ms: int | None = None,
         memory_limit_mb: int | None = None,
+        ticket: Ticket | None = None,
     ) -> RunResult:
-        recipe, limits = self._prepare(language, time_limit_ms, memory_limit_mb)
+        with self._admitted_call(language, ticket) as recipe:
+            limits = self._limits(time_limit_ms, memory_limit_mb)
 
-        def job(session: Session) -> RunResult:
-            return run_program(session, recipe, code, stdin, limits)
+            def job(session: Session) -> RunResult:
+                return run_program(session, recipe, code, stdin, limits)
 
-        failed = RunResult(language=language, verdict=Verdict.internal_error)
-        return await self._in_sandbox(job, failed)
+            failed = RunResult(language=language, verdict=Verdict.internal_error)
+            return await self._in_sandbox(job, failed)
 
     async def judge(
         self,
@@ -132,32 +175,69 @@ class Judge:
         stop_on_first_failure: bool = False,
         on_progress: ProgressCallback | None = None,
         progress_interval: float = 0.0,
+        ticket: Ticket | None = None,
     ) -> JudgeResult:
         """Compile once and run every case (or up to the first failure). `on_progress` after each case, or at most
         once per `progress_interval` seconds from this call on: hundreds of fast cases need no report each (a
         report costs the event loop a wake-up)."""
         if not test_cases:
             raise ValueError("a submission needs at least one test case")
-        recipe, limits = self._prepare(language, time_limit_ms, memory_limit_mb)
-        checker = Checker(comparison, abs_tol, rel_tol)
-        on_case, delivered = self._progress_relay(on_progress, len(test_cases), progress_interval)
+        with self._admitted_call(language, ticket) as recipe:
+            limits = self._limits(time_limit_ms, memory_limit_mb)
+            checker = Checker(comparison, abs_tol, rel_tol)
+            on_case, delivered = self._progress_relay(on_progress, len(test_cases), progress_interval)
 
-        def job(session: Session) -> JudgeResult:
-            return judge_submission(session, recipe, code, test_cases, limits, checker, stop_on_first_failure, on_case)
+            def job(session: Session) -> JudgeResult:
+                return judge_submission(
+                    session, recipe, code, test_cases, limits, checker, stop_on_first_failure, on_case
+                )
 
-        failed = JudgeResult(language=language, verdict=Verdict.internal_error, passed=0, total=len(test_cases))
-        result = await self._in_sandbox(job, failed)
+            failed = JudgeResult(language=language, verdict=Verdict.internal_error, passed=0, total=len(test_cases))
+            result = await self._in_sandbox(job, failed)
         await asyncio.gather(*delivered)
         return result
 
-    async def analyze(self, language: str, code: str) -> AnalysisResult:
+    async def analyze(self, language: str, code: str, ticket: Ticket | None = None) -> AnalysisResult:
         """Static analysis (ruff / compiler diagnostics / lizard complexity), inside the sandbox."""
-        recipe, limits = self._prepare(language, None, None)
+        with self._admitted_call(language, ticket) as recipe:
+            limits = self._limits(None, None)
 
-        def job(session: Session) -> AnalysisResult:
-            return analysis.analyze(session, recipe, code, limits)
+            def job(session: Session) -> AnalysisResult:
+                return analysis.analyze(session, recipe, code, limits)
 
-        return await self._in_sandbox(job, analysis.failed_result(language))
+            return await self._in_sandbox(job, analysis.failed_result(language))
+
+    # -- admission and limits ----------------------------------------------------------------------------
+
+    def admit(self, language: str) -> Ticket:
+        """Refuse a call at once (SandboxUnavailable, LanguageUnavailable, JudgeBusy) or reserve its place."""
+        recipe = self._recipe(language)
+        if self._admitted >= self._capacity:
+            raise JudgeBusy("the judge is busy: too many queued runs")
+        self._admitted += 1
+        self._idle.clear()
+        return Ticket(language, recipe, self._release)
+
+    def limits(
+        self, time_ms: int | None = None, memory_mb: int | None = None, cap: tuple[int, int] | None = None
+    ) -> tuple[int, int]:
+        """The (time ms, memory MiB) a call runs with: the defaults when absent, clamped to the settings' maxima.
+        A `cap` (a problem's time and memory limits) is both the default and a lower ceiling, so that a verdict
+        means the same for everyone."""
+        default_ms, default_mb = cap or (DEFAULT_TIME_MS, DEFAULT_MEMORY_MB)
+        max_ms, max_mb = self.settings.judge_max_time_ms, self.settings.judge_max_memory_mb
+        if cap:
+            max_ms, max_mb = min(max_ms, default_ms), min(max_mb, default_mb)
+        return clamp(time_ms, default_ms, 1, max_ms), clamp(memory_mb, default_mb, MIN_MEMORY_MB, max_mb)
+
+    def load(self) -> dict[str, int]:
+        """Calls in flight, as the admin dashboard shows them: those the workers run and those queued."""
+        running = min(self._admitted, self.settings.judge_workers)
+        return {"running": running, "queued": self._admitted - running}
+
+    async def until_idle(self) -> None:
+        """Returns once no call is in flight."""
+        await self._idle.wait()
 
     async def health(self) -> dict:
         if self.backend is None:
@@ -167,7 +247,26 @@ class Judge:
         report.update(workers=self.settings.judge_workers, in_flight=self._admitted, capacity=self._capacity)
         return report
 
-    def _prepare(self, language: str, time_ms: int | None, memory_mb: int | None) -> tuple[Recipe, Limits]:
+    def _release(self) -> None:
+        self._admitted -= 1
+        if not self._admitted:
+            self._idle.set()
+
+    @contextmanager
+    def _admitted_call(self, language: str, ticket: Ticket | None) -> Iterator[Recipe]:
+        """A call's recipe, under the caller's ticket (theirs to release) or under one taken for this call alone."""
+        if ticket is not None:
+            if ticket.released or ticket.language != language:
+                raise ValueError("a ticket serves one call, in the language it was admitted for")
+            yield ticket.recipe
+            return
+        ticket = self.admit(language)
+        try:
+            yield ticket.recipe
+        finally:
+            ticket.release()
+
+    def _recipe(self, language: str) -> Recipe:
         if self.backend is None:
             raise SandboxUnavailable("the judge is not started")
         recipe = RECIPES.get(language)
@@ -176,15 +275,18 @@ class Judge:
         reason = self.backend.languages.get(language)
         if reason is not None:
             raise LanguageUnavailable(reason)
-        settings = self.settings
-        limits = Limits(
-            time_ms=min(max(time_ms or DEFAULT_TIME_MS, 1), settings.judge_max_time_ms),
-            memory_mb=min(max(memory_mb or DEFAULT_MEMORY_MB, MIN_MEMORY_MB), settings.judge_max_memory_mb),
-            output_bytes=settings.judge_output_limit_bytes,
+        return recipe
+
+    def _limits(self, time_ms: int | None, memory_mb: int | None) -> Limits:
+        assert self.backend is not None  # admitted calls only
+        time_ms, memory_mb = self.limits(time_ms, memory_mb)
+        return Limits(
+            time_ms=time_ms,
+            memory_mb=memory_mb,
+            output_bytes=self.settings.judge_output_limit_bytes,
             disk_mb=DISK_LIMIT_MB,
             nproc=self.backend.nproc,
         )
-        return recipe, limits
 
     def _progress_relay(
         self, on_progress: ProgressCallback | None, total: int, interval: float
@@ -212,14 +314,8 @@ class Judge:
         return on_case, delivered
 
     async def _in_sandbox(self, job: Callable[[Session], T], failed: T) -> T:
-        """Admit the job (or raise JudgeBusy), run it in a pooled sandbox on a worker thread."""
-        if self._admitted >= self._capacity:
-            raise JudgeBusy("the judge is busy: too many queued runs")
-        self._admitted += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_job, job, failed)
-        finally:
-            self._admitted -= 1
+        """Run an admitted job in a pooled sandbox on a worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_job, job, failed)
 
     def _run_job(self, job: Callable[[Session], T], failed: T) -> T:
         assert self.backend is not None

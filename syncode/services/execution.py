@@ -23,7 +23,18 @@ from typing import Any, TypeVar
 from pydantic.alias_generators import to_camel
 
 from config import Settings
-from judge import AnalysisResult, CaseResult, Judge, JudgeBusy, JudgeError, JudgeResult, Progress, TestCase, Verdict
+from judge import (
+    AnalysisResult,
+    CaseResult,
+    Judge,
+    JudgeBusy,
+    JudgeError,
+    JudgeResult,
+    Progress,
+    TestCase,
+    Ticket,
+    Verdict,
+)
 from judge import RunResult as JudgeRun
 from syncode.clock import new_id, utcnow
 from syncode.db import Database
@@ -57,8 +68,6 @@ from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.execution")
 
-RUN_TIME_MS = 5000
-DEFAULT_MEMORY_MB = 256
 PREVIEW_CHARS = 200  # outputs in run lists
 PROGRESS_INTERVAL_SEC = 0.25  # between two submission.progress events of one submission
 BOOKKEEPING_MAX_DELAY_SEC = 2.0  # how long a finished job's bookkeeping waits for the judge to be idle
@@ -79,11 +88,6 @@ def camel(value: Any) -> Any:
     if isinstance(value, list):
         return [camel(v) for v in value]
     return value
-
-
-def time_limit(requested: int | None, default: int, ceiling: int) -> int:
-    """timeoutMs: the default when absent, clamped to 1..ceiling."""
-    return min(max(default if requested is None else requested, 1), ceiling)
 
 
 def job_status(verdict: Verdict) -> str:
@@ -205,9 +209,6 @@ class ExecutionService:
         self.quotas = quotas
         self.judge: Judge | None = None  # wired by run.py
         self._jobs = BackgroundTasks("execution job")  # each follows its judge call to the stored result
-        self._judging: set[asyncio.Future] = set()
-        self._judge_idle = asyncio.Event()  # set while no judge call is in flight
-        self._judge_idle.set()
         self._bookkeeping = BackgroundTasks("execution bookkeeping")
         self._unrecorded: list[tuple[JobKind, dict[str, Any]]] = []  # finished jobs awaiting their bookkeeping
         self._recorder: asyncio.Future | None = None  # waits for an idle judge, then records them
@@ -225,32 +226,30 @@ class ExecutionService:
     async def close(self) -> None:
         """Cancel the jobs in flight (each marks itself failed); the bookkeeping of finished ones completes."""
         self._jobs.cancel()
-        for judging in list(self._judging):  # also those of jobs cancelled before they began to follow them
-            judging.cancel()
         await self._jobs.wait()
         await self._bookkeeping.wait()
-
-    def load(self) -> dict[str, int]:
-        """Judge calls in flight, as the admin dashboard shows them."""
-        running = min(len(self._judging), self.settings.judge_workers)
-        return {"running": running, "queued": len(self._judging) - running}
 
     # -- requests ----------------------------------------------------------------------------------------
 
     async def run(self, principal: Principal, room_id: str, req: RunRequest) -> str:
         room = await self.rooms.live_access(principal, room_id, Cap.run)
         self._check_unlocked(room)
-        # Stored limits are the enforced ones: the judge's ceilings (settings) apply here already.
-        time_ms = time_limit(req.timeout_ms, RUN_TIME_MS, self.settings.judge_max_time_ms)
-        memory_mb = min(req.memory_mb or DEFAULT_MEMORY_MB, self.settings.judge_max_memory_mb)
-        doc = self._new_job(
-            principal, room, req.language, code=req.code, stdin=req.stdin, timeLimitMs=time_ms, memoryLimitMb=memory_mb
-        )
-
-        def call() -> Awaitable[JudgeRun]:
-            return self._judge().run(req.language, req.code, req.stdin, time_ms, memory_mb)
-
         async with self._admission(principal):
+            judge = self._judge()
+            time_ms, memory_mb = judge.limits(req.timeout_ms, req.memory_mb)  # stored: the enforced ones
+            doc = self._new_job(
+                principal,
+                room,
+                req.language,
+                code=req.code,
+                stdin=req.stdin,
+                timeLimitMs=time_ms,
+                memoryLimitMb=memory_mb,
+            )
+
+            def call(ticket: Ticket) -> Awaitable[JudgeRun]:
+                return judge.run(req.language, req.code, req.stdin, time_ms, memory_mb, ticket=ticket)
+
             await self._launch(RUN, doc, call)
         return doc["_id"]
 
@@ -263,10 +262,9 @@ class ExecutionService:
             raise Conflict("this room has no problem to submit to", "ROOM_NO_PROBLEM")
         reading = partial(self.problems.get_for_judging, room["problemId"])
         async with self._admission(principal, reading) as (problem, cases):
-            # The problem's limits are the default and the ceiling: a verdict means the same for everyone.
-            limit_ms, limit_mb = problem["timeLimitMs"], problem["memoryLimitMb"]
-            time_ms = time_limit(req.timeout_ms, limit_ms, min(limit_ms, self.settings.judge_max_time_ms))
-            memory_mb = min(req.memory_mb or limit_mb, limit_mb, self.settings.judge_max_memory_mb)
+            judge = self._judge()
+            cap = (problem["timeLimitMs"], problem["memoryLimitMb"])
+            time_ms, memory_mb = judge.limits(req.timeout_ms, req.memory_mb, cap)
             doc = self._new_job(
                 principal,
                 room,
@@ -284,8 +282,8 @@ class ExecutionService:
                 for c in cases
             ]
 
-            def call() -> Awaitable[JudgeResult]:
-                return self._judge().judge(
+            def call(ticket: Ticket) -> Awaitable[JudgeResult]:
+                return judge.judge(
                     req.language,
                     req.code,
                     tests,
@@ -296,6 +294,7 @@ class ExecutionService:
                     rel_tol=problem.get("floatRelTol", 1e-6),
                     on_progress=self._progress_reporter(doc),
                     progress_interval=PROGRESS_INTERVAL_SEC,
+                    ticket=ticket,
                 )
 
             await self._launch(SUBMISSION, doc, call)
@@ -310,7 +309,7 @@ class ExecutionService:
         async with self._admission(principal):  # a refused request takes no snapshot
             code = req.code if req.code is not None else await self._live_code(room)
             doc = self._new_job(principal, room, language, code=code)
-            await self._launch(ANALYSIS, doc, lambda: self._judge().analyze(language, code))
+            await self._launch(ANALYSIS, doc, lambda ticket: self._judge().analyze(language, code, ticket=ticket))
         return doc["_id"]
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -422,33 +421,27 @@ class ExecutionService:
                 self.quotas.refund_execution(counter)
             raise
 
-    async def _launch(self, kind: JobKind, doc: dict[str, Any], call: Callable[[], Awaitable[Any]]) -> None:
+    async def _launch(self, kind: JobKind, doc: dict[str, Any], call: Callable[[Ticket], Awaitable[Any]]) -> None:
         """Hand the job to the judge, then store it (off the judge's critical path) as running and follow it in
         the background; a refusal stores nothing."""
-        judging = await self._hand_to_judge(call)
+        judging = self._hand_to_judge(doc["language"], call)
         try:
             await self._collection(kind).insert_one(doc)
         except BaseException:
             judging.cancel()
             raise
-        self._jobs.spawn(self._follow(kind, doc, judging))
+        following = self._jobs.spawn(self._follow(kind, doc, judging))
+        following.add_done_callback(lambda _: judging.cancel())  # a job cancelled before it began to follow it
 
-    async def _hand_to_judge(self, call: Callable[[], Awaitable[Any]]) -> asyncio.Future:
-        """Start the judge call now. The judge admits or refuses it (JudgeBusy, LanguageUnavailable) before its
-        first suspension, so one turn of the loop tells which: a refusal is an HTTP error, not a failed job."""
-        judging = asyncio.ensure_future(call())
-        await asyncio.sleep(0)
-        if judging.done() and isinstance(judging.exception(), JudgeError):
-            raise refusal(judging.exception())
-        self._judging.add(judging)
-        self._judge_idle.clear()
-        judging.add_done_callback(self._judged)
+    def _hand_to_judge(self, language: str, call: Callable[[Ticket], Awaitable[Any]]) -> asyncio.Future:
+        """Admit the judge call now or refuse it (a refusal is an HTTP error, not a failed job), then start it."""
+        try:
+            ticket = self._judge().admit(language)
+        except JudgeError as error:
+            raise refusal(error) from error
+        judging = asyncio.ensure_future(call(ticket))
+        judging.add_done_callback(lambda _: ticket.release())  # also when cancelled before it began
         return judging
-
-    def _judged(self, judging: asyncio.Future) -> None:
-        self._judging.discard(judging)
-        if not self._judging:
-            self._judge_idle.set()
 
     # -- background --------------------------------------------------------------------------------------
 
@@ -487,7 +480,7 @@ class ExecutionService:
 
     async def _record_when_idle(self) -> None:
         try:
-            await asyncio.wait_for(self._judge_idle.wait(), BOOKKEEPING_MAX_DELAY_SEC)
+            await asyncio.wait_for(self._judge().until_idle(), BOOKKEEPING_MAX_DELAY_SEC)
         except TimeoutError:
             pass  # a judge that is never idle must not hold the statistics back for long
         finished, self._unrecorded, self._recorder = self._unrecorded, [], None

@@ -140,6 +140,42 @@ async def test_busy_when_queue_is_full() -> None:
     assert sum(getattr(o, "verdict", None) is Verdict.accepted for o in outcomes) == 2
 
 
+async def test_admit_refuses_at_once_when_the_queue_is_full() -> None:
+    """Admission needs no turn of the event loop: a full queue refuses before any await, a release frees a place."""
+    judge = Judge(judge_settings(judge_workers=1, judge_queue_size=1, judge_pool_size=0), "process")
+    await judge.start()
+    try:
+        tickets = [judge.admit("python"), judge.admit("python")]
+        assert judge.load() == {"running": 1, "queued": 1}
+        with pytest.raises(JudgeBusy):
+            judge.admit("python")
+        with pytest.raises(JudgeBusy):  # a call given no ticket admits itself, and is refused the same way
+            await judge.run("python", "print(1)")
+        tickets[0].release()
+        tickets[0].release()  # twice is harmless: it frees one place only
+        assert judge.load() == {"running": 1, "queued": 0}
+        with pytest.raises(ValueError):  # a released ticket serves no call
+            await judge.run("python", "print(1)", ticket=tickets[0])
+        result = await judge.run("python", "print(1)", ticket=tickets[1])
+        assert result.verdict is Verdict.accepted and judge.load()["running"] == 1  # the holder releases it
+        tickets[1].release()
+        await asyncio.wait_for(judge.until_idle(), 1)
+        with pytest.raises(LanguageUnavailable):
+            judge.admit("cobol")
+        assert judge.load() == {"running": 0, "queued": 0}
+    finally:
+        await judge.close()
+
+
+def test_limits_default_and_clamp() -> None:
+    judge = Judge(judge_settings(judge_max_time_ms=3000, judge_max_memory_mb=512))  # no backend needed
+    assert judge.limits() == (3000, 256)  # the 5 s default, within the settings' maximum
+    assert judge.limits(0, 4) == (1, 16) and judge.limits(10**6, 10**6) == (3000, 512)
+    assert judge.limits(None, None, cap=(1000, 64)) == (1000, 64)  # a problem's limits: the defaults...
+    assert judge.limits(2000, 128, cap=(1000, 64)) == (1000, 64)  # ...and the ceilings
+    assert judge.limits(500, 32, cap=(1000, 64)) == (500, 32)
+
+
 async def test_sandbox_failure_is_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
     judge = Judge(judge_settings(judge_pool_size=0), "process")
     await judge.start()
