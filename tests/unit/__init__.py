@@ -1,0 +1,1 @@
+"""Fast tests of pure modules: no server, no database, no sandbox."""
