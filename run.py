@@ -25,7 +25,6 @@ from judge import Judge, SandboxUnavailable
 from realtime.events import EventHub, event_routes
 from realtime.plane import CollabService
 from realtime.socket import collab_routes
-from syncode.collab import disconnect_event
 from syncode.context import Context, build_context
 from syncode.db import Database
 from syncode.embedded import EmbeddedDatabase, running_instance
@@ -62,15 +61,16 @@ class Server:
         uri, where = await self._database_uri()
         self.db = Database(uri, self.settings.mongodb_db)
         await self.db.create_indexes()
-        self.ctx = build_context(self.settings, self.db)
+        self.ctx = build_context(self.settings, self.db, lambda rule: CollabService(self.settings, self.db, rule))
         if self.settings.load_problem_bank:
             # In the background: the server answers at once; new or changed problem files appear when loaded.
             self.bank_loading = asyncio.create_task(load_bank(self.db, self.settings.problem_bank_dir))
-        self.collab = await self._start_collab(self.ctx)
+        self.collab = self.ctx.collab
+        await self.collab.start()  # replays its journal before any socket can open
         await self.ctx.rooms.start()
-        self.judge = await self._start_judge(self.ctx)
-        for gone in ("user.banned", "user.deleted"):
-            self.ctx.bus.subscribe(gone, lambda event: self.ctx.rooms.user_gone(event.data["userId"]))
+        self.judge = self.ctx.judge
+        await self._start_judge(self.judge)
+        await self.ctx.execution.start()
         self.events = EventHub(self.ctx.bus, self.ctx.presence)
         self.ctx.admin.ws_connections = self._ws_connections
         app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
@@ -82,45 +82,12 @@ class Server:
             extra={"port": self.port, "database": where},
         )
 
-    async def _start_collab(self, ctx: Context) -> CollabService:
-        """The collab plane runs in this process: its callbacks become events on the bus, as over HTTP."""
-
-        async def membership(room_id: str, user_id: str) -> bool | None:
-            in_room = await ctx.rooms.collab_member(room_id, user_id)
-            if not in_room:
-                return in_room
-            user = await ctx.auth.cached_user(user_id)
-            return user is not None and not user.get("deletedAt") and not user.get("bannedAt")
-
-        collab = CollabService(self.settings, ctx.db, membership)
-        await collab.start()
-
-        async def publish_disconnect(gone):
-            ctx.bus.publish(disconnect_event(gone))
-
-        async def probe() -> dict:
-            health = await collab.health()
-            detail = f"{health['documents']} documents, {health['pendingWrites']} updates not yet in the update log"
-            return {"status": health["status"], "detail": detail}
-
-        collab.on_snapshot(ctx.rooms.receive_snapshot)
-        collab.on_user_disconnected(publish_disconnect)
-        ctx.health.probes["collab"] = probe
-        ctx.collab = ctx.rooms.collab = collab
-        return collab
-
-    async def _start_judge(self, ctx: Context) -> Judge:
+    async def _start_judge(self, judge: Judge) -> None:
         """Without a usable sandbox the server still serves; execution answers 503 and health says why."""
-        judge = Judge(self.settings)
         try:
             await judge.start()
         except SandboxUnavailable as exc:
             log.error(f"code execution unavailable: {exc}")
-        ctx.judge = ctx.execution.judge = judge
-        ctx.health.probes["sandbox"] = judge.health
-        ctx.admin.judge_load = judge.load
-        await ctx.execution.start()
-        return judge
 
     async def _ws_connections(self) -> int:
         """Open WebSockets of both planes, for the admin dashboard."""

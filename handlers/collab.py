@@ -8,7 +8,7 @@ import hmac
 
 from handlers.base import BaseHandler, operation
 from syncode.collab import CollabPlane, SnapshotReady, UserDisconnected, disconnect_event
-from syncode.errors import ServiceUnavailable, Unauthorized
+from syncode.errors import Unauthorized
 from syncode.models.collab import (
     CallbackAckResponse,
     CollabHealthResponse,
@@ -37,8 +37,6 @@ class InternalHandler(BaseHandler):
 
     @property
     def collab(self) -> CollabPlane:
-        if self.ctx.collab is None:
-            raise ServiceUnavailable("the collab plane is not running", "COLLAB_UNAVAILABLE")
         return self.ctx.collab
 
 

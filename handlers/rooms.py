@@ -268,7 +268,7 @@ class AdminRoomsHandler(BaseHandler):
         admin=True,
     )
     async def get(self) -> None:
-        data, pagination = await self.ctx.rooms.admin_list(self.query(RoomQuery))
+        data, pagination = await self.ctx.admin.list_rooms(self.query(RoomQuery))
         self.respond(Page[AdminRoomEntry](data=data, pagination=pagination))
 
 
@@ -284,4 +284,4 @@ class AdminRoomCloseHandler(BaseHandler):
     )
     async def post(self, roomId: str) -> None:
         reason = self.body(CloseRoomRequest).reason
-        self.respond(await self.ctx.rooms.admin_close(self.user, roomId, reason, self.client_ip))
+        self.respond(await self.ctx.admin.close_room(self.user, roomId, reason, self.client_ip))

@@ -23,12 +23,13 @@ from pydantic import Field, ValidationError, model_validator
 from realtime.wsbase import BoundedSocket, TokenBucket
 from syncode.clock import iso, utcnow
 from syncode.context import Context
+from syncode.enums import CloseCode
 from syncode.errors import Conflict, DomainError, Forbidden, RateLimited, Unauthorized, ValidationFailed
 from syncode.events import Event, EventBus
 from syncode.models.common import ApiModel
+from syncode.rooms.rules import member
 from syncode.services.auth import Principal
 from syncode.services.presence import Presence
-from syncode.services.rooms import member
 
 log = logging.getLogger("syncode.events")
 
@@ -124,7 +125,7 @@ class EventHub:
             self._membership(event)
         elif event.type in ACCOUNT_GONE:
             for socket in list(self._by_user.get(event.data["userId"], ())):
-                socket.shut(4003, ACCOUNT_GONE[event.type])
+                socket.shut(CloseCode.not_allowed, ACCOUNT_GONE[event.type])
         elif event.type.startswith(PUBLIC_PREFIXES):
             targets = self._targets(event)
             if targets:
@@ -156,7 +157,7 @@ class EventHub:
         self._unsubscribe_bus()
         for sockets in list(self._by_user.values()):
             for socket in list(sockets):
-                socket.shut(1001, "server shutting down")
+                socket.shut(CloseCode.shutdown, "server shutting down")
 
 
 def _discard(index: dict[str, set[EventSocket]], key: str, socket: EventSocket) -> None:
@@ -195,7 +196,7 @@ class EventSocket(BoundedSocket):
         try:
             self.principal = await self.ctx.auth.authenticate(self.get_query_argument("token", ""))
         except (Unauthorized, Forbidden) as exc:
-            self.close(4001 if isinstance(exc, Unauthorized) else 4003, exc.message)
+            self.close(CloseCode.bad_token if isinstance(exc, Unauthorized) else CloseCode.not_allowed, exc.message)
             return
         if self.closed:
             return
@@ -219,7 +220,7 @@ class EventSocket(BoundedSocket):
         if self.principal is None or self.closed:
             return
         if not self.rate.take():
-            self.shut(4029, "too many messages")
+            self.shut(CloseCode.too_much, "too many messages")
             return
         frame = None
         try:
@@ -277,7 +278,7 @@ class EventSocket(BoundedSocket):
         self.send_frame(payload, binary=False)  # bytes go out as a text frame, encoded once for all sockets
 
     def on_slow_reader(self) -> None:
-        self.shut(4008, "not reading events fast enough")
+        self.shut(CloseCode.slow_reader, "not reading events fast enough")
 
     def shut(self, code: int, reason: str) -> None:
         """Stop all deliveries now, and handle no more frames; the close handshake may take a while longer."""

@@ -20,13 +20,14 @@ from realtime.wsbase import TokenBucket
 from syncode.clock import utcnow
 from syncode.collab import DisconnectSubscriber, Membership, SnapshotReady, SnapshotSubscriber, UserDisconnected
 from syncode.db import Database
+from syncode.enums import CloseCode, Role
 from syncode.errors import Gone, NotFound, Unauthorized, ValidationFailed
 from syncode.security import decode_jwt
 from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.collab")
 
-ROLES = frozenset({"interviewer", "candidate", "observer"})
+ROLES = frozenset(Role)
 SHUTDOWN_DRAIN_SECONDS = 10
 SNAPSHOTS_PER_TICK = 50
 SWEEP_ROOMS_PER_STEP = 50  # rooms looked at between two turns given to the relay
@@ -72,7 +73,7 @@ class CollabService:
         if self._maintenance:
             self._maintenance.cancel()
         for room in list(self.rooms.values()):
-            room.close_all(1001, "server shutting down")
+            room.close_all(CloseCode.shutdown, "server shutting down")
         written = await self.store.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
         if written:
             for room_id in list(self.rooms):
@@ -118,7 +119,7 @@ class CollabService:
             if record.destroyed:
                 return record.snapshot, 0
             room = await self._build(room_id)
-        closed = room.close_all(4003, "room closed")
+        closed = room.close_all(CloseCode.not_allowed, "room closed")
         await self.store.drain()  # its last updates land before the log is dropped, not after
         state = room.doc.get_update()
         await self.store.destroy(room_id, state)
@@ -131,7 +132,7 @@ class CollabService:
         if room:  # in memory first: a rejoin racing with the write below is refused too
             room.add_kick(user_id, kick)
             for peer in peers:
-                peer.close_with(4002, reason or "kicked")
+                peer.close_with(CloseCode.kicked, reason or "kicked")
                 room.remove(peer)
         if not await self.store.add_kick(room_id, user_id, kick):
             raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
@@ -201,15 +202,15 @@ class CollabService:
         try:
             claims = decode_jwt(self.settings.collab_jwt_secret, token, "collab")
         except Unauthorized as exc:
-            raise Rejected(4001, exc.message) from None
+            raise Rejected(CloseCode.bad_token, exc.message) from None
         if claims.get("roomId") != room_id or claims.get("role") not in ROLES:
-            raise Rejected(4003, "not a participant of this room")
+            raise Rejected(CloseCode.not_allowed, "not a participant of this room")
         try:
             room = await self._live_room(room_id)
         except NotFound:
-            raise Rejected(4004, "unknown room") from None
+            raise Rejected(CloseCode.unknown_room, "unknown room") from None
         except Gone:
-            raise Rejected(4003, "room closed") from None
+            raise Rejected(CloseCode.not_allowed, "room closed") from None
         user_id = claims["sub"]
         kicks = room.kick_count(user_id)
         allowed = await self.membership(room_id, user_id)
@@ -217,7 +218,7 @@ class CollabService:
             room = await self._live_room(room_id)
         # A kick while we asked counts too, even of a token issued in the same second.
         if allowed is False or room.kick_count(user_id) != kicks or room.refuses(user_id, claims):
-            raise Rejected(4003, "not a participant of this room")
+            raise Rejected(CloseCode.not_allowed, "not a participant of this room")
         peer = peer_factory(claims)
         peer.role = room.roles.get(peer.user_id, peer.role)
         room.add(peer)

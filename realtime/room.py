@@ -16,10 +16,11 @@ from realtime.store import CollabStore, DocRecord, Kick
 from realtime.wsbase import TokenBucket
 from syncode.clock import utcnow
 from syncode.collab import SnapshotReady
+from syncode.enums import CloseCode, Role
 
 log = logging.getLogger("syncode.collab")
 
-READ_ONLY_ROLES = frozenset({"observer"})
+READ_ONLY_ROLES = frozenset({Role.observer})
 
 
 class DocumentTooLarge(Exception):
@@ -87,7 +88,7 @@ class Room:
     def add(self, peer: Peer) -> None:
         """Attach a peer, replacing an older connection of the same user, and start the sync handshake."""
         for old in [p for p in self.peers if p.user_id == peer.user_id]:
-            old.close_with(4009, "replaced by a newer connection")
+            old.close_with(CloseCode.replaced, "replaced by a newer connection")
             self.remove(old)
         self.peers[peer] = set()
         peer.send(protocol.sync_step1(self.doc.get_state()))

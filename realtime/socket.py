@@ -10,13 +10,11 @@ from realtime.plane import CollabService, Rejected
 from realtime.protocol import ProtocolError
 from realtime.room import DocumentTooLarge, Room
 from realtime.store import StorageUnavailable
-from realtime.wsbase import SLOW_READER, BoundedSocket, TokenBucket
+from realtime.wsbase import BoundedSocket, TokenBucket
 from syncode.context import Context
+from syncode.enums import CloseCode
 
 log = logging.getLogger("syncode.collab")
-
-TOO_MUCH = 4029  # more messages, or bytes, per second than a connection or its room may send
-DOCUMENT_TOO_LARGE = 4013  # the update would grow the document past SYNCODE_COLLAB_MAX_DOCUMENT_BYTES
 
 
 class CollabSocket(BoundedSocket):
@@ -54,23 +52,23 @@ class CollabSocket(BoundedSocket):
         if self.room is None:
             return
         if not self.rate.take():
-            self._drop(TOO_MUCH, "too many messages", "rate_limited")
+            self._drop(CloseCode.too_much, "too many messages", "rate_limited")
             return
         if not (self.inbound.take(len(message)) and self.room.inbound.take(len(message))):
-            self._drop(TOO_MUCH, "too much data: slow down", "rate_limited")
+            self._drop(CloseCode.too_much, "too much data: slow down", "rate_limited")
             return
         if isinstance(message, str):
-            self._drop(1003, "binary y-protocols frames only", "protocol_error")
+            self._drop(CloseCode.unsupported_data, "binary y-protocols frames only", "protocol_error")
             return
         try:
             await self.room.handle(self, protocol.parse(message))
         except ProtocolError as exc:
-            self._drop(1002, str(exc), "protocol_error")
+            self._drop(CloseCode.protocol_error, str(exc), "protocol_error")
         except DocumentTooLarge as exc:
-            self._drop(DOCUMENT_TOO_LARGE, str(exc), "document_too_large")
+            self._drop(CloseCode.document_too_large, str(exc), "document_too_large")
         except StorageUnavailable:
             # Not stored, so not applied: the client resends it when it resyncs after reconnecting.
-            self._drop(1011, "storage unavailable", "server_error")
+            self._drop(CloseCode.server_error, "storage unavailable", "server_error")
 
     def _drop(self, code: int, reason: str, tag: str) -> None:
         self.close_with(code, reason, tag)
@@ -83,7 +81,7 @@ class CollabSocket(BoundedSocket):
         self.send_frame(message, binary=True)
 
     def on_slow_reader(self) -> None:
-        self._drop(SLOW_READER, "not reading fast enough", "slow_reader")
+        self._drop(CloseCode.slow_reader, "not reading fast enough", "slow_reader")
 
     def close_with(self, code: int, reason: str, tag: str | None = None) -> None:
         self.close_reason_tag = tag or _TAGS.get(code, "closed")
@@ -95,7 +93,12 @@ class CollabSocket(BoundedSocket):
             self.presence.disconnected(self.room.room_id, self.user_id)
 
 
-_TAGS = {4002: "kicked", 4003: "room_closed", 4009: "replaced", 1001: "server_shutdown"}
+_TAGS = {
+    CloseCode.kicked: "kicked",
+    CloseCode.not_allowed: "room_closed",
+    CloseCode.replaced: "replaced",
+    CloseCode.shutdown: "server_shutdown",
+}
 
 
 def collab_routes(plane: CollabService) -> list[tuple[str, type, dict[str, Any]]]:

@@ -12,7 +12,7 @@ import time
 
 import tornado.websocket
 
-SLOW_READER = 4008
+from syncode.enums import CloseCode
 
 
 class TokenBucket:
@@ -70,4 +70,4 @@ class BoundedSocket(tornado.websocket.WebSocketHandler):
     def on_slow_reader(self) -> None:
         """Drop the client (subclasses also detach it from what it receives)."""
         self.closed = True
-        self.close(SLOW_READER, "not reading fast enough")
+        self.close(CloseCode.slow_reader, "not reading fast enough")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from config import Settings
-from syncode.collab import CollabPlane
+from judge import Judge
+from syncode.collab import CollabPlane, Membership, disconnect_event
 from syncode.db import Database
-from syncode.events import EventBus
+from syncode.events import Event, EventBus
 from syncode.ratelimit import RateLimiter
+from syncode.rooms import RoomRepository, RoomService
+from syncode.rooms.effects import RoomEffects
+from syncode.rooms.views import RoomViews
 from syncode.services.admin import AdminService
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService
@@ -23,7 +27,7 @@ from syncode.services.mail import MailService
 from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
 from syncode.services.quotas import QuotaService
-from syncode.services.rooms import RoomService
+from syncode.services.sessions import SessionRecorder
 from syncode.services.users import UserService
 
 
@@ -42,16 +46,32 @@ class Context:
     problems: ProblemService
     admin: AdminService
     presence: Presence
+    sessions: SessionRecorder
     rooms: RoomService
     feedback: FeedbackService
     chat: ChatService
     quotas: QuotaService
     execution: ExecutionService
-    collab: CollabPlane | None = None  # wired by run.py once the collab plane is up
-    judge: Any = None  # the judge (judge.Judge), wired by run.py
+    collab: CollabPlane
+    judge: Judge
 
 
-def build_context(settings: Settings, db: Database) -> Context:
+CollabFactory = Callable[[Membership], CollabPlane]
+
+
+async def publish_soon(bus: EventBus, event: Event) -> None:
+    bus.publish(event)
+
+
+async def collab_health(collab: CollabPlane) -> dict[str, str]:
+    health = await collab.health()
+    detail = f"{health['documents']} documents, {health['pendingWrites']} updates not yet in the update log"
+    return {"status": health["status"], "detail": detail}
+
+
+def build_context(settings: Settings, db: Database, collab_plane: CollabFactory) -> Context:
+    """Every service, built once. `collab_plane` makes the collab plane (it lives in realtime/, which imports this
+    package, not the other way round) from the membership rule it must apply at every connect."""
     bus = EventBus()
     audit = AuditService(db)
     mail = MailService(settings)
@@ -62,12 +82,31 @@ def build_context(settings: Settings, db: Database) -> Context:
     users = UserService(settings, db, audit, auth, blobs, bus)
     health = HealthService(settings, db, time.monotonic())
     health.probes["mail"] = mail.health
-    admin = AdminService(db, audit, auth, users, bus, health.uptime_sec, settings.version)
-    problems = ProblemService(db, audit)
+    room_repo = RoomRepository(db)
+    problems = ProblemService(db, audit, room_repo)
     presence = Presence()
-    rooms = RoomService(settings, db, bus, audit, problems, blobs, presence)
+    sessions = SessionRecorder(db)
+
+    async def membership(room_id: str, user_id: str) -> bool | None:
+        in_room = await rooms.collab_member(room_id, user_id)
+        if not in_room:
+            return in_room
+        user = await auth.cached_user(user_id)
+        return user is not None and not user.get("deletedAt") and not user.get("bannedAt")
+
+    collab = collab_plane(membership)
+    collab.on_user_disconnected(lambda gone: publish_soon(bus, disconnect_event(gone)))
+    views = RoomViews(settings, users, problems, presence)
+    rooms = RoomService(settings, room_repo, views, RoomEffects(bus, sessions, collab, views), problems, presence)
+    judge = Judge(settings)
+    health.probes["sandbox"] = judge.health
+    admin = AdminService(db, audit, auth, users, bus, health.uptime_sec, settings.version, room_repo, rooms, judge.load)
     limiter = RateLimiter(settings.rate_limit_enabled)
-    quotas = QuotaService(settings, db, rooms, blobs)
+    quotas = QuotaService(settings, db, room_repo, blobs)
+    collab.on_snapshot(rooms.receive_snapshot)
+    health.probes["collab"] = lambda: collab_health(collab)
+    for gone in ("user.banned", "user.deleted"):
+        bus.subscribe(gone, lambda event: rooms.user_gone(event.data["userId"]))
     return Context(
         settings=settings,
         db=db,
@@ -82,9 +121,12 @@ def build_context(settings: Settings, db: Database) -> Context:
         problems=problems,
         admin=admin,
         presence=presence,
+        sessions=sessions,
         rooms=rooms,
-        feedback=FeedbackService(db, rooms),
+        feedback=FeedbackService(db, rooms, sessions),
         chat=ChatService(settings, db, bus, rooms, limiter),
         quotas=quotas,
-        execution=ExecutionService(settings, db, bus, limiter, rooms, problems, quotas),
+        execution=ExecutionService(settings, db, bus, limiter, rooms, problems, quotas, judge, sessions, collab),
+        collab=collab,
+        judge=judge,
     )

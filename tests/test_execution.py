@@ -15,11 +15,11 @@ import pytest
 import tornado.httpclient
 
 from syncode.clock import new_id
+from syncode.enums import PHASES
 from syncode.events import Event
 from syncode.services import execution
 from syncode.services.execution import PROGRESS_INTERVAL_SEC
 from syncode.services.permissions import Cap
-from syncode.services.rooms import PHASES
 from tests.conftest import Api, assert_error, make_admin
 from tests.test_room_matrix import Endpoint, matrix_mismatches
 from tests.test_rooms import join, new_room

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncode.services.rooms import PHASES
+from syncode.enums import PHASES
 from tests.conftest import Api, assert_error
 
 RATINGS = {"problemSolving": 4, "communication": 5, "codeQuality": 3, "testing": 2, "overall": 4}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncode.services.rooms import INVITE_ALPHABET
+from syncode.rooms.rules import INVITE_ALPHABET
 from tests.conftest import Api, assert_error, make_admin
 
 
@@ -190,7 +190,7 @@ async def test_timer_pause_resume_and_auto_advance(api: Api, server) -> None:
     assert_error(await api.post(f"/api/rooms/{rid}/timer/pause", token=token), 409, "TIMER_STATE")
     # Exact accounting: 20 s already ran before the pause (set in the database), time paused does not count.
     await server.db.rooms.update_one({"_id": rid}, {"$set": {"timer.elapsedMs": 20_000}})
-    server.ctx.rooms.forget(rid)  # changed behind the service's back
+    server.ctx.rooms.repo.forget(rid)  # changed behind the service's back
     await asyncio.sleep(0.3)
     paused = (await api.get(f"/api/rooms/{rid}", token=token)).json["timer"]
     assert paused["elapsedSec"] == 20 and paused["remainingSec"] == 40
@@ -282,7 +282,7 @@ async def test_role_swap(api: Api, server) -> None:
     await server.db.rooms.update_one(
         {"_id": rid}, {"$set": {"roleSwap.expiresAt": datetime.now(UTC) - timedelta(seconds=1)}}
     )
-    server.ctx.rooms.forget(rid)
+    server.ctx.rooms.repo.forget(rid)
     assert_error(
         await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": True}, token=host["accessToken"]),
         410,

@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import Field
 
+from syncode import enums
 from syncode.models.common import ApiModel, Language, PageQuery, RequestModel, Timestamp
 
-RoomStatus = Literal["waiting", "warmup", "coding", "wrapup", "finished"]
-RoomRole = Literal["interviewer", "candidate", "observer"]
-RoomMode = Literal["peer", "ai"]
+# Built from syncode.enums, where the words are defined once (a Literal of strings keeps the OpenAPI schema plain).
+RoomStatus = Literal[tuple(s.value for s in enums.RoomStatus)]  # type: ignore[valid-type]
+RoomRole = Literal[tuple(r.value for r in enums.Role)]  # type: ignore[valid-type]
+RoomMode = Literal[tuple(m.value for m in enums.Mode)]  # type: ignore[valid-type]
 Difficulty = Literal["easy", "medium", "hard"]
 
 

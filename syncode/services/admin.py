@@ -10,6 +10,7 @@ from typing import Any
 
 from syncode.clock import utcnow
 from syncode.db import Database
+from syncode.enums import LIVE_STATUSES
 from syncode.errors import Conflict, NotFound
 from syncode.events import Event, EventBus
 from syncode.models.admin import (
@@ -21,12 +22,13 @@ from syncode.models.admin import (
     AuditLogEntry,
 )
 from syncode.models.common import Pagination
+from syncode.models.rooms import AdminRoomEntry, RoomQuery
 from syncode.pagination import paginate
+from syncode.rooms import RoomRepository, RoomService
+from syncode.rooms.views import admin_entry
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService, Principal
 from syncode.services.users import UserService
-
-LIVE_ROOM_STATUSES = ("waiting", "warmup", "coding", "wrapup")
 
 
 def audit_entry(doc: dict[str, Any]) -> AuditLogEntry:
@@ -66,17 +68,22 @@ class AdminService:
         bus: EventBus,
         uptime: Callable[[], int],
         version: str,
+        room_repo: RoomRepository,
+        rooms: RoomService,
+        judge_load: Callable[[], dict[str, int]],
     ) -> None:
         self.db = db
+        self.room_repo = room_repo
+        self.rooms = rooms
         self.audit = audit
         self.auth = auth
         self.users = users
         self.bus = bus
         self.uptime = uptime
         self.version = version
-        # Live figures other planes provide once wired (connections, judge queue).
+        self.judge_load = judge_load
+        # Open WebSockets of both planes: the event channel's hub is built by the server with the HTTP routes.
         self.ws_connections: Callable[[], Awaitable[int]] | None = None
-        self.judge_load: Callable[[], dict[str, int]] | None = None
 
     # -- dashboard ----------------------------------------------------------------------------------------
 
@@ -89,17 +96,17 @@ class AdminService:
             "active24h": db.users.count_documents({"deletedAt": None, "lastActiveAt": {"$gte": day}}),
             "banned": db.users.count_documents({"deletedAt": None, "bannedAt": {"$ne": None}}),
             "newLast7d": db.users.count_documents({"createdAt": {"$gte": week}}),
-            "rooms24h": db.rooms.count_documents({"createdAt": {"$gte": day}}),
+            "rooms24h": self.room_repo.count({"createdAt": {"$gte": day}}),
             "runs24h": db.runs.count_documents({"createdAt": {"$gte": day}}),
             "submissions24h": db.submissions.count_documents({"createdAt": {"$gte": day}}),
             "sessions": db.sessions.count_documents({}),
             "sessions24h": db.sessions.count_documents({"createdAt": {"$gte": day}}),
             "latency": self._avg_latency(day),
-            "byStatus": self._rooms_by_status(),
+            "byStatus": self.room_repo.count_by_status(),
             "ws": self.ws_connections() if self.ws_connections else asyncio.sleep(0, 0),
         }
         n = dict(zip(counts, await asyncio.gather(*counts.values()), strict=True))
-        load = self.judge_load() if self.judge_load else {"queued": 0, "running": 0}
+        load = self.judge_load()
         return AdminDashboard.model_validate(
             {
                 "users": {
@@ -109,7 +116,7 @@ class AdminService:
                     "newLast7d": n["newLast7d"],
                 },
                 "rooms": {
-                    "active": sum(c for status, c in n["byStatus"].items() if status in LIVE_ROOM_STATUSES),
+                    "active": sum(c for status, c in n["byStatus"].items() if status in LIVE_STATUSES),
                     "byStatus": n["byStatus"],
                     "createdLast24h": n["rooms24h"],
                 },
@@ -123,10 +130,6 @@ class AdminService:
                 "system": {"uptimeSec": self.uptime(), "wsConnections": n["ws"], "version": self.version},
             }
         )
-
-    async def _rooms_by_status(self) -> dict[str, int]:
-        groups = await self.db.rooms.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
-        return {r["_id"]: r["n"] async for r in groups}
 
     async def _avg_latency(self, since: Any) -> float | None:
         """Mean time from request to result over the last day's runs and submissions that finished."""
@@ -175,7 +178,7 @@ class AdminService:
         if user is None:
             raise NotFound("user not found", "USER_NOT_FOUND")
         counts = {
-            "rooms": await self.db.rooms.count_documents({"participants.userId": user_id}),
+            "rooms": await self.room_repo.count({"participants.userId": user_id}),
             "sessions": await self.db.sessions.count_documents({"participants.userId": user_id}),
             "submissions": await self.db.submissions.count_documents({"userId": user_id}),
         }
@@ -232,3 +235,18 @@ class AdminService:
     async def audit_logs(self, **filters: Any) -> tuple[list[AuditLogEntry], Pagination]:
         page = await self.audit.search(**filters)
         return [audit_entry(d) for d in page.items], Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
+
+    # -- rooms -------------------------------------------------------------------------------------------
+
+    async def list_rooms(self, q: RoomQuery) -> tuple[list[AdminRoomEntry], Pagination]:
+        filters = {k: v for k, v in (("status", q.status), ("mode", q.mode)) if v}
+        page = await self.room_repo.page(filters, q.sort_order == "desc", q.cursor, q.limit)
+        return [admin_entry(r) for r in page.items], Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
+
+    async def close_room(self, admin: Principal, room_id: str, reason: str | None, ip: str | None) -> AdminRoomEntry:
+        room = await self.rooms.close_by_admin(admin, room_id)
+        metadata = {"reason": reason} if reason else {}
+        await self.audit.record(
+            "admin.room.closed", actor_id=admin.id, target_type="room", target_id=room_id, ip=ip, metadata=metadata
+        )
+        return admin_entry(room)

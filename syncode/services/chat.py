@@ -9,9 +9,9 @@ from syncode.errors import RateLimited, ValidationFailed
 from syncode.events import Event, EventBus
 from syncode.models.chat import ChatMessage
 from syncode.ratelimit import Rate, RateLimiter
+from syncode.rooms import RoomService
 from syncode.services.auth import Principal
 from syncode.services.permissions import Cap
-from syncode.services.rooms import RoomService
 
 
 class ChatService:

@@ -37,6 +37,7 @@ from judge import (
 )
 from judge import RunResult as JudgeRun
 from syncode.clock import new_id, utcnow
+from syncode.collab import CollabPlane
 from syncode.db import Database
 from syncode.errors import (
     Conflict,
@@ -58,12 +59,12 @@ from syncode.models.execution import (
 )
 from syncode.pagination import paginate
 from syncode.ratelimit import Rate, RateLimiter
+from syncode.rooms import RoomService
 from syncode.services.auth import Principal
 from syncode.services.permissions import Cap
 from syncode.services.problems import Attempt, ProblemService
 from syncode.services.quotas import QuotaService
-from syncode.services.rooms import RoomService
-from syncode.services.sessions import timeline_event
+from syncode.services.sessions import SessionRecorder, timeline_event
 from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.execution")
@@ -199,6 +200,9 @@ class ExecutionService:
         rooms: RoomService,
         problems: ProblemService,
         quotas: QuotaService,
+        judge: Judge,
+        sessions: SessionRecorder,
+        collab: CollabPlane,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -207,7 +211,9 @@ class ExecutionService:
         self.rooms = rooms
         self.problems = problems
         self.quotas = quotas
-        self.judge: Judge | None = None  # wired by run.py
+        self.judge = judge  # refuses with SandboxUnavailable (503) when no sandbox could start
+        self.sessions = sessions
+        self.collab = collab
         self._jobs = BackgroundTasks("execution job")  # each follows its judge call to the stored result
         self._bookkeeping = BackgroundTasks("execution bookkeeping")
         self._unrecorded: list[tuple[JobKind, dict[str, Any]]] = []  # finished jobs awaiting their bookkeeping
@@ -235,7 +241,7 @@ class ExecutionService:
         room = await self.rooms.live_access(principal, room_id, Cap.run)
         self._check_unlocked(room)
         async with self._admission(principal):
-            judge = self._judge()
+            judge = self.judge
             time_ms, memory_mb = judge.limits(req.timeout_ms, req.memory_mb)  # stored: the enforced ones
             doc = self._new_job(
                 principal,
@@ -262,7 +268,7 @@ class ExecutionService:
             raise Conflict("this room has no problem to submit to", "ROOM_NO_PROBLEM")
         reading = partial(self.problems.get_for_judging, room["problemId"])
         async with self._admission(principal, reading) as (problem, cases):
-            judge = self._judge()
+            judge = self.judge
             cap = (problem["timeLimitMs"], problem["memoryLimitMb"])
             time_ms, memory_mb = judge.limits(req.timeout_ms, req.memory_mb, cap)
             doc = self._new_job(
@@ -309,7 +315,7 @@ class ExecutionService:
         async with self._admission(principal):  # a refused request takes no snapshot
             code = req.code if req.code is not None else await self._live_code(room)
             doc = self._new_job(principal, room, language, code=code)
-            await self._launch(ANALYSIS, doc, lambda ticket: self._judge().analyze(language, code, ticket=ticket))
+            await self._launch(ANALYSIS, doc, lambda ticket: self.judge.analyze(language, code, ticket=ticket))
         return doc["_id"]
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -374,12 +380,10 @@ class ExecutionService:
                 "to analyse another language than the room's, send the code",
                 details={"code": "required when language differs from the room's"},
             )
-        if self.rooms.collab is None:
-            raise ServiceUnavailable("the live document is unavailable; send the code", "COLLAB_UNAVAILABLE")
 
     async def _live_code(self, room: dict[str, Any]) -> str:
         """The room's live document (taken as a `manual` snapshot)."""
-        ready = await self.rooms.collab.request_snapshot(room["_id"], "manual", room["language"])
+        ready = await self.collab.request_snapshot(room["_id"], "manual", room["language"])
         return ready.code
 
     def _new_job(self, principal: Principal, room: dict[str, Any], language: str, **fields: Any) -> dict[str, Any]:
@@ -394,11 +398,6 @@ class ExecutionService:
             "finishedAt": None,
             **fields,
         }
-
-    def _judge(self) -> Judge:
-        if self.judge is None:
-            raise ServiceUnavailable("code execution is not available", "SANDBOX_UNAVAILABLE")
-        return self.judge
 
     @asynccontextmanager
     async def _admission(
@@ -436,7 +435,7 @@ class ExecutionService:
     def _hand_to_judge(self, language: str, call: Callable[[Ticket], Awaitable[Any]]) -> asyncio.Future:
         """Admit the judge call now or refuse it (a refusal is an HTTP error, not a failed job), then start it."""
         try:
-            ticket = self._judge().admit(language)
+            ticket = self.judge.admit(language)
         except JudgeError as error:
             raise refusal(error) from error
         judging = asyncio.ensure_future(call(ticket))
@@ -480,7 +479,7 @@ class ExecutionService:
 
     async def _record_when_idle(self) -> None:
         try:
-            await asyncio.wait_for(self._judge().until_idle(), BOOKKEEPING_MAX_DELAY_SEC)
+            await asyncio.wait_for(self.judge.until_idle(), BOOKKEEPING_MAX_DELAY_SEC)
         except TimeoutError:
             pass  # a judge that is never idle must not hold the statistics back for long
         finished, self._unrecorded, self._recorder = self._unrecorded, [], None
@@ -499,7 +498,7 @@ class ExecutionService:
             if kind is SUBMISSION and doc["status"] == "completed"
         ]
         writes = {
-            "session events": self.rooms.sessions.events(events),
+            "session events": self.sessions.events(events),
             "problem statistics": self.problems.record_submissions(attempts),
         }
         outcomes = await asyncio.gather(*writes.values(), return_exceptions=True)

@@ -13,9 +13,11 @@ from syncode.clock import new_id, utcnow
 from syncode.db import Database
 from syncode.errors import Conflict, ValidationFailed
 from syncode.models.feedback import PeerFeedbackEntry, RoomFeedback, SubmitFeedbackRequest
+from syncode.rooms import RoomService
+from syncode.rooms.rules import present
 from syncode.services.auth import Principal
 from syncode.services.permissions import Cap, require
-from syncode.services.rooms import RoomService, present
+from syncode.services.sessions import SessionRecorder
 
 OPEN_PHASES = ("wrapup", "finished")
 
@@ -30,9 +32,10 @@ def entry(doc: dict[str, Any]) -> PeerFeedbackEntry:
 
 
 class FeedbackService:
-    def __init__(self, db: Database, rooms: RoomService) -> None:
+    def __init__(self, db: Database, rooms: RoomService, sessions: SessionRecorder) -> None:
         self.db = db
         self.rooms = rooms
+        self.sessions = sessions
 
     async def _room(self, principal: Principal, room_id: str) -> dict[str, Any]:
         """The room, if the caller takes part in its peer feedback (404/403 as for the room, 409 in ai mode)."""
@@ -65,7 +68,7 @@ class FeedbackService:
             await self.db.peerFeedback.insert_one(doc)
         except DuplicateKeyError:
             raise Conflict("you already reviewed this participant", "FEEDBACK_EXISTS") from None
-        await self.rooms.sessions.event(
+        await self.sessions.event(
             room["sessionId"],
             "feedback_submitted",
             principal.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from syncode.enums import Mode, Role
 from syncode.errors import Forbidden
 
 
@@ -43,9 +44,9 @@ HOST_ONLY = {Cap.update_settings, Cap.kick, Cap.destroy}
 
 # Capabilities by room role; the host additionally has CONTROL and HOST_ONLY whatever their role.
 ROLE_CAPABILITIES: dict[str, set[Cap]] = {
-    "interviewer": EVERYONE | CODERS | CONTROL | {Cap.role_swap},
-    "candidate": EVERYONE | CODERS | {Cap.role_swap},
-    "observer": set(EVERYONE),
+    Role.interviewer: EVERYONE | CODERS | CONTROL | {Cap.role_swap},
+    Role.candidate: EVERYONE | CODERS | {Cap.role_swap},
+    Role.observer: set(EVERYONE),
 }
 HOST_CAPABILITIES = CONTROL | HOST_ONLY
 
@@ -56,7 +57,7 @@ def capabilities(role: str | None, is_host: bool, mode: str) -> set[Cap]:
     caps = set(ROLE_CAPABILITIES[role])
     if is_host:
         caps |= HOST_CAPABILITIES
-    if mode != "peer":  # no role swaps or peer feedback with an AI interviewer
+    if mode != Mode.peer:  # no role swaps or peer feedback with an AI interviewer
         caps -= {Cap.role_swap, Cap.give_feedback}
     return caps
 

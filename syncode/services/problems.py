@@ -26,7 +26,9 @@ from syncode.models.problems import (
     TestCase,
     UpdateProblemRequest,
 )
+from syncode.models.rooms import ProblemRef
 from syncode.pagination import paginate
+from syncode.rooms.repository import RoomRepository
 from syncode.services.audit import AuditService
 from syncode.services.auth import Principal
 
@@ -41,7 +43,6 @@ SORTS = {
 TAG_NAMES = {"bfs": "BFS", "dfs": "DFS"}
 DEFAULT_TIME_LIMIT_MS = 2000
 DEFAULT_MEMORY_LIMIT_MB = 256
-LIVE_ROOM_STATUSES = ["waiting", "warmup", "coding", "wrapup"]
 CASES_CACHE_PROBLEMS = 16
 JUDGING_CACHE_PROBLEMS = 1024
 JUDGING_CACHE_TTL_SEC = 5.0  # how long a change made outside this service (the bank loader) may go unseen
@@ -113,9 +114,10 @@ def progress_change(accepted: bool, now: datetime) -> dict[str, Any]:
 
 
 class ProblemService:
-    def __init__(self, db: Database, audit: AuditService) -> None:
+    def __init__(self, db: Database, audit: AuditService, rooms: RoomRepository) -> None:
         self.db = db
         self.audit = audit
+        self.rooms = rooms
         self._cases: dict[str, tuple[str | None, list[dict[str, Any]]]] = {}
         self._judging = DocumentCache(capacity=JUDGING_CACHE_PROBLEMS, ttl=JUDGING_CACHE_TTL_SEC)
 
@@ -134,6 +136,13 @@ class ProblemService:
         if problem is None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         return problem
+
+    async def refs(self, problem_ids: list[str]) -> dict[str, ProblemRef]:
+        """Title and difficulty of each of these problems, in one query (a list page must not ask once each)."""
+        if not problem_ids:
+            return {}
+        found = self.db.problems.find({"_id": {"$in": problem_ids}}, {"title": 1, "difficulty": 1})
+        return {p["_id"]: ProblemRef(id=p["_id"], title=p["title"], difficulty=p["difficulty"]) async for p in found}
 
     async def get_for_judging(self, problem_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Internal: the problem's judging settings and all its test cases, hidden ones included (never sent to a
@@ -389,7 +398,7 @@ class ProblemService:
 
     async def delete(self, principal: Principal, ref: str, ip: str | None) -> None:
         problem = await self.find(principal, ref)
-        if await self.db.rooms.count_documents({"problemId": problem["_id"], "status": {"$in": LIVE_ROOM_STATUSES}}):
+        if await self.rooms.problem_in_live_use(problem["_id"]):
             raise Conflict("a live room uses this problem", "PROBLEM_IN_USE")
         # Soft delete; the slug and title are released so the bank can reuse them.
         await self.db.problems.update_one(

@@ -9,9 +9,9 @@ from syncode.clock import utcnow
 from syncode.db import Database
 from syncode.errors import DomainError, RateLimited
 from syncode.models.execution import DailyQuota, Quotas, RoomQuota, StorageQuota
+from syncode.rooms import RoomRepository
 from syncode.services.auth import Principal
 from syncode.services.blobs import LocalBlobStore
-from syncode.services.rooms import RoomService
 from syncode.tasks import BackgroundTasks
 
 
@@ -27,7 +27,7 @@ class QuotaService:
     count (a crash may forget the last few, in the user's favour). Exact while one process serves a user's
     rooms; with rooms sharded across processes (DESIGN.md), each would admit up to the limit on its own."""
 
-    def __init__(self, settings: Settings, db: Database, rooms: RoomService, blobs: LocalBlobStore) -> None:
+    def __init__(self, settings: Settings, db: Database, rooms: RoomRepository, blobs: LocalBlobStore) -> None:
         self.settings = settings
         self.db = db
         self.rooms = rooms
@@ -89,7 +89,7 @@ class QuotaService:
                 used=await self.executions_used(principal.id), limit=settings.daily_executions, resets_at=resets
             ),
             ai=DailyQuota(used=0, limit=settings.daily_ai_requests, resets_at=resets),  # no AI requests yet
-            rooms=RoomQuota(active=len(await self.rooms.rooms_of(principal.id)), max_active=settings.max_active_rooms),
+            rooms=RoomQuota(active=await self.rooms.count_live_of(principal.id), max_active=settings.max_active_rooms),
             storage=StorageQuota(used_bytes=await self._stored_bytes(principal), limit_bytes=settings.storage_bytes),
         )
 

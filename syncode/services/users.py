@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,17 @@ from syncode.services.auth import AuthService, Principal, check_account_usable, 
 from syncode.services.blobs import LocalBlobStore, is_image_of_type
 
 AVATAR_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+
+
+@dataclass(frozen=True)
+class UserCard:
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
 
 
 class UserService:
@@ -71,6 +83,16 @@ class UserService:
 
     async def me(self, principal: Principal) -> UserProfile:
         return self.profile(principal.user)
+
+    async def cards(self, user_ids: list[str]) -> dict[str, UserCard]:
+        """Name and avatar of each of these users, in one query (for lists of participants)."""
+        found = self.db.users.find({"_id": {"$in": user_ids}}, {"username": 1, "displayName": 1, "avatarKey": 1})
+        cards = {}
+        async for user in found:
+            avatar = user.get("avatarKey")
+            url = self.blobs.signed_download(avatar) if avatar else None
+            cards[user["_id"]] = UserCard(user["username"], user.get("displayName"), url)
+        return cards
 
     async def public_profile(self, user_id: str) -> PublicProfile:
         user = await self.db.users.find_one({"_id": user_id, "deletedAt": None})

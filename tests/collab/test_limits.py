@@ -15,8 +15,8 @@ import tornado.websocket
 from pycrdt import Doc, Text
 
 from realtime import protocol
-from realtime.socket import DOCUMENT_TOO_LARGE, TOO_MUCH
 from run import Server
+from syncode.enums import CloseCode
 from tests.collab.conftest import Collab, eventually
 from tests.conftest import Api
 
@@ -52,7 +52,7 @@ async def test_a_connection_over_its_byte_budget_is_closed(collab: Collab) -> No
     client.send(protocol.sync_update(insertion(30 * KB)))  # within the 48 kB burst
     client.send(protocol.sync_update(insertion(30 * KB, "y")))  # 18 kB left
     code, reason = await client.wait_closed()
-    assert (code, reason) == (TOO_MUCH, "too much data: slow down")
+    assert (code, reason) == (CloseCode.too_much, "too much data: slow down")
     assert 30 * KB < await stored_bytes(collab, room) < 40 * KB  # the first only
 
 
@@ -64,7 +64,7 @@ async def test_a_room_over_its_byte_budget_closes_the_sender(collab: Collab) -> 
     await eventually(lambda: len(first.received_updates) == 1)
     await asyncio.sleep(1)  # the connection's budget is whole again; the room's has 4 kB more
     first.send(protocol.sync_update(insertion(40 * KB, "z")))
-    assert (await first.wait_closed())[0] == TOO_MUCH
+    assert (await first.wait_closed())[0] == CloseCode.too_much
     assert not second.closed.is_set(), second.connection.close_code
 
 
@@ -80,7 +80,7 @@ async def test_an_update_past_the_document_cap_is_refused(make_server) -> None:
     await asyncio.sleep(0.2)  # the byte budget refills: only the document's size stands in the way
     writer.send(protocol.sync_update(insertion(40 * KB, "y")))
     code, reason = await writer.wait_closed()
-    assert code == DOCUMENT_TOO_LARGE and "may not grow" in reason
+    assert code == CloseCode.document_too_large and "may not grow" in reason
     assert "y" not in str(reader.text()) and not reader.closed.is_set()
     assert await stored_bytes(collab, room) < 48 * KB
     collab.close_all()
@@ -124,7 +124,7 @@ async def test_megabyte_floods_leave_other_rooms_and_the_api_responsive(make_ser
             await asyncio.sleep(0.25)
 
     await asyncio.gather(attacker(), bystander())
-    assert TOO_MUCH in closes or DOCUMENT_TOO_LARGE in closes
+    assert CloseCode.too_much in closes or CloseCode.document_too_large in closes
     assert max(health) < 1.0 and max(relay) < 1.0, (health, relay)
     assert (await api.get("/api/health")).status == 200
     assert await stored_bytes(collab, flooded) <= server.settings.collab_max_document_bytes + 1024 * KB
