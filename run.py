@@ -21,11 +21,10 @@ import uvloop
 
 from config import Settings, SettingsError, load_settings
 from handlers.routes import make_app
-from judge import Judge, SandboxUnavailable
 from realtime.events import EventHub, event_routes
 from realtime.plane import CollabService
 from realtime.socket import collab_routes
-from syncode.context import Context, build_context
+from syncode.context import Context, build_context, components
 from syncode.db import Database
 from syncode.embedded import EmbeddedDatabase, running_instance
 from syncode.logs import setup_logging
@@ -43,7 +42,6 @@ class Server:
         self.db: Database | None = None
         self.ctx: Context | None = None
         self.collab: CollabService | None = None
-        self.judge: Judge | None = None
         self.events: EventHub | None = None
         self.bank_loading: asyncio.Task | None = None
         self.http: tornado.httpserver.HTTPServer | None = None
@@ -66,11 +64,9 @@ class Server:
             # In the background: the server answers at once; new or changed problem files appear when loaded.
             self.bank_loading = asyncio.create_task(load_bank(self.db, self.settings.problem_bank_dir))
         self.collab = self.ctx.collab
-        await self.collab.start()  # replays its journal before any socket can open
-        await self.ctx.rooms.start()
-        self.judge = self.ctx.judge
-        await self._start_judge(self.judge)
-        await self.ctx.execution.start()
+        for component in components(self.ctx):
+            if component.start:
+                await component.start()
         self.events = EventHub(self.ctx.bus, self.ctx.presence)
         self.ctx.admin.ws_connections = self._ws_connections
         app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
@@ -81,13 +77,6 @@ class Server:
             f"sandbox {self.settings.sandbox.value}",
             extra={"port": self.port, "database": where},
         )
-
-    async def _start_judge(self, judge: Judge) -> None:
-        """Without a usable sandbox the server still serves; execution answers 503 and health says why."""
-        try:
-            await judge.start()
-        except SandboxUnavailable as exc:
-            log.error(f"code execution unavailable: {exc}")
 
     async def _ws_connections(self) -> int:
         """Open WebSockets of both planes, for the admin dashboard."""
@@ -102,9 +91,8 @@ class Server:
         return uri, f"embedded SecantusDB at 127.0.0.1:{self.embedded.port} ({self.embedded.storage})"
 
     async def stop(self) -> None:
-        """Close sockets, then services, then the database. Safe to call twice."""
-        http, ctx, db, embedded, collab = self.http, self.ctx, self.db, self.embedded, self.collab
-        judge, self.judge = self.judge, None
+        """Close the listener, then the components in reverse order, then the database. Safe to call twice."""
+        http, ctx, db, embedded = self.http, self.ctx, self.db, self.embedded
         events, self.events = self.events, None
         self.http = self.ctx = self.db = self.embedded = self.collab = None
         if http:
@@ -114,14 +102,8 @@ class Server:
         if self.bank_loading and not self.bank_loading.done():
             self.bank_loading.cancel()
         if ctx:
-            await ctx.rooms.close()
-            await ctx.execution.close()  # jobs in flight are marked failed while the database is up
-            await ctx.quotas.close()
-            await ctx.auth.drain()  # reset mails asked for are sent while the database is up
-        if judge:
-            await judge.close()
-        if collab:  # before the database closes: it writes what is pending and compacts live rooms
-            await collab.close()
+            for component in reversed(components(ctx)):
+                await component.stop()
         if http:
             await http.close_all_connections()
         if ctx:

@@ -32,6 +32,12 @@ class UserDisconnected:
 
 
 class CollabPlane(Protocol):
+    async def start(self) -> None:
+        """Before any socket can open (an in-process plane replays its journal here)."""
+
+    async def close(self) -> None:
+        """Close every socket and write what is pending; the database is still up."""
+
     async def create_document(
         self,
         room_id: str,

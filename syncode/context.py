@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from config import Settings
-from judge import Judge
+from judge import Judge, SandboxUnavailable
 from syncode.collab import CollabPlane, Membership, disconnect_event
 from syncode.db import Database
 from syncode.events import Event, EventBus
@@ -29,6 +30,8 @@ from syncode.services.problems import ProblemService
 from syncode.services.quotas import QuotaService
 from syncode.services.sessions import SessionRecorder
 from syncode.services.users import UserService
+
+log = logging.getLogger("syncode")
 
 
 @dataclass
@@ -57,6 +60,36 @@ class Context:
 
 
 CollabFactory = Callable[[Membership], CollabPlane]
+
+
+@dataclass(frozen=True)
+class Component:
+    """A part of the server with work to do at start (optional) and at stop."""
+
+    name: str
+    start: Callable[[], Awaitable[None]] | None
+    stop: Callable[[], Awaitable[None]]
+
+
+def components(ctx: Context) -> list[Component]:
+    """Started in this order once the database is up, stopped in reverse before it closes: each may rely on
+    those before it. The HTTP listener starts after all of them and stops before."""
+    return [
+        Component("quotas", None, ctx.quotas.close),  # counters written while the database is up
+        Component("mail", None, ctx.auth.drain),  # reset mails asked for are sent
+        Component("collab", ctx.collab.start, ctx.collab.close),  # replays its journal / writes what is pending
+        Component("rooms", ctx.rooms.start, ctx.rooms.close),  # re-arms phase deadlines
+        Component("judge", lambda: start_judge(ctx.judge), ctx.judge.close),
+        Component("execution", ctx.execution.start, ctx.execution.close),  # jobs in flight are marked failed
+    ]
+
+
+async def start_judge(judge: Judge) -> None:
+    """Without a usable sandbox the server still serves: execution answers 503 and health says why."""
+    try:
+        await judge.start()
+    except SandboxUnavailable as exc:
+        log.error(f"code execution unavailable: {exc}")
 
 
 async def publish_soon(bus: EventBus, event: Event) -> None:
