@@ -28,7 +28,7 @@ from syncode.services.mail import MailService
 from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
 from syncode.services.quotas import QuotaService
-from syncode.services.sessions import SessionRecorder
+from syncode.sessions.recorder import SessionRecorder
 from syncode.services.users import UserService
 
 log = logging.getLogger("syncode")

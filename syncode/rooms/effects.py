@@ -14,7 +14,7 @@ from syncode.events import Event, EventBus
 from syncode.rooms.rules import Room
 from syncode.rooms.views import RoomViews
 from syncode.services import room_timer
-from syncode.services.sessions import SessionRecorder
+from syncode.sessions.recorder import SessionRecorder
 
 log = logging.getLogger("syncode.rooms")
 

@@ -64,7 +64,7 @@ from syncode.services.auth import Principal
 from syncode.services.permissions import Cap
 from syncode.services.problems import Attempt, ProblemService
 from syncode.services.quotas import QuotaService
-from syncode.services.sessions import SessionRecorder, timeline_event
+from syncode.sessions.recorder import SessionRecorder, timeline_event
 from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.execution")

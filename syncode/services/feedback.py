@@ -17,7 +17,7 @@ from syncode.rooms import RoomService
 from syncode.rooms.rules import present
 from syncode.services.auth import Principal
 from syncode.services.permissions import Cap, require
-from syncode.services.sessions import SessionRecorder
+from syncode.sessions.recorder import SessionRecorder
 
 OPEN_PHASES = ("wrapup", "finished")
 
