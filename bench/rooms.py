@@ -150,8 +150,8 @@ async def open_room(port: int, index: int, slug: str, language: str) -> Room:
         assert (await http.call("POST", f"/api/rooms/{room['id']}/phase", token, {"to": phase}))[0] == 200
     socket = await tornado.websocket.websocket_connect(f"ws://127.0.0.1:{port}/api/ws?token={token}")
     tests = [
-        TestCase(id=str(i), input=t["input"], expected_output=t["output"], is_hidden=bool(t.get("hidden")))
-        for i, t in enumerate(problem["tests"])
+        TestCase(id=str(i), input=t.input, expected_output=t.output, is_hidden=t.hidden)
+        for i, t in enumerate(problem.tests)
     ]
     return Room(
         room["id"],
@@ -159,13 +159,13 @@ async def open_room(port: int, index: int, slug: str, language: str) -> Room:
         http,
         Completions(socket),
         language,
-        problem["reference"][language],
+        problem.reference[language],
         tests,
-        problem["time_limit_ms"],
-        problem.get("memory_limit_mb", 256),
-        problem.get("comparison", "lines"),
-        problem.get("float_abs_tol", 1e-6),
-        problem.get("float_rel_tol", 1e-6),
+        problem.time_limit_ms,
+        problem.memory_limit_mb,
+        problem.comparison,
+        problem.float_abs_tol,
+        problem.float_rel_tol,
     )
 
 

@@ -1,193 +1,203 @@
-"""Author's check for problem files, run directly on the host (no sandbox): `python problems/check.py [slug ...]`.
+"""Author's check for problem files: `.venv/bin/python -m problems.check [--sandbox process|docker] [slug ...]`.
 
-Validates the schema, runs generators, runs the reference solutions (python, cpp) on every test, checks the naive
-solution exceeds the time limit on large tests, and checks every starter program compiles or parses.
-The suite proves the bank again through the real judge (tests/judge/test_problem_bank.py).
+Parses each file as the server's loader does (syncode/services/problem_bank.py, generators included), checks it
+against the bank's rules (`validate`: the format is problems/README.md), then runs it through the judge the server
+uses (the sandbox of SYNCODE_SANDBOX unless --sandbox says otherwise): the reference solutions (python, and cpp for
+medium and hard) must pass every test and example within REFERENCE_SHARE of the time limit, a naive solution must
+not pass any large test and must pass the others, and every starter program must compile and run on the first
+example (a language without its toolchain on this machine is skipped). Times are the judge's CPU times; outputs
+are compared by judge/compare.py. The suite runs `validate` over the bank and proves the solutions through the judge
+again (tests/test_problem_bank.py).
 """
 
 from __future__ import annotations
 
-import math
-import random
-import shutil
-import subprocess
+import argparse
+import asyncio
+import logging
 import sys
-import tempfile
-import time
-import tomllib
+from collections.abc import Awaitable
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from config import SUPPORTED_LANGUAGES, SandboxKind, Settings
+from judge import Judge, JudgeError, JudgeResult, LanguageUnavailable, TestCase, Verdict
+from syncode.services.problem_bank import ProblemFile, parse_problem
+
 HERE = Path(__file__).parent
-LANGS = ("python", "javascript", "typescript", "java", "cpp", "c", "go", "rust")
+# Fields the loader has defaults for but a bank file must spell out.
+REQUIRED = ("tags", "time_limit_ms", "hints", "examples", "starter_code", "reference")
+TIME_LIMIT_MS = (100, 15000)
+REFERENCE_SHARE = 0.6  # a reference solution may use this share of the time limit on any test
+STARTER_TIME_MS, STARTER_MEMORY_MB = 10000, 512
 
 
-def load(path: Path) -> dict:
-    data = tomllib.loads(path.read_text())
-    for test in data.get("tests", []):
-        if "generator" in test:
-            scope: dict = {}
-            exec(compile(test["generator"], f"{path.name}:generator", "exec"), scope)
-            test["input"], test["output"] = scope["generate"](random.Random(test.get("seed", 0)))
-    return data
+def reference_languages(problem: ProblemFile) -> list[str]:
+    return ["python"] if problem.difficulty == "easy" else ["python", "cpp"]
 
 
-def same(expected: str, actual: str, mode: str, abs_tol: float, rel_tol: float) -> bool:
-    if mode == "tokens":
-        return expected.split() == actual.split()
-    if mode == "float":
-        a, b = expected.split(), actual.split()
-        if len(a) != len(b):
-            return False
-        for x, y in zip(a, b, strict=True):
-            try:
-                if not math.isclose(float(x), float(y), abs_tol=abs_tol, rel_tol=rel_tol):
-                    return False
-            except ValueError:
-                if x != y:
-                    return False
-        return True
-    norm = lambda s: "\n".join(line.rstrip() for line in s.rstrip().splitlines())  # noqa: E731
-    return norm(expected) == norm(actual)
+def missing_fields(problem: ProblemFile) -> list[str]:
+    return [f"missing {name}" for name in REQUIRED if name not in problem.model_fields_set]
 
 
-def build(lang: str, code: str, work: Path) -> list[str] | str:
-    """Return the run command, or an error string."""
-    if lang == "python":
-        (work / "main.py").write_text(code)
-        return [sys.executable, str(work / "main.py")]
-    if lang == "cpp":
-        (work / "main.cpp").write_text(code)
-        r = subprocess.run(
-            ["g++", "-O2", "-std=c++17", "-o", str(work / "a.out"), str(work / "main.cpp")],
-            capture_output=True,
-            text=True,
-        )
-        return r.stderr if r.returncode else [str(work / "a.out")]
-    raise ValueError(lang)
+def validate(problem: ProblemFile, slug: str) -> list[str]:
+    """What keeps a parsed file out of the bank (the fields it leaves out, else the rules it breaks); [] when fit."""
+    return missing_fields(problem) or rule_violations(problem, slug)
 
 
-def run(cmd: list[str], stdin: str, limit_s: float) -> tuple[str | None, float]:
-    start = time.monotonic()
-    try:
-        r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=limit_s)
-    except subprocess.TimeoutExpired:
-        return None, time.monotonic() - start
-    return (r.stdout if r.returncode == 0 else None), time.monotonic() - start
-
-
-def check_starter(lang: str, code: str, work: Path) -> str | None:
-    files = {
-        "python": "main.py",
-        "javascript": "main.js",
-        "typescript": "main.ts",
-        "java": "Main.java",
-        "cpp": "main.cpp",
-        "c": "main.c",
-        "go": "main.go",
-        "rust": "main.rs",
+def rule_violations(problem: ProblemFile, slug: str) -> list[str]:
+    tests, starters, languages = problem.tests, set(problem.starter_code), set(SUPPORTED_LANGUAGES)
+    missing_starters = [lang for lang in SUPPORTED_LANGUAGES if lang not in starters]
+    sections = "## Input" in problem.description and "## Output" in problem.description
+    low, high = TIME_LIMIT_MS
+    rules = {
+        "slug differs from file name": problem.slug == slug,
+        'description lacks an "## Input" or "## Output" section': sections,
+        f"time limit outside {low}-{high} ms": low <= problem.time_limit_ms <= high,
+        "fewer than 2 examples": len(problem.examples) >= 2,
+        "need >= 8 tests with >= 3 hidden": len(tests) >= 8 and sum(t.hidden for t in tests) >= 3,
+        "no large test": any(t.large for t in tests),
+        "need 2-3 hints": 2 <= len(problem.hints) <= 3,
+        f"starter code missing for {missing_starters}": not missing_starters,
+        f"starter code for unknown languages {sorted(starters - languages)}": starters <= languages,
     }
-    src = work / files[lang]
-    src.write_text(code)
-    cmds = {
-        "python": [sys.executable, "-m", "py_compile", str(src)],
-        "javascript": ["node", "--check", str(src)],
-        "typescript": ["tsc", "--noEmit", "--lib", "es2020", str(src)],
-        "java": ["javac", "-d", str(work), str(src)],
-        "cpp": ["g++", "-std=c++17", "-fsyntax-only", str(src)],
-        "c": ["gcc", "-fsyntax-only", str(src)],
-        "go": ["go", "vet", str(src)],
-        "rust": ["rustc", "--edition", "2021", "-o", str(work / "rs.out"), str(src)],
-    }
-    cmd = cmds[lang]
-    if shutil.which(cmd[0]) is None:
-        return None  # toolchain not on this host: skipped
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
-    return (r.stdout + r.stderr)[-800:] if r.returncode else None
+    rules |= {f"reference missing: {lang}": lang in problem.reference for lang in reference_languages(problem)}
+    return [message for message, kept in rules.items() if not kept]
 
 
-def check(path: Path) -> list[str]:
-    errors: list[str] = []
-    p = load(path)
-    slug = path.stem
-    need = [
-        "slug",
-        "title",
-        "difficulty",
-        "tags",
-        "time_limit_ms",
-        "description",
-        "hints",
-        "examples",
-        "starter_code",
-        "reference",
-        "tests",
+def judge_cases(problem: ProblemFile, large_only: bool = False, with_examples: bool = False) -> list[TestCase]:
+    """The tests (then the examples, visible) as the judge takes them; a case's index is its position here."""
+    cases = [
+        TestCase(id=str(i), input=t.input, expected_output=t.output, is_hidden=t.hidden)
+        for i, t in enumerate(problem.tests)
+        if t.large or not large_only
     ]
-    errors += [f"missing {k}" for k in need if k not in p]
-    if errors:
-        return errors
-    if p["slug"] != slug:
-        errors.append("slug differs from file name")
-    if len(p["examples"]) < 2:
-        errors.append("fewer than 2 examples")
-    tests = p["tests"]
-    if len(tests) < 8 or sum(bool(t.get("hidden")) for t in tests) < 3:
-        errors.append("need >= 8 tests with >= 3 hidden")
-    if not any(t.get("large") for t in tests):
-        errors.append("no large test")
-    if not 2 <= len(p["hints"]) <= 3:
-        errors.append("need 2-3 hints")
-    missing = [lang for lang in LANGS if lang not in p["starter_code"]]
-    if missing:
-        errors.append(f"starter code missing for {missing}")
-    refs = ["python"] + (["cpp"] if p["difficulty"] != "easy" else [])
-    errors += [f"reference missing: {lang}" for lang in refs if lang not in p["reference"]]
-    mode = p.get("comparison", "lines")
-    tol = (p.get("float_abs_tol", 1e-6), p.get("float_rel_tol", 1e-6))
-    limit = p["time_limit_ms"] / 1000
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        for lang in refs:
-            if lang not in p["reference"]:
-                continue
-            cmd = build(lang, p["reference"][lang], work)
-            if isinstance(cmd, str):
-                errors.append(f"reference {lang} does not compile: {cmd[:500]}")
-                continue
-            for i, t in enumerate(tests + [dict(e, hidden=False) for e in p["examples"]]):
-                out, took = run(cmd, t["input"], limit * 3)
-                if out is None or not same(t["output"], out, mode, *tol):
-                    errors.append(f"reference {lang} fails test {i} ({took:.2f}s)")
-                elif took > limit * 0.6:
-                    errors.append(f"reference {lang} too slow on test {i}: {took:.2f}s of {limit:.2f}s")
-        for lang, code in p.get("naive", {}).items():
-            cmd = build(lang, code, work)
-            if isinstance(cmd, str):
-                errors.append(f"naive {lang} does not compile")
-                continue
-            for i, t in enumerate(tests):
-                out, took = run(cmd, t["input"], limit * 1.5)
-                if t.get("large") and out is not None and took <= limit:
-                    errors.append(f"naive {lang} passes large test {i} in {took:.2f}s")
-                if not t.get("large") and (out is None or not same(t["output"], out, mode, *tol)):
-                    errors.append(f"naive {lang} wrong on small test {i}")
-        for lang, code in p["starter_code"].items():
-            with tempfile.TemporaryDirectory() as sub:
-                problem = check_starter(lang, code, Path(sub))
-                if problem:
-                    errors.append(f"starter {lang} does not compile: {problem}")
+    if with_examples:
+        cases += [TestCase(input=e.input, expected_output=e.output) for e in problem.examples]
+    return cases
+
+
+async def judged(judge: Judge, problem: ProblemFile, language: str, code: str, cases: list[TestCase]) -> JudgeResult:
+    """Judge `code` on `cases` with the problem's limits and comparison, as a submission is judged."""
+    return await judge.judge(
+        language,
+        code,
+        cases,
+        problem.time_limit_ms,
+        problem.memory_limit_mb,
+        comparison=problem.comparison,
+        abs_tol=problem.float_abs_tol,
+        rel_tol=problem.float_rel_tol,
+    )
+
+
+def unjudged(what: str, result: JudgeResult) -> str | None:
+    """Why no case ran (a compilation error, a sandbox failure), or None when the cases were judged."""
+    if result.verdict is Verdict.compilation_error:
+        return f"{what} does not compile: {(result.compile_output or '')[:500]}"
+    if not result.results:
+        return f"{what}: {result.verdict.value}"
+    return None
+
+
+async def check_reference(judge: Judge, problem: ProblemFile, language: str) -> list[str]:
+    code = problem.reference.get(language)
+    if code is None:
+        return []  # a rule violation, reported by `validate`
+    what = f"reference {language}"
+    result = await judged(judge, problem, language, code, judge_cases(problem, with_examples=True))
+    failure = unjudged(what, result)
+    if failure:
+        return [failure]
+    limit = problem.time_limit_ms
+    errors = []
+    for case in result.results:
+        if case.verdict is not Verdict.accepted:
+            errors.append(f"{what} fails test {case.index} ({case.verdict.value}, {case.time_ms} ms)")
+        elif (case.time_ms or 0) > limit * REFERENCE_SHARE:
+            errors.append(f"{what} too slow on test {case.index}: {case.time_ms} ms of {limit} ms")
     return errors
 
 
-def main() -> int:
-    names = sys.argv[1:]
-    paths = [HERE / f"{n}.toml" for n in names] if names else sorted(HERE.glob("*.toml"))
+async def check_naive(judge: Judge, problem: ProblemFile, language: str, code: str) -> list[str]:
+    what = f"naive {language}"
+    result = await judged(judge, problem, language, code, judge_cases(problem))
+    failure = unjudged(what, result)
+    if failure:
+        return [failure]
+    errors = []
+    for case in result.results:
+        test = problem.tests[case.index]
+        if test.large and case.verdict in (Verdict.accepted, Verdict.wrong_answer):
+            errors.append(f"{what} finishes large test {case.index} within the limit ({case.time_ms} ms)")
+        elif not test.large and case.verdict is not Verdict.accepted:
+            errors.append(f"{what} fails small test {case.index} ({case.verdict.value})")
+    return errors
+
+
+async def check_starter(judge: Judge, problem: ProblemFile, language: str, code: str) -> list[str]:
+    stdin = problem.examples[0].input if problem.examples else ""
+    try:
+        result = await judge.run(language, code, stdin, STARTER_TIME_MS, STARTER_MEMORY_MB)
+    except LanguageUnavailable:
+        return []  # no toolchain for it here (or not a language: a rule violation): skipped
+    if result.verdict is Verdict.compilation_error:
+        return [f"starter {language} does not compile: {(result.compile_output or '')[-800:]}"]
+    if result.verdict is not Verdict.accepted:  # a syntax error of an interpreted language shows here
+        return [f"starter {language} fails on the first example ({result.verdict.value}): {result.stderr[-800:]}"]
+    return []
+
+
+async def reported(what: str, check: Awaitable[list[str]]) -> list[str]:
+    try:
+        return await check
+    except JudgeError as exc:  # e.g. the toolchain of a reference language is missing
+        return [f"{what}: {exc.code}: {exc}"]
+
+
+async def run_solutions(judge: Judge, problem: ProblemFile) -> list[str]:
+    """Every program of the problem through the judge, at once (the judge queues them on its workers)."""
+    checks = [
+        reported(f"reference {lang}", check_reference(judge, problem, lang)) for lang in reference_languages(problem)
+    ]
+    checks += [
+        reported(f"naive {lang}", check_naive(judge, problem, lang, code)) for lang, code in problem.naive.items()
+    ]
+    checks += [check_starter(judge, problem, lang, code) for lang, code in problem.starter_code.items()]
+    return [error for errors in await asyncio.gather(*checks) for error in errors]
+
+
+def validation_errors(exc: ValidationError) -> list[str]:
+    def where(loc: tuple) -> str:
+        return ".".join(str(part) for part in loc)
+
+    return [
+        f"missing {where(e['loc'])}" if e["type"] == "missing" else f"{where(e['loc'])}: {e['msg']}"
+        for e in exc.errors()
+    ]
+
+
+async def check(judge: Judge, path: Path) -> list[str]:
+    """Everything wrong with one problem file ([] when it is fit for the bank)."""
+    try:
+        problem = parse_problem(path.read_bytes(), path.name)
+    except ValidationError as exc:
+        return validation_errors(exc)
+    missing = missing_fields(problem)
+    if missing:  # nothing else is worth checking yet
+        return missing
+    return rule_violations(problem, path.stem) + await run_solutions(judge, problem)
+
+
+async def check_all(judge: Judge, paths: list[Path]) -> int:
     failed = 0
     for path in paths:
         try:
-            errors = check(path)
+            errors = await check(judge, path)
         except Exception as exc:  # a broken file is reported, the others still run
             errors = [f"{type(exc).__name__}: {exc}"]
-        print(f"{'FAIL' if errors else 'ok  '} {path.stem}")
+        print(f"{'FAIL' if errors else 'ok  '} {path.stem}", flush=True)
         for e in errors:
             print(f"     - {e}")
         failed += bool(errors)
@@ -195,5 +205,27 @@ def main() -> int:
     return 1 if failed else 0
 
 
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m problems.check", description="Check problem files")
+    parser.add_argument("slugs", nargs="*", help="problems to check (default: every problems/*.toml)")
+    parser.add_argument("--sandbox", choices=[kind.value for kind in SandboxKind], help="default: SYNCODE_SANDBOX")
+    return parser.parse_args(argv)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    paths = [HERE / f"{slug}.toml" for slug in args.slugs] if args.slugs else sorted(HERE.glob("*.toml"))
+    judge = Judge(Settings(), args.sandbox)
+    try:
+        await judge.start()
+        return await check_all(judge, paths)
+    except JudgeError as exc:
+        print(f"{exc.code}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await judge.close()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(asyncio.run(main()))

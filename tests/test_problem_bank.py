@@ -7,10 +7,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from config import SUPPORTED_LANGUAGES, load_settings
-from judge import Judge, TestCase, Verdict
-from syncode.services.problem_bank import parse_problem
+from config import load_settings
+from judge import Judge, Verdict
+from problems import check
+from problems.check import judge_cases, judged
+from syncode.services.problem_bank import BankTest, ProblemFile, parse_problem
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
 REQUIRED_TOPICS = {
@@ -33,45 +36,70 @@ REQUIRED_TOPICS = {
 
 
 @pytest.fixture(scope="module")
-async def bank() -> dict[str, dict]:
+async def bank() -> dict[str, ProblemFile]:
     paths = sorted(BANK.glob("*.toml"))
     parsed = await asyncio.gather(*(asyncio.to_thread(parse_problem, p.read_bytes(), p.name) for p in paths))
     return {p.stem: data for p, data in zip(paths, parsed, strict=True)}
 
 
-def test_bank_size_and_coverage(bank: dict[str, dict]) -> None:
-    difficulties = Counter(p["difficulty"] for p in bank.values())
+def test_bank_size_and_coverage(bank: dict[str, ProblemFile]) -> None:
+    difficulties = Counter(p.difficulty for p in bank.values())
     assert len(bank) >= 40
     assert difficulties["easy"] >= 15 and difficulties["medium"] >= 17 and difficulties["hard"] >= 8
-    topics = {t for p in bank.values() for t in p["tags"]}
+    topics = {t for p in bank.values() for t in p.tags}
     assert topics >= REQUIRED_TOPICS, REQUIRED_TOPICS - topics
 
 
-def test_every_problem_is_complete(bank: dict[str, dict]) -> None:
-    titles = Counter(p["title"].lower() for p in bank.values())
+def test_every_problem_is_complete(bank: dict[str, ProblemFile]) -> None:
+    """The checker's rules (problems/check.py), without running anything."""
+    titles = Counter(p.title.lower() for p in bank.values())
     assert max(titles.values()) == 1
-    for slug, p in bank.items():
-        where = f"{slug}.toml"
-        assert p["slug"] == slug, where
-        assert "## Input" in p["description"] and "## Output" in p["description"], where
-        assert len(p["examples"]) >= 2, where
-        assert set(p["starter_code"]) == set(SUPPORTED_LANGUAGES), where
-        tests = p["tests"]
-        assert len(tests) >= 8 and sum(bool(t.get("hidden")) for t in tests) >= 3, where
-        assert any(t.get("large") for t in tests), where
-        assert 2 <= len(p["hints"]) <= 3, where
-        assert "python" in p["reference"], where
-        if p["difficulty"] != "easy":
-            assert "cpp" in p["reference"], where
-        assert 100 <= p["time_limit_ms"] <= 15000, where
+    unfit = {f"{slug}.toml": check.validate(p, slug) for slug, p in bank.items()}
+    assert not {where: errors for where, errors in unfit.items() if errors}
 
 
-def cases(problem: dict, large_only: bool = False) -> list[TestCase]:
-    return [
-        TestCase(id=str(i), input=t["input"], expected_output=t["output"], is_hidden=bool(t.get("hidden")))
-        for i, t in enumerate(problem["tests"])
-        if t.get("large") or not large_only
+def test_checker_rules_catch_unfit_files(bank: dict[str, ProblemFile]) -> None:
+    fit = bank["coin-change"]
+    assert fit.difficulty == "medium" and check.validate(fit, "coin-change") == []
+    unfit = fit.model_copy(
+        update={
+            "description": "no sections",
+            "time_limit_ms": 20000,
+            "examples": fit.examples[:1],
+            "tests": [t.model_copy(update={"large": False}) for t in fit.tests[:7]],
+            "hints": fit.hints[:1],
+            "starter_code": {lang: code for lang, code in fit.starter_code.items() if lang != "go"} | {"cobol": ""},
+            "reference": {"python": fit.reference["python"]},
+        }
+    )
+    assert check.validate(unfit, "other-slug") == [
+        "slug differs from file name",
+        'description lacks an "## Input" or "## Output" section',
+        "time limit outside 100-15000 ms",
+        "fewer than 2 examples",
+        "need >= 8 tests with >= 3 hidden",
+        "no large test",
+        "need 2-3 hints",
+        "starter code missing for ['go']",
+        "starter code for unknown languages ['cobol']",
+        "reference missing: cpp",
     ]
+    # A field the loader has a default for is still one a bank file must spell out.
+    raw = (BANK / "two-sum.toml").read_text().replace("hints = [", "extra_hints = [", 1)
+    assert check.validate(parse_problem(raw.encode(), "two-sum.toml"), "two-sum") == ["missing hints"]
+
+
+def test_loader_model_rejects_malformed_files() -> None:
+    raw = (BANK / "two-sum.toml").read_text()
+    broken = raw.replace('difficulty = "easy"', 'difficulty = "trivial"', 1).replace('title = "Two Sum"\n', "", 1)
+    with pytest.raises(ValidationError) as caught:
+        parse_problem(broken.encode(), "two-sum.toml")
+    assert check.validation_errors(caught.value) == [
+        "missing title",
+        "difficulty: Input should be 'easy', 'medium' or 'hard'",
+    ]
+    generated = [t for t in parse_problem(raw.encode(), "two-sum.toml").tests if t.generator]
+    assert generated and all(isinstance(t, BankTest) and t.input and t.output for t in generated)
 
 
 @pytest.fixture(scope="module")
@@ -81,19 +109,6 @@ async def judge(tmp_path_factory: pytest.TempPathFactory) -> Judge:
     await judge.start()
     yield judge
     await judge.close()
-
-
-async def judged(judge: Judge, problem: dict, language: str, code: str, test_cases: list[TestCase]):
-    return await judge.judge(
-        language,
-        code,
-        test_cases,
-        problem["time_limit_ms"],
-        problem.get("memory_limit_mb", 256),
-        comparison=problem.get("comparison", "lines"),
-        abs_tol=problem.get("float_abs_tol", 1e-6),
-        rel_tol=problem.get("float_rel_tol", 1e-6),
-    )
 
 
 async def in_parallel(judge: Judge, jobs: list) -> list:
@@ -106,11 +121,33 @@ async def in_parallel(judge: Judge, jobs: list) -> list:
     return await asyncio.gather(*(one(j) for j in jobs))
 
 
-async def test_reference_solutions_pass_every_case(bank: dict[str, dict], judge: Judge) -> None:
+async def test_checker_runs_programs_through_the_judge(bank: dict[str, ProblemFile], judge: Judge) -> None:
+    """The checker's runs (problems/check.py) on one problem, in Python only: a fit one, then a broken one."""
+    fit = bank["two-sum"]
+    assert fit.difficulty == "easy" and set(fit.naive) == {"python"}
+    python_only = fit.model_copy(update={"starter_code": {"python": fit.starter_code["python"]}})
+    assert await check.run_solutions(judge, python_only) == []
+    broken = python_only.model_copy(
+        update={
+            "reference": {"python": "print(0, 1)\n"},
+            "naive": {"python": fit.reference["python"]},
+            "starter_code": {"python": "def main(:\n"},
+        }
+    )
+    errors = await check.run_solutions(judge, broken)
+    assert any(e.startswith("reference python fails test ") for e in errors), errors
+    naive = [e for e in errors if e.startswith("naive python")]
+    assert len(naive) == sum(t.large for t in fit.tests) and all("finishes large test" in e for e in naive), errors
+    assert [e.split(":")[0] for e in errors if e.startswith("starter")] == [
+        "starter python fails on the first example (runtime_error)"
+    ]
+
+
+async def test_reference_solutions_pass_every_case(bank: dict[str, ProblemFile], judge: Judge) -> None:
     jobs, names = [], []
     for slug, p in bank.items():
-        for language, code in p["reference"].items():
-            jobs.append(judged(judge, p, language, code, cases(p)))
+        for language, code in p.reference.items():
+            jobs.append(judged(judge, p, language, code, judge_cases(p)))
             names.append(f"{slug}/{language}")
     results = await in_parallel(judge, jobs)
     failures = {
@@ -119,11 +156,11 @@ async def test_reference_solutions_pass_every_case(bank: dict[str, dict], judge:
     assert not failures
 
 
-async def test_naive_solutions_time_out_on_large_cases(bank: dict[str, dict], judge: Judge) -> None:
+async def test_naive_solutions_time_out_on_large_cases(bank: dict[str, ProblemFile], judge: Judge) -> None:
     jobs, names = [], []
     for slug, p in bank.items():
-        for language, code in p.get("naive", {}).items():
-            jobs.append(judged(judge, p, language, code, cases(p, large_only=True)))
+        for language, code in p.naive.items():
+            jobs.append(judged(judge, p, language, code, judge_cases(p, large_only=True)))
             names.append(f"{slug}/{language}")
     results = await in_parallel(judge, jobs)
     survivors = [
@@ -132,11 +169,11 @@ async def test_naive_solutions_time_out_on_large_cases(bank: dict[str, dict], ju
     assert names and not survivors
 
 
-async def test_starter_code_compiles_and_runs_in_every_language(bank: dict[str, dict], judge: Judge) -> None:
+async def test_starter_code_compiles_and_runs_in_every_language(bank: dict[str, ProblemFile], judge: Judge) -> None:
     jobs, names = [], []
     for slug, p in bank.items():
-        example = p["examples"][0]["input"]
-        for language, code in p["starter_code"].items():
+        example = p.examples[0].input
+        for language, code in p.starter_code.items():
             jobs.append(judge.run(language, code, example, 10000, 512))
             names.append(f"{slug}/{language}")
     results = await in_parallel(judge, jobs)

@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from syncode.clock import utcnow
 from syncode.db import Database
+from syncode.models.problems import Comparison, Difficulty
 from syncode.services.problems import DIFFICULTY_RANK, replace_test_cases
 
 log = logging.getLogger("syncode.problem_bank")
@@ -37,54 +40,95 @@ def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, "/".join(parts)))
 
 
-def parse_problem(raw: bytes, file_name: str) -> dict[str, Any]:
+class BankExample(BaseModel):
+    input: str
+    output: str
+    explanation: str | None = None
+
+
+class BankTest(BaseModel):
+    """A `[[tests]]` entry; a generated one gets its input and output from its generator when the file is parsed."""
+
+    input: str
+    output: str
+    hidden: bool = False
+    large: bool = False
+    explanation: str | None = None
+    seed: int = 0
+    generator: str | None = None
+
+
+class ProblemFile(BaseModel):
+    """One problem file, for the loader and for the author's check (problems/check.py).
+
+    The fields without a default are the ones the loader cannot do without; the bank's own rules (all eight starters,
+    enough tests, ...) are the checker's, which tells a field the file left out by `model_fields_set`.
+    """
+
+    slug: str
+    title: str
+    difficulty: Difficulty
+    description: str
+    tests: list[BankTest]
+    tags: list[str] = []
+    constraints: str | None = None
+    examples: list[BankExample] = []
+    hints: list[str] = []
+    time_limit_ms: int = 2000
+    memory_limit_mb: int = 256
+    comparison: Comparison = "lines"
+    float_abs_tol: float = 1e-6
+    float_rel_tol: float = 1e-6
+    starter_code: dict[str, str] = {}
+    reference: dict[str, str] = {}
+    naive: dict[str, str] = {}
+
+
+def parse_problem(raw: bytes, file_name: str) -> ProblemFile:
+    """Raises on invalid TOML, a failing generator, or a file that does not fit `ProblemFile` (pydantic's error)."""
     data = tomllib.loads(raw.decode())
     for test in data.get("tests", []):
         if "generator" in test:
             scope: dict[str, Any] = {}
             exec(compile(test["generator"], f"{file_name}:generator", "exec"), scope)  # trusted repo code
             test["input"], test["output"] = scope["generate"](random.Random(test.get("seed", 0)))
-    return data
+    return ProblemFile.model_validate(data)
 
 
-def test_cases(data: dict[str, Any]) -> list[dict[str, Any]]:
+def test_cases(problem: ProblemFile) -> list[dict[str, Any]]:
     return [
         {
-            "_id": stable_id(data["slug"], "case", str(i)),
-            "input": t["input"],
-            "expectedOutput": t["output"],
-            "isHidden": bool(t.get("hidden", False)),
-            "isLarge": bool(t.get("large", False)),
-            "explanation": t.get("explanation"),
+            "_id": stable_id(problem.slug, "case", str(i)),
+            "input": t.input,
+            "expectedOutput": t.output,
+            "isHidden": t.hidden,
+            "isLarge": t.large,
+            "explanation": t.explanation,
         }
-        for i, t in enumerate(data["tests"])
+        for i, t in enumerate(problem.tests)
     ]
 
 
-def to_document(data: dict[str, Any], digest: str, file_name: str) -> dict[str, Any]:
-    slug = data["slug"]
+def to_document(problem: ProblemFile, digest: str, file_name: str) -> dict[str, Any]:
     return {
-        "slug": slug,
-        "title": data["title"],
-        "titleKey": data["title"].strip().lower(),
-        "description": data["description"].strip(),
-        "difficulty": data["difficulty"],
-        "difficultyRank": DIFFICULTY_RANK[data["difficulty"]],
-        "tags": sorted(set(data.get("tags", []))),
-        "constraints": (data.get("constraints") or "").strip() or None,
-        "examples": [
-            {"input": e["input"], "output": e["output"], "explanation": e.get("explanation")}
-            for e in data.get("examples", [])
-        ],
-        "starterCode": {lang: code.lstrip("\n") for lang, code in data.get("starter_code", {}).items()},
-        "timeLimitMs": int(data.get("time_limit_ms", 2000)),
-        "memoryLimitMb": int(data.get("memory_limit_mb", 256)),
-        "comparison": data.get("comparison", "lines"),
-        "floatAbsTol": float(data.get("float_abs_tol", 1e-6)),
-        "floatRelTol": float(data.get("float_rel_tol", 1e-6)),
-        "hints": list(data.get("hints", [])),
-        "referenceSolutions": dict(data.get("reference", {})),
-        "naiveSolutions": dict(data.get("naive", {})),
+        "slug": problem.slug,
+        "title": problem.title,
+        "titleKey": problem.title.strip().lower(),
+        "description": problem.description.strip(),
+        "difficulty": problem.difficulty,
+        "difficultyRank": DIFFICULTY_RANK[problem.difficulty],
+        "tags": sorted(set(problem.tags)),
+        "constraints": (problem.constraints or "").strip() or None,
+        "examples": [e.model_dump() for e in problem.examples],
+        "starterCode": {lang: code.lstrip("\n") for lang, code in problem.starter_code.items()},
+        "timeLimitMs": problem.time_limit_ms,
+        "memoryLimitMb": problem.memory_limit_mb,
+        "comparison": problem.comparison,
+        "floatAbsTol": problem.float_abs_tol,
+        "floatRelTol": problem.float_rel_tol,
+        "hints": list(problem.hints),
+        "referenceSolutions": dict(problem.reference),
+        "naiveSolutions": dict(problem.naive),
         "isPublished": True,
         "source": {"file": file_name, "hash": digest},
     }
@@ -103,8 +147,8 @@ async def load_bank(db: Database, directory: Path) -> BankReport:
             if known.get(path.name) == digest:
                 report.unchanged.append(path.stem)  # not even parsed: generators run only for changed files
                 continue
-            data = await asyncio.to_thread(parse_problem, raw, path.name)
-            outcome = await _apply(db, to_document(data, digest, path.name), test_cases(data))
+            problem = await asyncio.to_thread(parse_problem, raw, path.name)
+            outcome = await _apply(db, to_document(problem, digest, path.name), test_cases(problem))
         except Exception as exc:  # one broken file must not keep the server (or the other problems) down
             report.failed[path.name] = f"{type(exc).__name__}: {exc}"
             log.error("problem file skipped", extra={"file": path.name, "error": str(exc)})
