@@ -28,8 +28,8 @@ from syncode.services.mail import MailService
 from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
 from syncode.services.quotas import QuotaService
-from syncode.sessions.recorder import SessionRecorder
 from syncode.services.users import UserService
+from syncode.sessions.recorder import SessionRecorder
 
 log = logging.getLogger("syncode")
 

@@ -6,7 +6,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
@@ -28,7 +28,6 @@ from syncode.models.problems import (
 )
 from syncode.models.rooms import ProblemRef
 from syncode.pagination import paginate
-from syncode.rooms.repository import RoomRepository
 from syncode.services.audit import AuditService
 from syncode.services.auth import Principal
 
@@ -62,6 +61,9 @@ SUMMARY_FIELDS = {
     "difficultyRank": 1,
     "acceptanceSort": 1,
 }
+
+if TYPE_CHECKING:  # the rooms package imports this module: a runtime import would be circular
+    from syncode.rooms.repository import RoomRepository
 
 
 def slugify(title: str) -> str:
