@@ -55,7 +55,7 @@ from pycrdt import Doc, Text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.procfs import children, cpu_seconds, is_database, rss_mib  # noqa: E402
+from bench.common import children, cpu_seconds, is_database, percentile, rss_mib, start_syncode, wait_healthy  # noqa: E402
 from config import Settings  # noqa: E402
 from realtime import protocol  # noqa: E402
 from syncode.embedded import free_port  # noqa: E402
@@ -129,27 +129,16 @@ async def wait_http(port: int) -> None:
     raise TimeoutError(f"nothing listening on {port}")
 
 
-async def start_syncode(data_dir: Path) -> ServerUnderTest:
+async def start_ours(data_dir: Path) -> ServerUnderTest:
     port = free_port()
     env = {
-        **os.environ,
         **SECRETS,
-        "SYNCODE_DATA_DIR": str(data_dir),
-        "SYNCODE_PORT": str(port),
         "SYNCODE_RATE_LIMIT_ENABLED": "false",
         "SYNCODE_SANDBOX": "process",
         "SYNCODE_JUDGE_POOL_SIZE": "0",
-        "SYNCODE_LOG_LEVEL": "WARNING",
-        "SYNCODE_MONGODB_URI": "",
     }
-    process = subprocess.Popen(
-        [sys.executable, "run.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir / "server.log").open("wb"),
-    )
-    await wait_http(port)
+    process = start_syncode(port, data_dir, env, (data_dir / "server.log").open("wb"))
+    await wait_healthy(port)
     return ServerUnderTest("syncode", process, port)
 
 
@@ -270,7 +259,7 @@ class Window:
 
     @property
     def p99(self) -> float:
-        return percentile(sorted(self.latencies_ms), 99)
+        return percentile(self.latencies_ms, 0.99)
 
 
 @dataclass
@@ -289,11 +278,11 @@ class Result:
 
     @property
     def p50(self) -> float:
-        return percentile(self.latencies, 50)
+        return percentile(self.latencies, 0.50)
 
     @property
     def p99(self) -> float:
-        return percentile(self.latencies, 99)
+        return percentile(self.latencies, 0.99)
 
     @property
     def worst(self) -> float:
@@ -373,12 +362,6 @@ async def quiesce(server: ServerUnderTest, limit: float = 5.0) -> None:
         await asyncio.sleep(1)
         if (sum(cpu_seconds(p) for p in pids) - before) * 100 < limit:
             return
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, int(len(values) * q / 100))]
 
 
 async def prepare(server: ServerUnderTest, args: argparse.Namespace) -> tuple[float, list[Room]]:
@@ -486,7 +469,7 @@ async def main(args: argparse.Namespace) -> None:
     )
     servers: dict[str, ServerUnderTest] = {}
     with tempfile.TemporaryDirectory(prefix="syncode-bench-") as tmp:
-        starters = {"reference": start_reference, "syncode": lambda: start_syncode(Path(tmp))}
+        starters = {"reference": start_reference, "syncode": lambda: start_ours(Path(tmp))}
         try:
             for name, start in starters.items():
                 if args.only in (None, name):

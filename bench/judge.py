@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import percentile
 from config import Settings
 from judge import Judge, JudgeError, TestCase, Verdict
 from judge.languages import BASE_ENV
@@ -40,11 +41,6 @@ SQUARES = {
 CONCURRENCY = 4
 # The baseline uses the same toolchains as the process backend (Debian's, not a shimmed python3).
 HOST_ENV = {**BASE_ENV, "HOME": tempfile.gettempdir()}
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def bare_latencies(language: str, runs: int) -> list[float]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import percentile, start_syncode  # noqa: E402
 from syncode.embedded import free_port  # noqa: E402
 
 HELLO = """
@@ -110,14 +110,12 @@ async def open_loop(port: int, path: str, headers: dict, rate: int, seconds: flo
 
 
 def summarize(latencies: list[float], errors: int, elapsed: float) -> dict:
-    ordered = sorted(latencies)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
     return {
-        "requests": len(ordered),
-        "rps": len(ordered) / elapsed,
-        "p50": pick(0.50),
-        "p99": pick(0.99),
-        "mean": statistics.fmean(ordered) * 1000,
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": percentile(latencies, 0.50) * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
+        "mean": statistics.fmean(latencies) * 1000,
         "errors": errors,
     }
 
@@ -158,14 +156,9 @@ async def main() -> None:
 
     data_dir = tempfile.mkdtemp(prefix="syncode-bench-")
     api_port, hello_port = free_port(), free_port()
-    env = {**os.environ, "SYNCODE_RATE_LIMIT_ENABLED": "false"}  # defaults otherwise (access log at INFO)
+    env = {"SYNCODE_RATE_LIMIT_ENABLED": "false", "SYNCODE_LOG_LEVEL": "INFO"}  # defaults otherwise (access log)
     servers = [
-        subprocess.Popen(
-            [sys.executable, "run.py", "--port", str(api_port), "--data-dir", data_dir],
-            cwd=ROOT,
-            env=env,
-            stderr=subprocess.DEVNULL,
-        ),
+        start_syncode(api_port, data_dir, env, subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-c", HELLO, str(hello_port)], stderr=subprocess.DEVNULL),
     ]
     try:

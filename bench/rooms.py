@@ -44,7 +44,7 @@ import tornado.websocket
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.procfs import children, cpu_seconds, is_database  # noqa: E402
+from bench.common import children, cpu_seconds, is_database, percentile, start_syncode, wait_healthy  # noqa: E402
 from config import load_settings  # noqa: E402
 from judge import Judge, TestCase  # noqa: E402
 from syncode.embedded import free_port  # noqa: E402
@@ -124,11 +124,6 @@ def processes(server: subprocess.Popen) -> dict[str, int]:
     """Whose CPU is counted: the server's own process (not its sandboxes), its embedded database, this one."""
     database = next(child for child in children(server.pid) if is_database(child))  # the bench runs it embedded
     return {"server": server.pid, "database": database, "bench": os.getpid()}
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def open_room(port: int, index: int, slug: str, language: str) -> Room:
@@ -218,30 +213,14 @@ def report(name: str, samples: list[tuple[float, float, str]], wall: float) -> t
 async def start_server(data_dir: str, sandbox: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {
-        **os.environ,
         "SYNCODE_RATE_LIMIT_ENABLED": "false",
         "SYNCODE_DAILY_EXECUTIONS": str(10**9),
         "SYNCODE_MAX_ACTIVE_ROOMS": str(10**6),
         "SYNCODE_SANDBOX": sandbox,
         "SYNCODE_BCRYPT_ROUNDS": "4",
-        "SYNCODE_LOG_LEVEL": "WARNING",
-        "SYNCODE_MONGODB_URI": "",
     }
-    process = subprocess.Popen(
-        [sys.executable, "run.py", "--port", str(port), "--data-dir", data_dir],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    http = Http(port)
-    for _ in range(1200):  # up, and the problem bank loaded
-        try:
-            if (await http.call("GET", "/api/health"))[0] == 200:
-                break
-        except OSError:
-            http.streams = None
-        await asyncio.sleep(0.1)
+    process = start_syncode(port, data_dir, env, subprocess.DEVNULL)
+    await wait_healthy(port)
     return process, port
 
 
