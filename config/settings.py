@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     load_problem_bank: bool = True
 
     # Rooms and execution quotas
+    role_swap_ttl_sec: int = Field(60, ge=1, le=600)  # how long a role swap request waits for its answer
     max_active_rooms: int = Field(3, ge=1)
     daily_executions: int = Field(500, ge=1)  # runs + submissions + analyses per user per UTC day
     daily_ai_requests: int = Field(100, ge=1)  # AI messages, hints and reviews per user per UTC day

@@ -11,10 +11,12 @@ import pytest
 from syncode.rooms.rules import INVITE_ALPHABET
 from tests.conftest import Api, assert_error, make_admin
 
+SWAP_TTL_SEC = 3  # long enough to answer in time, short enough to wait out
+
 
 @pytest.fixture(scope="module")
 async def server(make_server):
-    return await make_server(max_active_rooms=1000)
+    return await make_server(max_active_rooms=1000, role_swap_ttl_sec=SWAP_TTL_SEC)
 
 
 async def new_room(api: Api, host: dict, **body) -> dict:
@@ -185,20 +187,21 @@ async def test_timer_pause_resume_and_auto_advance(api: Api, server) -> None:
             break
         await asyncio.sleep(0.1)
     assert detail["status"] == "coding", "warmup should auto-advance after 1 s"
+    await asyncio.sleep(1.1)  # let some coding time run before the pause
     r = await api.post(f"/api/rooms/{rid}/timer/pause", token=token)
     assert r.json["timer"]["paused"] is True and r.json["timer"]["phaseDeadline"] is None
+    ran = r.json["timer"]["elapsedSec"]
+    assert ran >= 1 and r.json["timer"]["remainingSec"] == 60 - ran
     assert_error(await api.post(f"/api/rooms/{rid}/timer/pause", token=token), 409, "TIMER_STATE")
-    # Exact accounting: 20 s already ran before the pause (set in the database), time paused does not count.
-    await server.db.rooms.update_one({"_id": rid}, {"$set": {"timer.elapsedMs": 20_000}})
-    server.ctx.rooms.repo.forget(rid)  # changed behind the service's back
-    await asyncio.sleep(0.3)
+    # Exact accounting: time paused does not count.
+    await asyncio.sleep(1.2)
     paused = (await api.get(f"/api/rooms/{rid}", token=token)).json["timer"]
-    assert paused["elapsedSec"] == 20 and paused["remainingSec"] == 40
+    assert (paused["elapsedSec"], paused["remainingSec"]) == (ran, 60 - ran)
     r = await api.post(f"/api/rooms/{rid}/timer/resume", token=token)
     timer = r.json["timer"]
-    assert timer["paused"] is False and timer["elapsedSec"] == 20
+    assert timer["paused"] is False and timer["elapsedSec"] == ran
     deadline = datetime.fromisoformat(timer["phaseDeadline"].replace("Z", "+00:00"))
-    assert abs((deadline - datetime.now(UTC)).total_seconds() - 40) < 2
+    assert abs((deadline - datetime.now(UTC)).total_seconds() - (60 - ran)) < 2
 
 
 async def test_problem_settings_and_lock(api: Api, server) -> None:
@@ -279,10 +282,7 @@ async def test_role_swap(api: Api, server) -> None:
     r = await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": False}, token=host["accessToken"])
     assert r.json["myRole"] == "candidate"
     request_id = (await api.post(f"/api/rooms/{rid}/role-swap", token=a["accessToken"])).json["requestId"]
-    await server.db.rooms.update_one(
-        {"_id": rid}, {"$set": {"roleSwap.expiresAt": datetime.now(UTC) - timedelta(seconds=1)}}
-    )
-    server.ctx.rooms.repo.forget(rid)
+    await asyncio.sleep(SWAP_TTL_SEC + 0.2)
     assert_error(
         await api.post(f"/api/rooms/{rid}/role-swap/{request_id}", {"accept": True}, token=host["accessToken"]),
         410,

@@ -47,7 +47,6 @@ from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.rooms")
 
-ROLE_SWAP_TTL_SEC = 60
 ABANDONED_AFTER_SEC = 600
 
 
@@ -407,7 +406,7 @@ class RoomService:
             pending = room.get("roleSwap")
             if pending and pending["expiresAt"] > utcnow():
                 raise Conflict("a role swap is already pending", "ROLE_SWAP_PENDING")
-            expires = utcnow() + timedelta(seconds=ROLE_SWAP_TTL_SEC)
+            expires = utcnow() + timedelta(seconds=self.settings.role_swap_ttl_sec)
             swap = {"requestId": new_id(), "requesterId": principal.id, "expiresAt": expires}
             await self.repo.save(room, {"roleSwap": swap})
             data = {"requestId": swap["requestId"], "requesterId": principal.id, "expiresAt": expires.isoformat()}
