@@ -2,7 +2,7 @@
 
 Waiting for MongoDB before every relay puts a database round trip on every keystroke's path. Instead an update
 is appended here (one write(2) of a checksummed record, a few microseconds), relayed, and copied to the
-MongoDB update log right after in batches (realtime/store.py). A record stays until MongoDB holds it, so a
+MongoDB update log right after in batches (realtime/updatelog.py). A record stays until MongoDB holds it, so a
 crash of the process loses nothing: the next start replays the journal into MongoDB before any socket opens.
 Like the database's own default (no fsync per commit), it survives a crash of the process, not of the machine.
 

@@ -55,7 +55,8 @@ def main() -> None:
 
 
 class LogWriter:
-    """The server's end: one batch in flight at a time (the store's flusher), the process restarted if it died."""
+    """The server's end, an EntryWriter (realtime/updatelog.py): one batch in flight at a time (the log's flusher),
+    the process restarted if it died."""
 
     def __init__(self, uri: str, name: str) -> None:
         self.argv = [sys.executable, "-m", "realtime.logwriter", uri, name]

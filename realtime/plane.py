@@ -1,5 +1,8 @@
 """The collab plane: the registry of live rooms (load on first use, unload when idle), background compaction
-and periodic snapshots, and the CollabPlane interface the control plane calls (syncode/collab.py)."""
+and periodic snapshots, and the CollabPlane interface the control plane calls (syncode/collab.py).
+
+It builds its storage from parts: the document records (realtime/records.py), the update log (realtime/updatelog.py)
+with the writer it is handed, and, at start, the data migrations (realtime/migrations.py) then the journal's replay."""
 
 from __future__ import annotations
 
@@ -14,8 +17,11 @@ from pycrdt import Doc, Map, Text, get_state
 
 from config import Settings
 from realtime.journal import UpdateJournal
+from realtime.logwriter import LogWriter
+from realtime.migrations import migrate
+from realtime.records import DocRecord, DocumentRecords, Kick
 from realtime.room import Peer, Room
-from realtime.store import CollabStore, DocRecord, Kick
+from realtime.updatelog import BatchedUpdateLog, EntryWriter
 from realtime.wsbase import TokenBucket
 from syncode.clock import utcnow
 from syncode.collab import DisconnectSubscriber, Membership, SnapshotReady, SnapshotSubscriber, UserDisconnected
@@ -47,11 +53,18 @@ async def unmanaged(room_id: str, user_id: str) -> bool | None:
 
 
 class CollabService:
-    def __init__(self, settings: Settings, db: Database, membership: Membership = unmanaged) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, membership: Membership = unmanaged, writer: EntryWriter | None = None
+    ) -> None:
+        """The update log's inserts go through `writer`: by default a process of their own (realtime/logwriter.py)."""
         self.settings = settings
+        self.db = db
         self.membership = membership
         self.journal_dir = settings.data_dir / "collab-journal"
-        self.store = CollabStore(db, UpdateJournal(self.journal_dir) if settings.collab_journal else None)
+        self.writer = writer or LogWriter(db.uri, db.name)
+        journal = UpdateJournal(self.journal_dir) if settings.collab_journal else None
+        self.update_log = BatchedUpdateLog(db.collabUpdates, self.writer, journal)
+        self.records = DocumentRecords(db.collabDocs, self.update_log)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
@@ -61,8 +74,10 @@ class CollabService:
         self._maintenance: asyncio.Task | None = None
 
     async def start(self) -> None:
-        """Replay what the journal holds from an earlier run (before any socket can open), then run."""
-        await self.store.recover(self.journal_dir)
+        """Migrate what earlier versions left, replay what the journal holds from an earlier run (both before any
+        socket can open), then run."""
+        await migrate(self.db, self.writer)
+        await self.update_log.recover(self.journal_dir, self.records.snapshot_seqs)
         self._maintenance = asyncio.create_task(self._maintain())
 
     async def close(self) -> None:
@@ -74,14 +89,14 @@ class CollabService:
             self._maintenance.cancel()
         for room in list(self.rooms.values()):
             room.close_all(CloseCode.shutdown, "server shutting down")
-        written = await self.store.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
+        written = await self.update_log.drain(timeout=SHUTDOWN_DRAIN_SECONDS)
         if written:
             for room_id in list(self.rooms):
                 await self._unload(room_id)
         else:
-            log.error("update log not written before shutdown", extra={"pending": self.store.backlog})
+            log.error("update log not written before shutdown", extra={"pending": self.update_log.backlog})
         await self._tasks.wait()
-        await self.store.close(everything_written=written and self.store.backlog == 0)
+        await self.update_log.close(everything_written=written and self.update_log.backlog == 0)
 
     # -- subscriptions -----------------------------------------------------------------------------------
 
@@ -108,7 +123,7 @@ class CollabService:
     ) -> tuple[bool, datetime]:
         state = initial_state(initial_content or {}, snapshot)
         language = language or next(iter(initial_content or {}), "python")
-        created, record = await self.store.create(room_id, state, language)
+        created, record = await self.records.create(room_id, state, language)
         return created, record.created_at
 
     async def destroy_document(self, room_id: str) -> tuple[bytes, int]:
@@ -120,9 +135,9 @@ class CollabService:
                 return record.snapshot, 0
             room = await self._build(room_id)
         closed = room.close_all(CloseCode.not_allowed, "room closed")
-        await self.store.drain()  # its last updates land before the log is dropped, not after
+        await self.update_log.drain()  # its last updates land before the log is dropped, not after
         state = room.doc.get_update()
-        await self.store.destroy(room_id, state)
+        await self.records.destroy(room_id, state)
         return state, closed
 
     async def kick(self, room_id: str, user_id: str, reason: str | None = None) -> int:
@@ -134,12 +149,12 @@ class CollabService:
             for peer in peers:
                 peer.close_with(CloseCode.kicked, reason or "kicked")
                 room.remove(peer)
-        if not await self.store.add_kick(room_id, user_id, kick):
+        if not await self.records.add_kick(room_id, user_id, kick):
             raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
         return len(peers)
 
     async def set_locked(self, room_id: str, locked: bool) -> None:
-        if not await self.store.set_fields(room_id, locked=locked):
+        if not await self.records.set_fields(room_id, locked=locked):
             raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
         if room_id in self.rooms:
             self.rooms[room_id].locked = locked
@@ -147,7 +162,7 @@ class CollabService:
     async def set_role(self, room_id: str, user_id: str, role: str) -> None:
         if role not in ROLES:
             raise ValidationFailed(f"unknown role {role!r}", details={"role": "unknown"})
-        if not await self.store.set_role(room_id, user_id, role):
+        if not await self.records.set_role(room_id, user_id, role):
             raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
         room = self.rooms.get(room_id)
         if room:
@@ -166,7 +181,7 @@ class CollabService:
         await (await self._room(room_id)).edit(replace)
 
     async def set_language(self, room_id: str, language: str) -> None:
-        if not await self.store.set_fields(room_id, language=language):
+        if not await self.records.set_fields(room_id, language=language):
             raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
         room = await self._room(room_id)
         room.language = language
@@ -180,19 +195,19 @@ class CollabService:
         room = await self._room(room_id)
         if language != room.language:
             room.language = language
-            await self.store.set_fields(room_id, language=language)
+            await self.records.set_fields(room_id, language=language)
         ready = room.snapshot(trigger, language)
         self._deliver(self._snapshot_subscribers, ready)
         return ready
 
     async def health(self) -> dict[str, Any]:
         connections = sum(len(room.peers) for room in self.rooms.values())
-        status = "degraded" if self.store.failing else "ok"
+        status = "degraded" if self.update_log.failing else "ok"
         return {
             "status": status,
             "documents": len(self.rooms),
             "connections": connections,
-            "pendingWrites": self.store.backlog,
+            "pendingWrites": self.update_log.backlog,
         }
 
     # -- sockets -----------------------------------------------------------------------------------------
@@ -262,12 +277,12 @@ class CollabService:
         record = await self._record(room_id, allow_destroyed=False)
         s = self.settings
         inbound = TokenBucket(s.collab_room_bytes_per_sec, 2 * s.collab_max_message_bytes)
-        room = Room(record, self.store, s.collab_max_document_bytes, inbound)
-        room.load(record.snapshot, await self.store.updates_after(room_id, record.snapshot_seq))
+        room = Room(record, self.records, self.update_log, s.collab_max_document_bytes, inbound)
+        room.load(record.snapshot, await self.update_log.updates_after(room_id, record.snapshot_seq))
         return room
 
     async def _record(self, room_id: str, allow_destroyed: bool) -> DocRecord:
-        record = await self.store.record(room_id)
+        record = await self.records.record(room_id)
         if record is None:
             raise NotFound("no such collab document", "DOCUMENT_NOT_FOUND")
         if record.destroyed and not allow_destroyed:

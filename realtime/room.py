@@ -12,7 +12,8 @@ from pycrdt import Awareness, Doc, Map, Text, get_state
 
 from realtime import protocol
 from realtime.protocol import Frame, ProtocolError
-from realtime.store import CollabStore, DocRecord, Kick
+from realtime.records import DocRecord, DocumentRecords, Kick
+from realtime.updatelog import UpdateLog
 from realtime.wsbase import TokenBucket
 from syncode.clock import utcnow
 from syncode.collab import SnapshotReady
@@ -40,9 +41,12 @@ class Peer(Protocol):
 
 
 class Room:
-    def __init__(self, record: DocRecord, store: CollabStore, max_bytes: int, inbound: TokenBucket) -> None:
+    def __init__(
+        self, record: DocRecord, records: DocumentRecords, update_log: UpdateLog, max_bytes: int, inbound: TokenBucket
+    ) -> None:
         self.room_id = record.room_id
-        self.store = store
+        self.records = records  # compactions write the snapshot there
+        self.update_log = update_log  # every update is appended to it before it is applied
         self.max_bytes = max_bytes
         self.inbound = inbound  # bytes per second all of the room's connections may send
         self.size = 0  # bytes of the snapshot plus the log since: at least the document's encoded size
@@ -181,7 +185,7 @@ class Room:
         self.next_seq += 1
         self.inflight += 1
         try:
-            await self.store.append(self.room_id, seq, update)
+            await self.update_log.append(self.room_id, seq, update)
         finally:
             self.inflight -= 1
         before = self.doc.get_state()
@@ -249,7 +253,7 @@ class Room:
             upto, state = self.applied_seq, self.doc.get_update()
             if upto == self.compacted_seq:
                 return
-            await self.store.compact(self.room_id, state, upto)
+            await self.records.compact(self.room_id, state, upto)
             self.compacted_seq = upto
             if upto == self.applied_seq:
                 self.size = len(state)

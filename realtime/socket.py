@@ -9,7 +9,7 @@ from realtime import protocol
 from realtime.plane import CollabService, Rejected
 from realtime.protocol import ProtocolError
 from realtime.room import DocumentTooLarge, Room
-from realtime.store import StorageUnavailable
+from realtime.updatelog import StorageUnavailable
 from realtime.wsbase import BoundedSocket, TokenBucket
 from syncode.context import Context
 from syncode.enums import CloseCode

@@ -108,7 +108,7 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             [IndexModel([("roomId", ASCENDING), ("reviewerId", ASCENDING), ("revieweeId", ASCENDING)], unique=True)],
         ),
         CollectionSpec("collabDocs"),
-        CollectionSpec("collabUpdates"),  # keyed by _id "<roomId>:<seq>" (realtime/store.py)
+        CollectionSpec("collabUpdates"),  # keyed by _id "<roomId>:<seq>" (realtime/updatelog.py)
     ]
 }
 

@@ -205,7 +205,7 @@ async def test_editing_goes_on_while_the_database_is_down_and_the_log_catches_up
 
 async def test_a_killed_log_writer_is_replaced_and_the_log_catches_up(make_server):
     server = await make_server(collab_unload_seconds=0, collab_tick_sec=0.05)
-    started = server.collab.store.writer.process
+    started = server.collab.writer.process
     assert started is not None and started.returncode is None  # with the server, not at the first edit
     room = uuid.uuid4().hex
     secret = {"X-Internal-Secret": server.settings.internal_secret}
@@ -214,14 +214,14 @@ async def test_a_killed_log_writer_is_replaced_and_the_log_catches_up(make_serve
     writer.text().insert(0, "before\n")
     await reader.wait_for(lambda: "before" in str(reader.text()))  # relayed, so queued for the log
     await eventually(lambda: _caught_up(server), timeout=15)
-    killed = server.collab.store.writer.process
+    killed = server.collab.writer.process
     killed.kill()
     await killed.wait()
     for n in range(10):
         writer.text().insert(len(str(writer.text())), f"after {n}\n")
     await reader.wait_for(lambda: str(reader.text()).count("after") == 10)
     await eventually(lambda: _caught_up(server), timeout=15)
-    assert server.collab.store.writer.process.pid != killed.pid
+    assert server.collab.writer.process.pid != killed.pid
     for client in (writer, reader):
         client.close()
     await eventually(lambda: not server.collab.rooms, timeout=5)  # unloaded: the next join reads MongoDB

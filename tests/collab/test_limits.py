@@ -42,8 +42,8 @@ def insertion(size: int, fill: str = "x") -> bytes:
 
 
 async def stored_bytes(collab: Collab, room: str) -> int:
-    await collab.plane.store.drain()
-    return sum([len(u["update"]) async for u in collab.plane.store.updates.find({"roomId": room})])
+    await collab.plane.update_log.drain()
+    return sum([len(u["update"]) async for u in collab.plane.update_log.updates.find({"roomId": room})])
 
 
 async def test_a_connection_over_its_byte_budget_is_closed(collab: Collab) -> None:

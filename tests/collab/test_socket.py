@@ -37,7 +37,7 @@ async def test_document_survives_unload_and_compaction(collab: Collab):
     await eventually(lambda: room not in collab.plane.rooms)  # unloaded (collab_unload_seconds=0)
 
     async def log_folded() -> bool:  # unloading compacts on its way out, just after leaving the registry
-        return await collab.plane.store.updates.count_documents({"roomId": room}) == 0
+        return await collab.plane.update_log.updates.count_documents({"roomId": room}) == 0
 
     await eventually(log_folded)
     reader = await collab.connect(room)
@@ -49,8 +49,8 @@ async def test_the_relayed_update_is_the_logged_one(collab: Collab):
     writer, reader = await collab.connect(room), await collab.connect(room)
     writer.text().insert(0, "logged first")
     await eventually(lambda: str(reader.text()) == "logged first")
-    await collab.plane.store.drain()  # journaled before the relay; in MongoDB a batch later
-    logged = [u async for u in collab.plane.store.updates.find({"roomId": room})]
+    await collab.plane.update_log.drain()  # journaled before the relay; in MongoDB a batch later
+    logged = [u async for u in collab.plane.update_log.updates.find({"roomId": room})]
     assert [bytes(u["update"]) for u in logged] == reader.received_updates[-1:]
 
 
@@ -85,8 +85,8 @@ async def test_observer_updates_are_dropped_but_presence_works(collab: Collab):
     await eventually(lambda: str(observer.text()).endswith("base!"))
     assert str(editor.text()) == "base!"
     assert collab.plane.rooms[room].code("python") == "base!"
-    await collab.plane.store.drain()
-    assert await collab.plane.store.updates.count_documents({"roomId": room}) == 1  # the editor's only
+    await collab.plane.update_log.drain()
+    assert await collab.plane.update_log.updates.count_documents({"roomId": room}) == 1  # the editor's only
 
 
 async def test_lock_makes_everyone_read_only_until_unlocked(collab: Collab):
@@ -202,8 +202,8 @@ async def test_malformed_frames_close_1002_and_are_not_stored(collab: Collab):
         client = await collab.connect(room)
         client.send(frame)
         assert (await client.wait_closed())[0] == 1002
-    await collab.plane.store.drain()
-    assert await collab.plane.store.updates.count_documents({"roomId": room}) == 0
+    await collab.plane.update_log.drain()
+    assert await collab.plane.update_log.updates.count_documents({"roomId": room}) == 0
 
 
 # -- changes made by the control plane ------------------------------------------------------------------------
