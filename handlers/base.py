@@ -47,6 +47,7 @@ class Operation:
     rate: str = "default"  # rate-limit class, see RATES
     description: str = ""
     content_type: str = "application/json"
+    other_content_types: tuple[str, ...] = ()  # the success body's other forms (a query parameter chooses)
 
 
 # Per-route-class rates (per IP; authenticated calls also count against a per-user bucket).

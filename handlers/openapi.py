@@ -163,4 +163,6 @@ def _success(op: Any, refs: dict) -> dict[str, Any]:
         response["content"] = {op.content_type: {"schema": refs[(op.response, "serialization")]}}
     elif op.status != 204 and op.content_type != "application/json":
         response["content"] = {op.content_type: {}}
+    for content_type in op.other_content_types:
+        response.setdefault("content", {})[content_type] = {}
     return response

@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import admin, auth, collab, execution, feedback, health, problems, rooms, users
+from handlers import admin, auth, collab, execution, feedback, health, problems, rooms, sessions, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -67,6 +67,15 @@ API_ROUTES: list[Route] = [
     ("/api/submissions/{submissionId}", execution.SubmissionHandler, {}),
     ("/api/rooms/{roomId}/feedback", feedback.FeedbackHandler, {}),
     ("/api/rooms/{roomId}/feedback/mine", feedback.MyFeedbackHandler, {}),
+    # Sessions (fixed paths such as /api/sessions/compare go before /api/sessions/{sessionId})
+    ("/api/sessions", sessions.SessionsHandler, {}),
+    ("/api/sessions/{sessionId}", sessions.SessionHandler, {}),
+    ("/api/sessions/{sessionId}/events", sessions.SessionEventsHandler, {}),
+    ("/api/sessions/{sessionId}/snapshots", sessions.SessionSnapshotsHandler, {}),
+    ("/api/sessions/{sessionId}/recording", sessions.SessionRecordingHandler, {}),
+    ("/api/sessions/{sessionId}/feedback", sessions.SessionFeedbackHandler, {}),
+    ("/api/sessions/{sessionId}/ai-messages", sessions.SessionAiMessagesHandler, {}),
+    ("/api/sessions/{sessionId}/whiteboard", sessions.SessionWhiteboardHandler, {}),
     ("/blobs/{key}", users.BlobHandler, {}),
     ("/collab/documents", collab.DocumentsHandler, {}),
     ("/collab/documents/{roomId}", collab.DocumentHandler, {}),

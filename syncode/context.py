@@ -29,6 +29,8 @@ from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
 from syncode.services.quotas import QuotaService
 from syncode.services.users import UserService
+from syncode.sessions.access import SessionAccess
+from syncode.sessions.history import SessionHistory
 from syncode.sessions.recorder import SessionRecorder
 
 log = logging.getLogger("syncode")
@@ -57,6 +59,7 @@ class Context:
     execution: ExecutionService
     collab: CollabPlane
     judge: Judge
+    history: SessionHistory
 
 
 CollabFactory = Callable[[Membership], CollabPlane]
@@ -140,6 +143,9 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     health.probes["collab"] = lambda: collab_health(collab)
     for gone in ("user.banned", "user.deleted"):
         bus.subscribe(gone, lambda event: rooms.user_gone(event.data["userId"]))
+    feedback = FeedbackService(db, rooms, sessions)
+    execution = ExecutionService(settings, db, bus, limiter, rooms, problems, quotas, judge, sessions, collab)
+    history = SessionHistory(db, SessionAccess(db), sessions, users, problems, execution, feedback)
     return Context(
         settings=settings,
         db=db,
@@ -156,10 +162,11 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
         presence=presence,
         sessions=sessions,
         rooms=rooms,
-        feedback=FeedbackService(db, rooms, sessions),
-        chat=ChatService(settings, db, bus, rooms, limiter),
+        feedback=feedback,
+        chat=ChatService(settings, db, bus, rooms, limiter, sessions),
         quotas=quotas,
-        execution=ExecutionService(settings, db, bus, limiter, rooms, problems, quotas, judge, sessions, collab),
+        execution=execution,
         collab=collab,
         judge=judge,
+        history=history,
     )

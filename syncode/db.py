@@ -87,7 +87,9 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                 IndexModel([("participants.userId", ASCENDING), ("startedAt", DESCENDING)]),
             ],
         ),
-        CollectionSpec("sessionEvents", [IndexModel([("sessionId", ASCENDING), ("at", ASCENDING)])]),
+        CollectionSpec(
+            "sessionEvents", [IndexModel([("sessionId", ASCENDING), ("at", ASCENDING), ("seq", ASCENDING)])]
+        ),
         CollectionSpec("codeSnapshots", [IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)])]),
         # Execution jobs: room lists page by (createdAt, _id); a user's jobs by time.
         *[
@@ -97,6 +99,7 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                     IndexModel([("createdAt", DESCENDING), ("_id", DESCENDING)]),
                     IndexModel([("roomId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)]),
                     IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
+                    IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)]),  # a session's history
                 ],
             )
             for name in ("runs", "submissions", "analyses")
@@ -105,7 +108,10 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         CollectionSpec("chatMessages", [IndexModel([("roomId", ASCENDING), ("createdAt", ASCENDING)])]),
         CollectionSpec(
             "peerFeedback",
-            [IndexModel([("roomId", ASCENDING), ("reviewerId", ASCENDING), ("revieweeId", ASCENDING)], unique=True)],
+            [
+                IndexModel([("roomId", ASCENDING), ("reviewerId", ASCENDING), ("revieweeId", ASCENDING)], unique=True),
+                IndexModel("sessionId"),
+            ],
         ),
         CollectionSpec("collabDocs"),
         CollectionSpec("collabUpdates"),  # keyed by _id "<roomId>:<seq>" (realtime/updatelog.py)

@@ -89,3 +89,29 @@ async def paginate(
         last = items[-1]
         next_cursor = encode_cursor(sort_field, nested(last, sort_field), last["_id"])
     return PageResult(items, next_cursor, has_more)
+
+
+async def paginate_computed(
+    collection: AsyncCollection,
+    query: dict[str, Any],
+    *,
+    sort_name: str,
+    sort_key: Any,
+    descending: bool = True,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> PageResult:
+    """Like `paginate`, ordered by an aggregation expression `sort_key` (named `sort_name` in cursors), such as
+    a field with a default for the documents without it: keyset pages need a value of one type on every item."""
+    direction = DESCENDING if descending else ASCENDING
+    pipeline: list[dict[str, Any]] = [{"$match": query}, {"$addFields": {"_sortKey": sort_key}}]
+    if cursor:
+        value, last_id = decode_cursor(cursor, sort_name)
+        op = "$lt" if descending else "$gt"
+        pipeline.append({"$match": {"$or": [{"_sortKey": {op: value}}, {"_sortKey": value, "_id": {op: last_id}}]}})
+    pipeline += [{"$sort": {"_sortKey": direction, "_id": direction}}, {"$limit": limit + 1}]
+    items = await (await collection.aggregate(pipeline)).to_list(limit + 1)
+    has_more = len(items) > limit
+    items = items[:limit]
+    next_cursor = encode_cursor(sort_name, items[-1]["_sortKey"], items[-1]["_id"]) if has_more else None
+    return PageResult(items, next_cursor, has_more)

@@ -428,7 +428,10 @@ class RoomService:
                 changes["participants"] = rules.swap_roles(room["participants"])
             room = await self.repo.save(room, changes)
             if accept:
-                await self.fx.record(room, "role_swapped", principal.id, {"requesterId": swap["requesterId"]})
+                roles = {p["userId"]: p["role"] for p in present(room)}
+                await self.fx.record(
+                    room, "role_swapped", principal.id, {"requesterId": swap["requesterId"], "roles": roles}
+                )
                 for p in present(room):  # the collab plane decides read-only by role; tokens carry the old one
                     await self.fx.collab.set_role(room["_id"], p["userId"], p["role"])
             await self.fx.changed(room, "role_swap.resolved", {"requestId": request_id, "accepted": accept})

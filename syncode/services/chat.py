@@ -1,4 +1,5 @@
-"""Room chat: messages arrive on the event channel (`chat.send`), are stored, and go out as `chat.message`."""
+"""Room chat: messages arrive on the event channel (`chat.send`), are stored, go out as `chat.message`, and join
+the session timeline (`chat_message`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,21 @@ from syncode.ratelimit import Rate, RateLimiter
 from syncode.rooms import RoomService
 from syncode.services.auth import Principal
 from syncode.services.permissions import Cap
+from syncode.sessions.recorder import SessionRecorder
 
 
 class ChatService:
     def __init__(
-        self, settings: Settings, db: Database, bus: EventBus, rooms: RoomService, limiter: RateLimiter
+        self,
+        settings: Settings,
+        db: Database,
+        bus: EventBus,
+        rooms: RoomService,
+        limiter: RateLimiter,
+        sessions: SessionRecorder,
     ) -> None:
         self.settings = settings
+        self.sessions = sessions
         self.db = db
         self.bus = bus
         self.rooms = rooms
@@ -31,7 +40,7 @@ class ChatService:
         verdict = self.limiter.take(f"chat:{principal.id}", self.rate)
         if verdict.retry_after:
             raise RateLimited("too many chat messages, slow down", verdict.retry_after)
-        await self.rooms.live_access(principal, room_id, Cap.chat)
+        room = await self.rooms.live_access(principal, room_id, Cap.chat)
         message = ChatMessage(
             id=new_id(),
             room_id=room_id,
@@ -43,6 +52,8 @@ class ChatService:
         )
         await self.db.chatMessages.insert_one({"_id": message.id, **message.model_dump(exclude={"id"}, by_alias=True)})
         self.bus.publish(Event("chat.message", message.to_json(), room_id=room_id, at=message.created_at))
+        data = {"messageId": message.id, "text": text}
+        await self.sessions.event(room.get("sessionId"), "chat_message", principal.id, data)
         return message
 
     def _check_text(self, text: str) -> None:

@@ -343,6 +343,22 @@ class ExecutionService:
         items, pagination = await self._page(principal, SUBMISSION, room_id, q)
         return [submission_summary(self._with_progress(d)) for d in items], pagination
 
+    async def session_jobs(self, session_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The runs and the submissions of a session, oldest first, without code or outputs (for its history)."""
+        fields = {"userId": 1, "language": 1, "status": 1, "verdict": 1, "createdAt": 1, "passed": 1, "total": 1}
+        order = [("createdAt", 1), ("_id", 1)]
+        runs = await self.db.runs.find({"sessionId": session_id}, fields).sort(order).to_list(None)
+        submissions = await self.db.submissions.find({"sessionId": session_id}, fields).sort(order).to_list(None)
+        return runs, submissions
+
+    async def session_submissions(self, session_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Verdicts and passed counts of the submissions of these sessions, by session (one query for a page)."""
+        found: dict[str, list[dict[str, Any]]] = {sid: [] for sid in session_ids}
+        fields = {"sessionId": 1, "verdict": 1, "passed": 1, "createdAt": 1}
+        async for doc in self.db.submissions.find({"sessionId": {"$in": session_ids}}, fields):
+            found[doc["sessionId"]].append(doc)
+        return found
+
     async def _readable(self, principal: Principal, kind: JobKind, job_id: str) -> dict[str, Any]:
         """The job, for its owner and for those who may view its room (participants, admins)."""
         doc = await self._collection(kind).find_one({"_id": job_id}, WITHOUT_CODE)

@@ -27,6 +27,12 @@ def parties(room: dict[str, Any]) -> set[str]:
     return {p["userId"] for p in present(room) if p["role"] != "observer"}
 
 
+def everyone_submitted(docs: list[dict[str, Any]], people: set[str]) -> bool:
+    """Has each of these people reviewed each other one?"""
+    pairs = {(d["reviewerId"], d["revieweeId"]) for d in docs if {d["reviewerId"], d["revieweeId"]} <= people}
+    return len(people) >= 2 and len(pairs) == len(people) * (len(people) - 1)
+
+
 def entry(doc: dict[str, Any]) -> PeerFeedbackEntry:
     return PeerFeedbackEntry.model_validate({**doc, "id": doc["_id"]})
 
@@ -79,11 +85,21 @@ class FeedbackService:
     async def room_feedback(self, principal: Principal, room_id: str) -> RoomFeedback:
         room = await self._room(principal, room_id)
         docs = await self._find({"roomId": room_id})
-        people = parties(room)
-        pairs = {(d["reviewerId"], d["revieweeId"]) for d in docs if {d["reviewerId"], d["revieweeId"]} <= people}
-        all_submitted = len(people) >= 2 and len(pairs) == len(people) * (len(people) - 1)
+        all_submitted = everyone_submitted(docs, parties(room))
         visible = docs if all_submitted else [d for d in docs if d["reviewerId"] == principal.id]
         return RoomFeedback(data=[entry(d) for d in visible], all_submitted=all_submitted)
+
+    async def session_feedback(self, session: dict[str, Any], viewer: Principal) -> list[PeerFeedbackEntry]:
+        """A session's feedback for one of its readers (SessionAccess decided who): all of it once every pair of
+        its interviewers and candidates has submitted, before that what the viewer wrote (admins: all)."""
+        docs = await self._find({"sessionId": session["_id"]})
+        people = {p["userId"] for p in session["participants"] if p["role"] != "observer"}
+        if viewer.is_admin or everyone_submitted(docs, people):
+            return [entry(d) for d in docs]
+        return [entry(d) for d in docs if d["reviewerId"] == viewer.id]
+
+    async def count_for_session(self, session_id: str) -> int:
+        return await self.db.peerFeedback.count_documents({"sessionId": session_id})
 
     async def mine(self, principal: Principal, room_id: str) -> list[PeerFeedbackEntry]:
         await self._room(principal, room_id)

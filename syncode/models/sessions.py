@@ -1,0 +1,154 @@
+"""Session history (API.md, Sessions): summaries, details, the timeline, code snapshots, feedback, AI messages,
+the recording link and the whiteboard export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from syncode.models.common import ApiModel, PageQuery, RequestModel, Timestamp
+from syncode.models.execution import JobStatus, Verdict
+from syncode.models.rooms import ProblemRef, RoomMode
+
+SessionSort = Literal["startedAt", "finishedAt", "duration", "overallScore"]
+SnapshotTrigger = Literal["periodic", "phase_change", "submission", "manual", "session_end"]
+ShapeType = Literal["line", "rect", "ellipse", "arrow", "text"]
+WhiteboardFormat = Literal["json", "svg", "png"]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A time without a zone is read as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class SessionQuery(PageQuery):
+    sort_by: SessionSort = "startedAt"
+    mode: RoomMode | None = None
+    problem_id: str | None = Field(None, max_length=100)
+    from_: datetime | None = Field(None, alias="from", description="sessions started at or after this time")
+    to: datetime | None = Field(None, description="sessions started before this time")
+
+    _utc = field_validator("from_", "to")(as_utc)
+
+
+class SnapshotQuery(PageQuery):
+    sort_order: str = Field("asc", pattern="^(asc|desc)$")
+
+
+class WhiteboardQuery(RequestModel):
+    format: WhiteboardFormat = "json"
+
+
+class SessionParticipant(ApiModel):
+    user_id: str
+    username: str
+    display_name: str | None = None
+    role: str
+    joined_at: Timestamp
+    left_at: Timestamp | None = None
+
+
+class SessionSummary(ApiModel):
+    id: str
+    room_id: str
+    mode: RoomMode
+    problem: ProblemRef | None = None
+    language: str
+    my_role: str | None = Field(None, description="the caller's role (null for an administrator not in it)")
+    participants: list[SessionParticipant]
+    started_at: Timestamp
+    finished_at: Timestamp | None = None
+    duration_sec: int = Field(description="coding-phase time, pauses excluded")
+    overall_score: float | None = None
+    verdict: Verdict | None = Field(None, description="the best submission's verdict")
+
+
+class SessionRun(ApiModel):
+    id: str
+    user_id: str
+    language: str
+    status: JobStatus
+    verdict: Verdict | None = None
+    created_at: Timestamp
+
+
+class SessionSubmission(SessionRun):
+    passed: int
+    total: int
+
+
+class FinalCode(ApiModel):
+    language: str
+    code: str
+
+
+class SessionDetail(SessionSummary):
+    runs: list[SessionRun]
+    submissions: list[SessionSubmission]
+    final_code: FinalCode | None = None
+    report_status: str | None = Field(None, description="the training report's status, when one was made")
+    has_report: bool
+    has_recording: bool
+    has_whiteboard: bool
+    feedback_count: int
+
+
+class SessionEvent(ApiModel):
+    id: str
+    session_id: str
+    type: str
+    actor_id: str | None = None
+    data: dict[str, Any]
+    at: Timestamp
+
+
+class CodeSnapshot(ApiModel):
+    id: str
+    session_id: str
+    trigger: SnapshotTrigger
+    phase: str | None = None
+    language: str
+    code: str
+    lines_of_code: int
+    created_at: Timestamp
+
+
+class RecordingLink(ApiModel):
+    url: str
+    expires_at: Timestamp
+    duration_sec: int | None = None
+
+
+class AiMessage(ApiModel):
+    id: str
+    room_id: str
+    role: Literal["user", "assistant"]
+    author_id: str | None = None
+    content: str
+    status: JobStatus
+    kind: Literal["chat", "hint", "review", "proactive"]
+    created_at: Timestamp
+    completed_at: Timestamp | None = None
+    provider: Literal["llm", "offline"]
+    model: str | None = None
+
+
+class WhiteboardShape(ApiModel):
+    id: str
+    type: ShapeType
+    x: float
+    y: float
+    w: float | None = None
+    h: float | None = None
+    points: list[tuple[float, float]] | None = Field(None, description="offsets from (x, y)")
+    stroke: str | None = None
+    fill: str | None = None
+    text: str | None = None
+    author_id: str | None = None
+
+
+class WhiteboardExport(ApiModel):
+    session_id: str
+    shapes: list[WhiteboardShape] = Field(description="in drawing order (by shape id); malformed entries left out")
