@@ -146,7 +146,7 @@ class SessionWhiteboardHandler(BaseHandler):
         errors=(400, *READ_ERRORS, 503),
         description=f"{ACCESS} The whiteboard of the session's final document (Y.Map 'whiteboard'): format=json "
         "(default; the shapes, malformed entries left out), svg (drawn by the server) or png (the SVG rendered, at "
-        "most 4096 px a side; 503 EXPORT_FORMAT_UNAVAILABLE where the server cannot render PNG). A session "
+        "most 2048 px a side; 503 EXPORT_FORMAT_UNAVAILABLE where the server cannot render PNG). A session "
         "without a drawing gives an empty one.",
     )
     async def get(self, sessionId: str) -> None:

@@ -34,10 +34,11 @@ def coding_seconds(events: Iterable[dict[str, Any]], until: datetime) -> int:
 
 def best_verdict(submissions: Iterable[dict[str, Any]]) -> str | None:
     """`accepted` if any submission was; otherwise the verdict of the one that passed most tests (the later one
-    of equals). Submissions without a verdict (still running, or failed in the sandbox) do not count."""
+    of equals). Submissions without a verdict of the program (still running, or failed in the sandbox) do not
+    count."""
     best: dict[str, Any] | None = None
     for sub in sorted(submissions, key=lambda s: s["createdAt"]):
-        if not sub.get("verdict"):
+        if sub.get("verdict") in (None, "internal_error"):
             continue
         if sub["verdict"] == "accepted":
             return "accepted"

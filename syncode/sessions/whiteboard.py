@@ -20,7 +20,7 @@ from syncode.models.sessions import WhiteboardShape
 MAX_COORD = 1e6
 MAX_POINTS = 10_000
 MAX_TEXT = 2_000
-MAX_PNG_SIDE = 4096  # pixels; a larger drawing is scaled down
+MAX_PNG_SIDE = 2048  # pixels; a larger drawing is scaled down (at most 16 MiB of pixels per export)
 PADDING = 20
 FONT_SIZE = 16
 COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,30}|rgba?\(\s*[0-9.%,\s]{1,60}\))$")

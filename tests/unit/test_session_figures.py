@@ -50,7 +50,7 @@ def test_best_verdict() -> None:
         return {"createdAt": at(seconds), "verdict": verdict, "passed": passed}
 
     assert best_verdict([]) is None
-    assert best_verdict([sub(1, None, 0)]) is None
+    assert best_verdict([sub(1, None, 0), sub(2, "internal_error", 0)]) is None
     assert best_verdict([sub(1, "accepted", 4), sub(2, "wrong_answer", 3)]) == "accepted"
     assert best_verdict([sub(1, "wrong_answer", 3), sub(2, "runtime_error", 1)]) == "wrong_answer"
     assert best_verdict([sub(2, "time_limit_exceeded", 3), sub(1, "wrong_answer", 3)]) == "time_limit_exceeded"
