@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import admin, auth, collab, execution, feedback, health, problems, rooms, sessions, users
+from handlers import admin, auth, collab, execution, feedback, health, problems, reports, rooms, sessions, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -29,6 +29,11 @@ API_ROUTES: list[Route] = [
     ("/api/users/me/avatar/confirm", users.AvatarConfirmHandler, {}),
     ("/api/users/me/active-room", rooms.ActiveRoomHandler, {}),
     ("/api/users/me/quotas", execution.QuotasHandler, {}),
+    # Training reports and statistics (issue 16)
+    ("/api/users/me/stats", reports.StatsHandler, {}),
+    ("/api/users/me/weaknesses", reports.WeaknessesHandler, {}),
+    ("/api/sessions/compare", reports.CompareHandler, {}),  # before /api/sessions/{sessionId}
+    ("/api/sessions/{sessionId}/report", reports.ReportHandler, {}),
     ("/api/users/{userId}", users.UserHandler, {}),
     ("/api/problems", problems.ProblemsHandler, {}),
     ("/api/problems/tags", problems.TagsHandler, {}),

@@ -44,6 +44,7 @@ PUBLIC_PREFIXES = (
     "analysis.",
     "ai.",
     "recording.",
+    "report.",
     "chat.",
     "match.",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config import Settings
 from judge import Judge, SandboxUnavailable
@@ -32,6 +32,8 @@ from syncode.services.users import UserService
 from syncode.sessions.access import SessionAccess
 from syncode.sessions.history import SessionHistory
 from syncode.sessions.recorder import SessionRecorder
+from syncode.sessions.reports import ReportService
+from syncode.sessions.stats import StatsService
 
 log = logging.getLogger("syncode")
 
@@ -59,6 +61,8 @@ class Context:
     execution: ExecutionService
     collab: CollabPlane
     judge: Judge
+    reports: ReportService = field(init=False)  # built from the services above
+    stats: StatsService = field(init=False)
     history: SessionHistory
 
 
@@ -84,6 +88,7 @@ def components(ctx: Context) -> list[Component]:
         Component("rooms", ctx.rooms.start, ctx.rooms.close),  # re-arms phase deadlines
         Component("judge", lambda: start_judge(ctx.judge), ctx.judge.close),
         Component("execution", ctx.execution.start, ctx.execution.close),  # jobs in flight are marked failed
+        Component("reports", ctx.reports.start, ctx.reports.close),  # resumes pending reports
     ]
 
 
@@ -146,7 +151,7 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     feedback = FeedbackService(db, rooms, sessions)
     execution = ExecutionService(settings, db, bus, limiter, rooms, problems, quotas, judge, sessions, collab)
     history = SessionHistory(db, SessionAccess(db), sessions, users, problems, execution, feedback)
-    return Context(
+    ctx = Context(
         settings=settings,
         db=db,
         bus=bus,
@@ -170,3 +175,7 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
         judge=judge,
         history=history,
     )
+    ctx.reports = ReportService(db, bus, sessions, judge, ctx.execution, problems, ctx.chat, ctx.feedback)
+    ctx.stats = StatsService(db, ctx.execution, problems, ctx.reports)
+    bus.subscribe("room.finished", ctx.reports.room_finished)
+    return ctx

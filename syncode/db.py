@@ -113,6 +113,12 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                 IndexModel("sessionId"),
             ],
         ),
+        # Training reports, keyed by session id (syncode/sessions/reports.py), and reference solutions' times
+        CollectionSpec(
+            "reports",
+            [IndexModel([("candidateId", ASCENDING), ("startedAt", DESCENDING)]), IndexModel("status")],
+        ),
+        CollectionSpec("referenceTimings", [IndexModel("problemId")]),
         CollectionSpec("collabDocs"),
         CollectionSpec("collabUpdates"),  # keyed by _id "<roomId>:<seq>" (realtime/updatelog.py)
     ]

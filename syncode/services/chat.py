@@ -3,6 +3,9 @@ the session timeline (`chat_message`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from config import Settings
 from syncode.clock import new_id, utcnow
 from syncode.db import Database
@@ -55,6 +58,11 @@ class ChatService:
         data = {"messageId": message.id, "text": text}
         await self.sessions.event(room.get("sessionId"), "chat_message", principal.id, data)
         return message
+
+    async def count(self, room_id: str, user_id: str, start: datetime, end: datetime | None) -> int:
+        """Internal (training reports): how many messages a user sent in a room between two times."""
+        window: dict[str, Any] = {"$gte": start} if end is None else {"$gte": start, "$lte": end}
+        return await self.db.chatMessages.count_documents({"roomId": room_id, "userId": user_id, "createdAt": window})
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache, partial
 from typing import Any, TypeVar
 
@@ -358,6 +359,22 @@ class ExecutionService:
         async for doc in self.db.submissions.find({"sessionId": {"$in": session_ids}}, fields):
             found[doc["sessionId"]].append(doc)
         return found
+
+    async def report_jobs(self, session_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Internal (training reports): a session's runs and submissions, oldest first, with their code."""
+        runs = await self.db.runs.find({"sessionId": session_id}).sort("createdAt", 1).to_list()
+        submissions = await self.db.submissions.find({"sessionId": session_id}).sort("createdAt", 1).to_list()
+        return runs, submissions
+
+    async def user_submissions(
+        self, user_id: str, start: datetime, end: datetime, accepted_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """Internal (statistics): a user's judged submissions created in [start, end), without code or results."""
+        query: dict[str, Any] = {"userId": user_id, "createdAt": {"$gte": start, "$lt": end}, "status": "completed"}
+        if accepted_only:
+            query["verdict"] = "accepted"
+        fields = {"createdAt": 1, "verdict": 1, "language": 1, "problemId": 1, "sessionId": 1}
+        return await self.db.submissions.find(query, fields).to_list()
 
     async def _readable(self, principal: Principal, kind: JobKind, job_id: str) -> dict[str, Any]:
         """The job, for its owner and for those who may view its room (participants, admins)."""

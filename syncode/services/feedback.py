@@ -101,6 +101,10 @@ class FeedbackService:
     async def count_for_session(self, session_id: str) -> int:
         return await self.db.peerFeedback.count_documents({"sessionId": session_id})
 
+    async def about(self, session_id: str, reviewee_id: str) -> list[dict[str, Any]]:
+        """Internal (training reports): the feedback a session's participant received."""
+        return await self._find({"sessionId": session_id, "revieweeId": reviewee_id})
+
     async def mine(self, principal: Principal, room_id: str) -> list[PeerFeedbackEntry]:
         await self._room(principal, room_id)
         return [entry(d) for d in await self._find({"roomId": room_id, "reviewerId": principal.id})]

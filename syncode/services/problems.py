@@ -48,6 +48,7 @@ JUDGING_CACHE_TTL_SEC = 5.0  # how long a change made outside this service (the 
 JUDGING_FIELDS = dict.fromkeys(
     ("timeLimitMs", "memoryLimitMb", "comparison", "floatAbsTol", "floatRelTol", "casesVersion", "deletedAt"), 1
 )
+REPORT_FIELDS = {**JUDGING_FIELDS, "title": 1, "difficulty": 1, "referenceSolutions": 1}
 # Enough to build a ProblemSummary (and sort keys for pagination).
 SUMMARY_FIELDS = {
     "slug": 1,
@@ -169,6 +170,16 @@ class ProblemService:
         if not include_hidden:
             query["isHidden"] = False
         return await self.db.testCases.find(query).sort("index", 1).to_list()
+
+    async def for_report(self, problem_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """Internal (training reports): the problem (title, level, limits, comparison, reference solutions) and
+        all its test cases, a deleted one's included; None when it does not exist."""
+        problem = await self.db.problems.find_one({"_id": problem_id}, REPORT_FIELDS)
+        if problem is None:
+            return None
+        if problem.get("deletedAt") is None:
+            return problem, (await self.get_for_judging(problem_id))[1]
+        return problem, await self.test_cases(problem_id, True)
 
     async def list(self, principal: Principal, q: ProblemQuery) -> tuple[list[ProblemSummary], Pagination]:
         query = {**self.visible(principal), **await self._filters(principal, q)}
