@@ -27,7 +27,7 @@ from syncode.services.problem_bank import ProblemFile, parse_problem
 
 HERE = Path(__file__).parent
 # Fields the loader has defaults for but a bank file must spell out.
-REQUIRED = ("tags", "time_limit_ms", "hints", "examples", "starter_code", "reference")
+REQUIRED = ("tags", "time_limit_ms", "hints", "examples", "starter_code", "reference", "guide")
 TIME_LIMIT_MS = (100, 15000)
 REFERENCE_SHARE = 0.6  # a reference solution may use this share of the time limit on any test
 STARTER_TIME_MS, STARTER_MEMORY_MB = 10000, 512
@@ -63,7 +63,22 @@ def rule_violations(problem: ProblemFile, slug: str) -> list[str]:
         f"starter code for unknown languages {sorted(starters - languages)}": starters <= languages,
     }
     rules |= {f"reference missing: {lang}": lang in problem.reference for lang in reference_languages(problem)}
+    rules |= guide_rules(problem)
     return [message for message, kept in rules.items() if not kept]
+
+
+def guide_rules(problem: ProblemFile) -> dict[str, bool]:
+    """The interviewer's guide: the model demands every part (approach, complexity, mistakes, follow-ups, a rubric
+    with 1/3/5 anchors for each dimension); the bank asks for enough of them."""
+    guide = problem.guide
+    if guide is None:
+        return {"missing guide": False}
+    complexity = guide.complexity
+    return {
+        "guide needs 3-5 follow-up questions": 3 <= len(guide.follow_ups) <= 5,
+        "guide needs >= 2 common mistakes": len(guide.mistakes) >= 2,
+        "guide complexity not in O(...) notation": "O(" in complexity.time and "O(" in complexity.space,
+    }
 
 
 def judge_cases(problem: ProblemFile, large_only: bool = False, with_examples: bool = False) -> list[TestCase]:

@@ -65,6 +65,7 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         ),
         # Collab plane: one record per room document (keyed by roomId) and the update log since its snapshot.
         CollectionSpec("testCases", [IndexModel([("problemId", ASCENDING), ("index", ASCENDING)], unique=True)]),
+        CollectionSpec("problemGuides"),  # one interviewer guide per problem, keyed by the problem's id
         CollectionSpec(
             "problemProgress",
             [IndexModel([("userId", ASCENDING), ("problemId", ASCENDING)], unique=True)],

@@ -70,6 +70,13 @@ def test_checker_rules_catch_unfit_files(bank: dict[str, ProblemFile]) -> None:
             "hints": fit.hints[:1],
             "starter_code": {lang: code for lang, code in fit.starter_code.items() if lang != "go"} | {"cobol": ""},
             "reference": {"python": fit.reference["python"]},
+            "guide": fit.guide.model_copy(
+                update={
+                    "follow_ups": fit.guide.follow_ups[:2],
+                    "mistakes": fit.guide.mistakes[:1],
+                    "complexity": fit.guide.complexity.model_copy(update={"time": "linear"}),
+                }
+            ),
         }
     )
     assert check.validate(unfit, "other-slug") == [
@@ -83,10 +90,40 @@ def test_checker_rules_catch_unfit_files(bank: dict[str, ProblemFile]) -> None:
         "starter code missing for ['go']",
         "starter code for unknown languages ['cobol']",
         "reference missing: cpp",
+        "guide needs 3-5 follow-up questions",
+        "guide needs >= 2 common mistakes",
+        "guide complexity not in O(...) notation",
     ]
     # A field the loader has a default for is still one a bank file must spell out.
     raw = (BANK / "two-sum.toml").read_text().replace("hints = [", "extra_hints = [", 1)
     assert check.validate(parse_problem(raw.encode(), "two-sum.toml"), "two-sum") == ["missing hints"]
+
+
+def test_every_problem_has_a_complete_guide(bank: dict[str, ProblemFile]) -> None:
+    """What an interviewer reads: every part of the guide, a 1/3/5 anchor for every rated dimension (the model
+    demands them: a file leaving one out does not load), written for the problem (no two problems share one)."""
+    assert all(p.guide is not None for p in bank.values())
+    guides = {slug: p.guide for slug, p in bank.items() if p.guide}
+    for slug, guide in guides.items():
+        assert 3 <= len(guide.follow_ups) <= 5 and len(guide.mistakes) >= 2, slug
+        assert "O(" in guide.complexity.time and "O(" in guide.complexity.space, slug
+        anchors = [
+            a for dimension in dict(guide.rubric).values() for a in (dimension.poor, dimension.fair, dimension.strong)
+        ]
+        assert len(anchors) == 12 and len(set(anchors)) == 12, slug
+    approaches = Counter(g.approach for g in guides.values())
+    assert max(approaches.values()) == 1
+    # A bank file without its [guide] is unfit; one with a part missing does not even parse.
+    raw = (BANK / "two-sum.toml").read_text()
+    without = raw[: raw.index("[guide]")] + raw[raw.index("[[examples]]") :]
+    assert check.validate(parse_problem(without.encode(), "two-sum.toml"), "two-sum") == ["missing guide"]
+    partial = raw.replace("[guide.rubric.testing]", "[guide.rubric.not_a_dimension]", 1)
+    with pytest.raises(ValidationError) as caught:
+        parse_problem(partial.encode(), "two-sum.toml")
+    assert check.validation_errors(caught.value) == [
+        "missing guide.rubric.testing",
+        "guide.rubric.not_a_dimension: Extra inputs are not permitted",
+    ]
 
 
 def test_loader_model_rejects_malformed_files() -> None:

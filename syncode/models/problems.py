@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -45,6 +45,47 @@ class ProblemSummary(ApiModel):
     attempt_status: Literal["solved", "attempted"] | None = None
 
 
+GUIDE_TEXT = 2000  # one anchor, mistake or follow-up question
+
+
+class RubricAnchors(RequestModel):
+    """What a rating of 1, of 3 and of 5 looks like (keys "1", "3" and "5", as the ratings are numbered)."""
+
+    poor: str = Field(alias="1", min_length=1, max_length=GUIDE_TEXT)
+    fair: str = Field(alias="3", min_length=1, max_length=GUIDE_TEXT)
+    strong: str = Field(alias="5", min_length=1, max_length=GUIDE_TEXT)
+
+
+class GuideRubric(RequestModel):
+    """Anchors for the four dimensions a peer interviewer rates (PeerFeedbackRatings), written for one problem."""
+
+    problem_solving: RubricAnchors
+    code_quality: RubricAnchors
+    testing: RubricAnchors
+    communication: RubricAnchors
+
+
+class GuideComplexity(RequestModel):
+    time: str = Field(min_length=1, max_length=200, description="of the reference solution, e.g. O(n log n)")
+    space: str = Field(min_length=1, max_length=200, description="extra space of the reference solution")
+
+
+class ProblemGuide(RequestModel):
+    """The interviewer's guide to a problem: a bank file's `[guide]` section, or what an admin gave. Never shown to
+    a candidate before their session finishes."""
+
+    approach: str = Field(min_length=1, max_length=MAX_TEXT, description="the intended approach, in a few sentences")
+    complexity: GuideComplexity
+    mistakes: list[Annotated[str, Field(min_length=1, max_length=GUIDE_TEXT)]] = Field(min_length=1, max_length=10)
+    follow_ups: list[Annotated[str, Field(min_length=1, max_length=GUIDE_TEXT)]] = Field(min_length=1, max_length=10)
+    rubric: GuideRubric
+
+    @field_validator("approach", mode="before")
+    @classmethod
+    def _trimmed(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+
 class ProblemDetail(ProblemSummary):
     description: str
     constraints: str | None = None
@@ -56,6 +97,7 @@ class ProblemDetail(ProblemSummary):
     hints: list[str]
     comparison: Comparison
     is_published: bool
+    guide: ProblemGuide | None = Field(None, description="the interviewer's guide: admins only (null for others)")
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -116,14 +158,15 @@ class ProblemFields(RequestModel):
     hints: list[str] | None = Field(None, max_length=10)
     comparison: Comparison | None = None
     is_published: bool | None = None
+    guide: ProblemGuide | None = Field(None, description="the interviewer's guide (null removes it)")
 
     _starters = field_validator("starter_code")(_check_starters)
     _tags = field_validator("tags")(_check_tags)
 
     @model_validator(mode="after")
     def _no_nulls(self) -> ProblemFields:
-        """Absent means "leave as is"; only `constraints` may be set to null."""
-        for name in self.model_fields_set - {"constraints"}:
+        """Absent means "leave as is"; only `constraints` and `guide` may be set to null."""
+        for name in self.model_fields_set - {"constraints", "guide"}:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self

@@ -2,6 +2,8 @@
 
 A file is applied when it is new or its content hash changed; an unchanged file leaves the stored problem (and
 any admin edits made through the API) alone. Generated test cases run trusted generator code from the repo.
+The `[guide]` section goes to the problem's guide (`replace_guide`), apart from the problem document, so that only
+the guide endpoints read it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from pydantic import BaseModel
 
 from syncode.clock import utcnow
 from syncode.db import Database
-from syncode.models.problems import Comparison, Difficulty
-from syncode.services.problems import DIFFICULTY_RANK, replace_test_cases
+from syncode.models.problems import Comparison, Difficulty, ProblemGuide
+from syncode.services.problems import DIFFICULTY_RANK, replace_guide, replace_test_cases
 
 log = logging.getLogger("syncode.problem_bank")
 ID_NAMESPACE = uuid.UUID("5b0e4c39-6f6b-4d8e-9a53-2b1f1f7c9d11")
@@ -82,6 +84,7 @@ class ProblemFile(BaseModel):
     starter_code: dict[str, str] = {}
     reference: dict[str, str] = {}
     naive: dict[str, str] = {}
+    guide: ProblemGuide | None = None
 
 
 def parse_problem(raw: bytes, file_name: str) -> ProblemFile:
@@ -148,7 +151,7 @@ async def load_bank(db: Database, directory: Path) -> BankReport:
                 report.unchanged.append(path.stem)  # not even parsed: generators run only for changed files
                 continue
             problem = await asyncio.to_thread(parse_problem, raw, path.name)
-            outcome = await _apply(db, to_document(problem, digest, path.name), test_cases(problem))
+            outcome = await _apply(db, to_document(problem, digest, path.name), test_cases(problem), problem.guide)
         except Exception as exc:  # one broken file must not keep the server (or the other problems) down
             report.failed[path.name] = f"{type(exc).__name__}: {exc}"
             log.error("problem file skipped", extra={"file": path.name, "error": str(exc)})
@@ -166,13 +169,14 @@ async def load_bank(db: Database, directory: Path) -> BankReport:
     return report
 
 
-async def _apply(db: Database, doc: dict[str, Any], cases: list[dict[str, Any]]) -> str:
+async def _apply(db: Database, doc: dict[str, Any], cases: list[dict[str, Any]], guide: ProblemGuide | None) -> str:
     problem_id = stable_id(doc["slug"])
     existing = await db.problems.find_one({"_id": problem_id}, {"source": 1, "deletedAt": 1})
     now = utcnow()
-    # Cases first, the document (carrying the file hash) last: an interrupted load is retried next start.
+    # Cases and guide first, the document (carrying the file hash) last: an interrupted load is retried next start.
     if existing is None:
         await replace_test_cases(db, problem_id, cases)
+        await replace_guide(db, problem_id, guide)
         await db.problems.insert_one(
             {
                 "_id": problem_id,
@@ -192,5 +196,6 @@ async def _apply(db: Database, doc: dict[str, Any], cases: list[dict[str, Any]])
     if existing.get("deletedAt"):
         return "unchanged"
     await replace_test_cases(db, problem_id, cases)
+    await replace_guide(db, problem_id, guide)
     await db.problems.update_one({"_id": problem_id}, {"$set": {**doc, "updatedAt": now}})
     return "updated"

@@ -1,4 +1,5 @@
-"""The problem bank: search and details for users, authoring for admins, bookmarks, per-user progress."""
+"""The problem bank: search and details for users, authoring for admins, bookmarks, per-user progress, and each
+problem's interviewer guide (`db.problemGuides`, read by `guide` alone: never part of what `find` returns)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from syncode.clock import new_id, utcnow
 from syncode.db import Database
 from syncode.errors import Conflict, NotFound
 from syncode.models.common import Pagination
+from syncode.models.guide import InterviewerGuide
 from syncode.models.problems import (
     CreateProblemRequest,
     ProblemDetail,
     ProblemFields,
+    ProblemGuide,
     ProblemQuery,
     ProblemSummary,
     TagInfo,
@@ -49,6 +52,8 @@ JUDGING_FIELDS = dict.fromkeys(
     ("timeLimitMs", "memoryLimitMb", "comparison", "floatAbsTol", "floatRelTol", "casesVersion", "deletedAt"), 1
 )
 REPORT_FIELDS = {**JUDGING_FIELDS, "title": 1, "difficulty": 1, "referenceSolutions": 1}
+# What `find` leaves out: the solutions are read by the guide alone.
+UNSERVED_FIELDS = {"referenceSolutions": 0, "naiveSolutions": 0}
 # Enough to build a ProblemSummary (and sort keys for pagination).
 SUMMARY_FIELDS = {
     "slug": 1,
@@ -135,7 +140,8 @@ class ProblemService:
 
     async def find(self, principal: Principal | None, ref: str) -> dict[str, Any]:
         """A problem by id or slug, as the caller may see it."""
-        problem = await self.db.problems.find_one({"$or": [{"_id": ref}, {"slug": ref}], **self.visible(principal)})
+        query = {"$or": [{"_id": ref}, {"slug": ref}], **self.visible(principal)}
+        problem = await self.db.problems.find_one(query, UNSERVED_FIELDS)
         if problem is None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         return problem
@@ -146,6 +152,36 @@ class ProblemService:
             return {}
         found = self.db.problems.find({"_id": {"$in": problem_ids}}, {"title": 1, "difficulty": 1})
         return {p["_id"]: ProblemRef(id=p["_id"], title=p["title"], difficulty=p["difficulty"]) async for p in found}
+
+    async def guide(self, problem_id: str) -> InterviewerGuide:
+        """Internal: the interviewer's guide to the problem, its hint ladder and reference solutions. The callers
+        (the guide service, an AI interviewer) decide who may read it; no problem endpoint serves it to non-admins."""
+        fields = {"title": 1, "difficulty": 1, "hints": 1, "referenceSolutions": 1}
+        problem = await self.db.problems.find_one({"_id": problem_id}, fields)
+        if problem is None:
+            raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
+        written = await self.stored_guide(problem_id)
+        return InterviewerGuide(
+            problem=ProblemRef(id=problem["_id"], title=problem["title"], difficulty=problem["difficulty"]),
+            approach=written.approach if written else None,
+            complexity=written.complexity if written else None,
+            mistakes=written.mistakes if written else [],
+            follow_ups=written.follow_ups if written else [],
+            rubric=written.rubric if written else None,
+            hints=problem.get("hints", []),
+            reference_solutions=problem.get("referenceSolutions", {}),
+        )
+
+    async def stored_guide(self, problem_id: str) -> ProblemGuide | None:
+        doc = await self.db.problemGuides.find_one({"_id": problem_id})
+        return ProblemGuide.model_validate(doc["guide"]) if doc else None
+
+    async def hints(self, problem_id: str) -> list[str]:
+        """The problem's hint ladder (deleted or unpublished problems too: a room may hold one)."""
+        problem = await self.db.problems.find_one({"_id": problem_id}, {"hints": 1})
+        if problem is None:
+            raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
+        return problem.get("hints", [])
 
     async def get_for_judging(self, problem_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Internal: the problem's judging settings and all its test cases, hidden ones included (never sent to a
@@ -257,6 +293,7 @@ class ProblemService:
         bookmarked = await self.db.bookmarks.count_documents({"userId": principal.id, "problemId": problem["_id"]})
         status = (await self._progress(principal.id, [problem["_id"]])).get(problem["_id"])
         cases = await self.test_cases(problem["_id"], include_hidden=principal.is_admin)
+        guide = await self.stored_guide(problem["_id"]) if principal.is_admin else None
         return ProblemDetail(
             **self._summary_fields(problem, bool(bookmarked), status),
             description=problem["description"],
@@ -278,6 +315,7 @@ class ProblemService:
             hints=problem.get("hints", []),
             comparison=problem.get("comparison", "lines"),
             is_published=problem.get("isPublished", True),
+            guide=guide,
             created_at=problem["createdAt"],
             updated_at=problem["updatedAt"],
         )
@@ -320,6 +358,7 @@ class ProblemService:
         except DuplicateKeyError:
             raise await self._duplicate(doc["titleKey"]) from None
         await self._replace_cases(doc["_id"], req.test_cases)
+        await replace_guide(self.db, doc["_id"], req.guide)
         await self.audit.record(
             "problem.created",
             actor_id=principal.id,
@@ -399,6 +438,8 @@ class ProblemService:
         if updated is None:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         await self._replace_cases(problem["_id"], req.test_cases)
+        if "guide" in req.model_fields_set:
+            await replace_guide(self.db, problem["_id"], req.guide)
         await self.audit.record(
             "problem.updated",
             actor_id=principal.id,
@@ -497,3 +538,12 @@ async def replace_test_cases(db: Database, problem_id: str, cases: list[dict[str
     if cases:
         await db.testCases.insert_many([{**case, "problemId": problem_id, "index": i} for i, case in enumerate(cases)])
     await db.problems.update_one({"_id": problem_id}, {"$set": {"casesVersion": new_id()}})
+
+
+async def replace_guide(db: Database, problem_id: str, guide: ProblemGuide | None) -> None:
+    """Store the problem's interviewer guide (None: it has none), apart from the problem document."""
+    if guide is None:
+        await db.problemGuides.delete_one({"_id": problem_id})
+        return
+    doc = {"guide": guide.model_dump(mode="json", by_alias=True), "updatedAt": utcnow()}
+    await db.problemGuides.update_one({"_id": problem_id}, {"$set": doc}, upsert=True)
