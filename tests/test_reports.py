@@ -176,6 +176,7 @@ async def test_reports_of_odd_sessions(api: Api, server, problem: dict) -> None:
     nothing = await finished_report(api, await room_in(api, problem))
     assert nothing["tests"] == [] and nothing["dimensions"]["correctness"]["summary"].startswith("No submission")
     assert scores(nothing)["problemSolving"] == 0 and scores(nothing)["communication"] == 0
+    assert nothing["dimensions"]["codeQuality"]["summary"] == "No code was written."  # the starter code is left
     # Only runs.
     room = await room_in(api, problem)
     for _ in range(2):

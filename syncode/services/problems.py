@@ -51,7 +51,7 @@ JUDGING_CACHE_TTL_SEC = 5.0  # how long a change made outside this service (the 
 JUDGING_FIELDS = dict.fromkeys(
     ("timeLimitMs", "memoryLimitMb", "comparison", "floatAbsTol", "floatRelTol", "casesVersion", "deletedAt"), 1
 )
-REPORT_FIELDS = {**JUDGING_FIELDS, "title": 1, "difficulty": 1, "referenceSolutions": 1}
+REPORT_FIELDS = {**JUDGING_FIELDS, "title": 1, "difficulty": 1, "referenceSolutions": 1, "starterCode": 1}
 # What `find` leaves out: the solutions are read by the guide alone.
 UNSERVED_FIELDS = {"referenceSolutions": 0, "naiveSolutions": 0}
 # Enough to build a ProblemSummary (and sort keys for pagination).
@@ -208,8 +208,8 @@ class ProblemService:
         return await self.db.testCases.find(query).sort("index", 1).to_list()
 
     async def for_report(self, problem_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        """Internal (training reports): the problem (title, level, limits, comparison, reference solutions) and
-        all its test cases, a deleted one's included; None when it does not exist."""
+        """Internal (training reports): the problem (title, level, limits, comparison, starter code, reference
+        solutions) and all its test cases, a deleted one's included; None when it does not exist."""
         problem = await self.db.problems.find_one({"_id": problem_id}, REPORT_FIELDS)
         if problem is None:
             return None

@@ -6,4 +6,9 @@ Owns `db.sessions`, `db.sessionEvents` and `db.codeSnapshots` (and what later mo
   timeline    figures read off the record: coding time from the timeline, the best verdict (pure functions)
   whiteboard  the room document's whiteboard: shapes checked, drawn as SVG and PNG
   history     what people read afterwards: /api/sessions list, detail, timeline, snapshots, feedback, exports
+  reports     training reports: made when a room finishes (a durable queue in `db.reports`), read, pushed
+  evidence    what a report is computed from, asked of the services that own it and of the judge
+  scoring     the report's numbers from the evidence (pure functions; the weights in one place)
+  narrative   the report's words from templates (strengths, improvements, summary, weakness descriptions)
+  stats       across sessions: training statistics, weaknesses from the reports, comparison of reports
 """

@@ -3,8 +3,9 @@ timeline (this package), runs and submissions (execution), the problem and its t
 feedback, and the judge (static analysis of the final code; the reference solution's times on the largest
 tests, run once per problem, language and test set and kept in `db.referenceTimings`).
 
-The judge is asked with its own back-pressure respected (busy: retried a while); without a sandbox or a
-toolchain the report goes on without that evidence and says so.
+The judge is asked once it is idle (or after a while) and with its back-pressure respected (busy: retried a
+while); without a sandbox or a toolchain the report goes on without that evidence and says so. Code left as the
+problem's starter code is not judged: nobody wrote it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ AI_EVENTS = ("ai_message",)
 JOBS_WAIT_SEC = 60.0  # how long a report waits for the session's runs and submissions still being judged
 BUSY_RETRIES = 15
 BUSY_PAUSE_SEC = 2.0
+IDLE_WAIT_SEC = 30.0
 
 
 @dataclass
@@ -115,8 +117,10 @@ class EvidenceGatherer:
         found.submissions = [submission_of(s) for s in judged]
         found.code = await self._final_code(session, jobs[0], judged)
         await self._problem(found, judged[-1]["language"] if judged else None)
-        if found.code:
+        if found.code and not self._untouched(found):
             found.analysis = await self._judged(lambda: self.judge.analyze(*found.code))
+        else:
+            found.code = None  # the starter code is nobody's work
         await self._conversation(found)
         return found
 
@@ -155,6 +159,12 @@ class EvidenceGatherer:
         if final and final.get("code", "").strip():
             return final["language"], final["code"]
         return (runs[-1]["language"], runs[-1]["code"]) if runs else None
+
+    @staticmethod
+    def _untouched(found: Evidence) -> bool:
+        language, code = found.code or ("", "")
+        starter = (found.problem or {}).get("starterCode", {}).get(language)
+        return starter is not None and code.strip() == starter.strip()
 
     async def _problem(self, found: Evidence, language: str | None) -> None:
         problem_id = found.session.get("problemId")
@@ -196,7 +206,12 @@ class EvidenceGatherer:
         return {int(i): ms for i, ms in times.items()}
 
     async def _judged(self, call: Any) -> dict[str, Any] | None:
-        """A judge call's result as a dict; None when this machine cannot run it (no sandbox or toolchain)."""
+        """A judge call's result as a dict; None when this machine cannot run it (no sandbox or toolchain). It
+        waits for an idle judge first (at most IDLE_WAIT_SEC): people waiting for their runs go first."""
+        try:
+            await asyncio.wait_for(self.judge.until_idle(), IDLE_WAIT_SEC)
+        except TimeoutError:
+            pass
         for _ in range(BUSY_RETRIES):
             try:
                 return (await call()).model_dump(mode="json")
