@@ -253,6 +253,8 @@ async def test_compare_stats_and_weaknesses(api: Api, server, problem: dict) -> 
     candidate, ids, (first, second) = await two_sessions(api, problem)
     token = candidate["accessToken"]
     assert second["history"]["sessionsCompared"] == 1 and second["history"]["trend"] == "improving"
+    averages = await server.ctx.reports.average_scores([candidate["user"]["id"], "nobody"])
+    assert averages == {candidate["user"]["id"]: (first["overallScore"] + second["overallScore"]) / 2}
     # compare: oldest first whatever the order asked; deltas between consecutive reports; trend
     r = await api.get(f"/api/sessions/compare?ids={ids[1]},{ids[0]}", token=token)
     assert r.status == 200, r.body

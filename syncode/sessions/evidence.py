@@ -200,6 +200,8 @@ class EvidenceGatherer:
             for c in result["results"]
             if c["verdict"] == "accepted" and c.get("time_ms") is not None
         }
+        if not times:  # it passed none of them: not kept, so a passing run later can be
+            return None
         await self.db.referenceTimings.replace_one(
             {"_id": key}, {"times": times, "problemId": problem["_id"], "createdAt": utcnow()}, upsert=True
         )

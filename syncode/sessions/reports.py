@@ -37,7 +37,7 @@ from syncode.tasks import BackgroundTasks
 log = logging.getLogger("syncode.reports")
 
 MAX_ATTEMPTS = 3
-HISTORY_REPORTS = 5  # earlier reports a report compares itself with
+HISTORY_REPORTS = 5  # earlier reports a report compares itself with (and that make a user's average score)
 BACKFILL_DAYS = 7  # at start-up, finished sessions this recent without a report get one
 CONCURRENT_REPORTS = 1  # reports gathered at once (each may run code in the judge)
 
@@ -57,17 +57,23 @@ def score_evidence(found: Evidence) -> dict[str, scoring.Score]:
     }
 
 
+def test_row(case: scoring.Case) -> dict[str, Any]:
+    """A test of the last submission: index, verdict and time (a hidden test's input and output never reach here)."""
+    return {
+        "index": case.index,
+        "hidden": case.hidden,
+        "passed": case.verdict == "accepted",
+        "timeMs": case.time_ms,
+        "verdict": case.verdict,
+    }
+
+
 def report_fields(found: Evidence, previous: list[int]) -> dict[str, Any]:
     """The stored report (its API fields, plus what statistics and weaknesses read) from the evidence."""
     scores = score_evidence(found)
     overall = scoring.overall(scores)
     title = (found.problem or {}).get("title")
-    cases = found.last.cases if found.last else ()
-    tests = [
-        {"index": c.index, "hidden": c.hidden, "passed": c.verdict == "accepted", "timeMs": c.time_ms}
-        | {"verdict": c.verdict}
-        for c in cases
-    ]
+    tests = [test_row(case) for case in (found.last.cases if found.last else ())]
     return {
         "status": "ready",
         "overallScore": overall,
@@ -193,9 +199,9 @@ class ReportService:
         previous = [r["overallScore"] async for r in earlier]
         fields = report_fields(found, previous)
         await self._store(doc, fields)
-        data = {"sessionId": doc["_id"], "roomId": doc["roomId"], "status": "ready"}
-        data["overallScore"] = fields["overallScore"]
-        self.bus.publish(Event("report.ready", data, user_ids=(doc["candidateId"],)))
+        overall = fields["overallScore"]
+        ready = {"sessionId": doc["_id"], "roomId": doc["roomId"], "status": "ready", "overallScore": overall}
+        self.bus.publish(Event("report.ready", ready, user_ids=(doc["candidateId"],)))
 
     async def _store(self, doc: dict[str, Any], fields: dict[str, Any]) -> None:
         await self.db.reports.update_one({"_id": doc["_id"]}, {"$set": fields})
@@ -215,6 +221,7 @@ class ReportService:
         if principal.id not in doc["readers"] and not principal.is_admin:
             raise Forbidden("the report is for the candidate (and in peer mode the interviewer)", "FORBIDDEN")
         if doc["status"] == "pending":
+            self._spawn(session_id)  # no-op while it is being made; picks up one whose work ended unexpectedly
             return ReportPending(session_id=session_id)
         return report_view(doc)
 
@@ -222,3 +229,15 @@ class ReportService:
         """Those of these sessions' reports the caller may read, by session id."""
         found = self.db.reports.find({"_id": {"$in": session_ids}})
         return {d["_id"]: d async for d in found if principal.id in d["readers"] or principal.is_admin}
+
+    async def average_scores(self, user_ids: list[str]) -> dict[str, float]:
+        """Each user's mean overall score over their latest HISTORY_REPORTS reports (users without one are left
+        out); a ScoreSource for matchmaking."""
+
+        async def latest(user_id: str) -> list[int]:
+            query = {"candidateId": user_id, "status": "ready"}
+            found = self.db.reports.find(query, {"overallScore": 1}, sort=[("startedAt", -1)], limit=HISTORY_REPORTS)
+            return [r["overallScore"] async for r in found]
+
+        scores = await asyncio.gather(*(latest(user_id) for user_id in user_ids))
+        return {user_id: sum(s) / len(s) for user_id, s in zip(user_ids, scores, strict=True) if s}

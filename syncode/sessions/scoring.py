@@ -149,14 +149,22 @@ def efficiency(
         )
     over = [c for c in considered if c.verdict != "accepted"]
     tags = ("memory",) if any(c.verdict == "memory_limit_exceeded" for c in over) else ()
-    slowest = max((c.time_ms or 0) for c in considered)
-    summary = (
-        f"{len(over)} of the {len(considered)} largest tests exceeded a limit."
-        if over
-        else f"The {len(considered)} largest tests ran in {slowest} ms at most"
-        + (" against the reference solution's times." if reference_ms else " (no reference in this language).")
-    )
-    return Score(half_up(sum(scores) / len(scores)), summary, items, tags=tags)
+    return Score(half_up(sum(scores) / len(scores)), speed_sentence(considered, over, reference_ms), items, tags=tags)
+
+
+def speed_sentence(considered: Sequence[Case], over: Sequence[Case], reference_ms: dict[int, int] | None) -> str:
+    timed = f"{plural(len(considered), 'test')} timed"
+    if over:
+        return f"Of the largest tests ({timed}), {len(over)} exceeded a limit."
+    slowest = max(c.time_ms or 0 for c in considered)
+    if not reference_ms:
+        return f"On the largest tests ({timed}) the code took {slowest} ms at most; no reference in this language."
+    reference = max(reference_ms.get(c.index, 0) for c in considered)
+    return f"On the largest tests ({timed}) the code took {slowest} ms at most, the reference solution {reference} ms."
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 # -- code quality -----------------------------------------------------------------------------------------
@@ -273,7 +281,7 @@ def unsolved(submissions: Sequence[Submission], runs: Sequence[Run], hint_cost: 
         summary = f"No submission passed every test; the best passed {best.passed} of {best.total}."
         items = [evidence("event", best.id, f"best submission: {best.passed}/{best.total}")]
     elif runs:
-        summary, items = f"The code was run {len(runs)} times but never submitted.", []
+        summary, items = f"The code was run {plural(len(runs), 'time')} but never submitted.", []
     else:
         summary, items = "No code was run or submitted.", []
     items += [evidence("event", r.id, f"run: {r.verdict}") for r in runs[:2]]

@@ -69,11 +69,16 @@ def test_efficiency_against_the_reference_and_limits() -> None:
     last = Submission("s", at(1), last.verdict, 3, 4, (*last.cases[:2], Case(2, True, "accepted", 600), last.cases[3]))
     score = scoring.efficiency(last, [2, 3], {2: 200, 3: 250}, 2000)
     assert score.score == 25  # test 2: 600/200 = 3x -> 50; test 3: time limit -> 0; mean 25
-    assert score.summary == "1 of the 2 largest tests exceeded a limit."
+    assert score.summary == "Of the largest tests (2 tests timed), 1 exceeded a limit."
     assert [e["reference"] for e in score.evidence] == ["2", "3"]
     # Without a reference in the language: a quarter of the limit (2000 / 4 = 500 ms) is the yardstick.
     assert scoring.efficiency(last, [2], None, 2000).score == 100  # 600 / 500 = 1.2x
     assert scoring.efficiency(last, [2], None, 800).score == 50  # 800 / 4 = 200 ms: 3x
+    timed = scoring.efficiency(last, [0, 2], {0: 40, 2: 120}, 800)
+    assert (
+        timed.summary
+        == "On the largest tests (2 tests timed) the code took 600 ms at most, the reference solution 120 ms."
+    )
 
 
 def test_efficiency_unmeasured_and_fallbacks() -> None:
@@ -142,7 +147,7 @@ def test_problem_solving_without_a_pass() -> None:
     assert scoring.problem_solving([submission(1, 4)], [], [], T0, "easy").score == 10
     assert scoring.problem_solving([submission(3, 4)], [Run("r", at(0), "accepted")], [], T0, "easy").score == 40
     only_runs = scoring.problem_solving([], [Run("r", at(0), "accepted")], [], T0, "medium")
-    assert only_runs.score == 10 and only_runs.summary == "The code was run 1 times but never submitted."
+    assert only_runs.score == 10 and only_runs.summary == "The code was run 1 time but never submitted."
     assert scoring.problem_solving([], [], ["h"], T0, "easy").score == 0
     assert scoring.problem_solving([], [], [], T0, None).measured is False
 
