@@ -43,7 +43,8 @@ WEBSOCKETS: dict[str, dict[str, Any]] = {
             "_unlocked, participant.joined / .left / .updated / .kicked, role_swap.requested / .resolved, "
             "run.started / run.completed (RunResult), submission.progress {submissionId, passed, done, total} (at "
             f"most every {PROGRESS_INTERVAL_SEC} s while judging lasts longer) / "
-            "submission.completed (SubmissionResult), analysis.completed, chat.message. Polling endpoints return "
+            "submission.completed (SubmissionResult), analysis.completed, chat.message, hint.revealed {index, text, "
+            "revealedBy, revealedAt, total} (a hint the interviewer revealed). Polling endpoints return "
             "the same data. Close codes: 4001 bad token, 4003 banned or deleted account, 4008 not reading, 4029 too "
             "many frames, 1009 frame too large."
         ),

@@ -7,7 +7,7 @@ from typing import Any
 
 import tornado.web
 
-from handlers import admin, auth, collab, execution, feedback, health, problems, reports, rooms, sessions, users
+from handlers import admin, auth, collab, execution, feedback, guide, health, problems, reports, rooms, sessions, users
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -72,6 +72,11 @@ API_ROUTES: list[Route] = [
     ("/api/submissions/{submissionId}", execution.SubmissionHandler, {}),
     ("/api/rooms/{roomId}/feedback", feedback.FeedbackHandler, {}),
     ("/api/rooms/{roomId}/feedback/mine", feedback.MyFeedbackHandler, {}),
+    # The interviewer's guide (issue 23)
+    ("/api/rooms/{roomId}/guide", guide.RoomGuideHandler, {}),
+    ("/api/rooms/{roomId}/hints/reveal", guide.HintRevealHandler, {}),
+    ("/api/rooms/{roomId}/feedback/form", guide.FeedbackFormHandler, {}),
+    ("/api/sessions/{sessionId}/guide", guide.SessionGuideHandler, {}),
     # Sessions (fixed paths such as /api/sessions/compare go before /api/sessions/{sessionId})
     ("/api/sessions", sessions.SessionsHandler, {}),
     ("/api/sessions/{sessionId}", sessions.SessionHandler, {}),

@@ -45,6 +45,7 @@ PUBLIC_PREFIXES = (
     "ai.",
     "recording.",
     "report.",
+    "hint.",
     "chat.",
     "match.",
 )

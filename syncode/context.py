@@ -23,6 +23,7 @@ from syncode.services.blobs import LocalBlobStore
 from syncode.services.chat import ChatService
 from syncode.services.execution import ExecutionService
 from syncode.services.feedback import FeedbackService
+from syncode.services.guide import GuideService
 from syncode.services.health import HealthService
 from syncode.services.mail import MailService
 from syncode.services.presence import Presence
@@ -64,6 +65,7 @@ class Context:
     reports: ReportService = field(init=False)  # built from the services above
     stats: StatsService = field(init=False)
     history: SessionHistory
+    guide: GuideService
 
 
 CollabFactory = Callable[[Membership], CollabPlane]
@@ -151,6 +153,7 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     feedback = FeedbackService(db, rooms, sessions)
     execution = ExecutionService(settings, db, bus, limiter, rooms, problems, quotas, judge, sessions, collab)
     history = SessionHistory(db, SessionAccess(db), sessions, users, problems, execution, feedback)
+    guide = GuideService(rooms, problems, feedback, SessionAccess(db))
     ctx = Context(
         settings=settings,
         db=db,
@@ -174,6 +177,7 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
         collab=collab,
         judge=judge,
         history=history,
+        guide=guide,
     )
     ctx.reports = ReportService(db, bus, sessions, judge, ctx.execution, problems, ctx.chat, ctx.feedback)
     ctx.stats = StatsService(db, ctx.execution, problems, ctx.reports)

@@ -37,6 +37,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/rooms/{room}/timer/resume", Cap.control_timer),
     Endpoint("POST", "/api/rooms/{room}/role-swap", Cap.role_swap),
     Endpoint("POST", "/api/rooms/{room}/role-swap/not-a-request", Cap.role_swap, {"accept": True}),
+    Endpoint("GET", "/api/rooms/{room}/guide", Cap.read_guide),
+    Endpoint("POST", "/api/rooms/{room}/hints/reveal", Cap.reveal_hint, {"index": 0}),
 ]
 
 # The room each case runs in: the host gave up the interviewer seat (role observer, still host), so

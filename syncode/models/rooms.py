@@ -81,6 +81,15 @@ class CollabAccess(ApiModel):
     token: str
 
 
+class RevealedHint(ApiModel):
+    """A hint of the problem's ladder that the interviewer showed the candidate."""
+
+    index: int
+    text: str
+    revealed_by: str
+    revealed_at: Timestamp
+
+
 class RoomDetail(RoomSummary):
     invite_code: str
     config: RoomConfig
@@ -90,6 +99,9 @@ class RoomDetail(RoomSummary):
     session_id: str | None = None
     my_capabilities: list[str]
     collab: CollabAccess
+    revealed_hints: list[RevealedHint] = Field(
+        default_factory=list, description="hints the interviewer revealed (POST /rooms/{roomId}/hints/reveal), in order"
+    )
 
 
 class PreviewProblem(ApiModel):

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from syncode.enums import PHASES, Mode, Role, RoomStatus
-from syncode.errors import Conflict
+from syncode.errors import Conflict, ValidationFailed
 
 Room = dict[str, Any]
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0, 1
@@ -79,6 +79,22 @@ def next_phase(current: str) -> str:
 
 def problem_can_change(status: str) -> bool:
     return PHASES.index(status) < PHASES.index(RoomStatus.coding)
+
+
+def hint_is_new(room: Room, index: int, ladder: int) -> bool:
+    """Whether revealing hint `index` of a ladder of `ladder` hints is news (False: already revealed, a retry).
+    Hints are revealed in order, from warmup on (the session records it), the first one first."""
+    if room["status"] == RoomStatus.waiting:
+        raise Conflict("hints are revealed once the interview has started (warmup)", "ROOM_NOT_STARTED")
+    if index >= ladder:
+        where = f"the problem has {ladder} hints (0..{ladder - 1})" if ladder else "the problem has no hints"
+        raise ValidationFailed(f"no hint {index}: {where}", details={"index": where})
+    revealed = len(room.get("revealedHints", []))
+    if index > revealed:
+        raise Conflict(
+            f"hints are revealed in order: the next one is {revealed}", "HINT_OUT_OF_ORDER", {"next": revealed}
+        )
+    return index == revealed
 
 
 def departure(room: Room, user_id: str, now: datetime, kicked: bool) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The room commands: create, join, leave, kick, phases, problem, settings, lock, timer, role swaps, participants.
+"""The room commands: create, join, leave, kick, phases, problem, hints, settings, lock, timer, role swaps,
+participants.
 
 Each command runs under its room's lock (`_command`: lock, load, check the caller's capability), applies the
 rules, saves through the repository, then runs its effects. One process owns the rooms (DESIGN.md on scale-out).
@@ -23,6 +24,7 @@ from syncode.models.common import Pagination
 from syncode.models.rooms import (
     CreateRoomRequest,
     JoinRoomRequest,
+    RevealedHint,
     RoomConfig,
     RoomDetail,
     RoomParticipantSummary,
@@ -345,10 +347,25 @@ class RoomService:
             if not rules.problem_can_change(room["status"]):
                 raise Conflict("the problem can only change before coding starts", "ROOM_INVALID_TRANSITION")
             problem = await self.problems.find(principal, problem_id)
-            room = await self.repo.save(room, {"problemId": problem["_id"]})
+            room = await self.repo.save(room, {"problemId": problem["_id"], "revealedHints": []})
             await self.fx.collab.replace_content(room["_id"], problem.get("starterCode") or {})
             await self.fx.record(room, "problem_changed", principal.id, {"problemId": problem["_id"]})
             await self.fx.changed(room)
+            return await self.views.detail(room, principal)
+
+    async def reveal_hint(self, principal: Principal, room_id: str, index: int) -> RoomDetail:
+        """The interviewer shows the candidate the next hint of the problem's ladder (a retry of the last one is a
+        no-op); it goes to the room (`revealedHints`), the event channel and the session timeline."""
+        async with self._command(principal, room_id, Cap.reveal_hint, live=True) as room:
+            if not room.get("problemId"):
+                raise Conflict("this room has no problem yet", "ROOM_NO_PROBLEM")
+            ladder = await self.problems.hints(room["problemId"])
+            if rules.hint_is_new(room, index, len(ladder)):
+                hint = {"index": index, "text": ladder[index], "revealedBy": principal.id, "revealedAt": utcnow()}
+                room = await self.repo.save(room, {"revealedHints": [*room.get("revealedHints", []), hint]})
+                await self.fx.record(room, "hint_revealed", principal.id, {"index": index, "total": len(ladder)})
+                data = RevealedHint.model_validate(hint).to_json() | {"total": len(ladder)}
+                await self.fx.changed(room, "hint.revealed", data)
             return await self.views.detail(room, principal)
 
     async def update_settings(self, principal: Principal, room_id: str, req: UpdateSettingsRequest) -> RoomDetail:
@@ -480,6 +497,7 @@ def new_room(principal: Principal, req: CreateRoomRequest, problem: dict[str, An
         "timer": room_timer.start_phase(RoomStatus.waiting.value, now),
         "sessionId": None,
         "roleSwap": None,
+        "revealedHints": [],
         "createdAt": now,
         "updatedAt": now,
         "lastActivityAt": now,

@@ -13,6 +13,7 @@ from syncode.models.rooms import (
     AdminRoomEntry,
     CollabAccess,
     ProblemRef,
+    RevealedHint,
     RoomConfig,
     RoomDetail,
     RoomParticipantSummary,
@@ -130,6 +131,7 @@ class RoomViews:
             session_id=room.get("sessionId"),
             my_capabilities=sorted(c.value for c in caps),
             collab=self.collab_access(room, user_id),
+            revealed_hints=[RevealedHint.model_validate(h) for h in room.get("revealedHints", [])],
         )
 
     async def preview(self, room: Room) -> RoomPreview:

@@ -51,10 +51,15 @@ class FeedbackService:
         require(caps, Cap.give_feedback)
         return room
 
-    async def submit(self, principal: Principal, room_id: str, req: SubmitFeedbackRequest) -> PeerFeedbackEntry:
+    async def open_room(self, principal: Principal, room_id: str) -> dict[str, Any]:
+        """The room, if the caller gives feedback in it and feedback is open (from `wrapup` on; 409 before)."""
         room = await self._room(principal, room_id)
         if room["status"] not in OPEN_PHASES or not room.get("sessionId"):
             raise Conflict("feedback opens when the wrapup phase begins", "FEEDBACK_NOT_OPEN")
+        return room
+
+    async def submit(self, principal: Principal, room_id: str, req: SubmitFeedbackRequest) -> PeerFeedbackEntry:
+        room = await self.open_room(principal, room_id)
         if req.reviewee_id == principal.id:
             raise ValidationFailed("you cannot review yourself", details={"revieweeId": "cannot be yourself"})
         if req.reviewee_id not in parties(room):

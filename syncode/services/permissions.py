@@ -28,6 +28,8 @@ class Cap(str, Enum):
     ai_assist = "ai_assist"
     media = "media"
     record = "record"
+    read_guide = "read_guide"
+    reveal_hint = "reveal_hint"
 
 
 EVERYONE = {Cap.view, Cap.leave, Cap.chat, Cap.media}
@@ -41,10 +43,14 @@ CONTROL = {
     Cap.record,
 }
 HOST_ONLY = {Cap.update_settings, Cap.kick, Cap.destroy}
+# The interviewer's guide to the problem (approach, rubric, solutions) and its hint ladder: by role, never by hosting,
+# so a host who is the candidate never reads it. In ai mode nobody does (the AI interviewer uses it).
+GUIDE = {Cap.read_guide, Cap.reveal_hint}
+PEER_ONLY = {Cap.role_swap, Cap.give_feedback} | GUIDE
 
 # Capabilities by room role; the host additionally has CONTROL and HOST_ONLY whatever their role.
 ROLE_CAPABILITIES: dict[str, set[Cap]] = {
-    Role.interviewer: EVERYONE | CODERS | CONTROL | {Cap.role_swap},
+    Role.interviewer: EVERYONE | CODERS | CONTROL | GUIDE | {Cap.role_swap},
     Role.candidate: EVERYONE | CODERS | {Cap.role_swap},
     Role.observer: set(EVERYONE),
 }
@@ -57,8 +63,8 @@ def capabilities(role: str | None, is_host: bool, mode: str) -> set[Cap]:
     caps = set(ROLE_CAPABILITIES[role])
     if is_host:
         caps |= HOST_CAPABILITIES
-    if mode != Mode.peer:  # no role swaps or peer feedback with an AI interviewer
-        caps -= {Cap.role_swap, Cap.give_feedback}
+    if mode != Mode.peer:  # no role swaps, peer feedback or human interviewer's guide with an AI interviewer
+        caps -= PEER_ONLY
     return caps
 
 

@@ -11,8 +11,10 @@ from syncode.services.permissions import (
     CODERS,
     CONTROL,
     EVERYONE,
+    GUIDE,
     HOST_CAPABILITIES,
     HOST_ONLY,
+    PEER_ONLY,
     ROLE_CAPABILITIES,
     Cap,
     capabilities,
@@ -21,7 +23,6 @@ from syncode.services.permissions import (
 
 ROLES = sorted(ROLE_CAPABILITIES)
 MODES = ("peer", "ai")
-PEER_ONLY = {Cap.role_swap, Cap.give_feedback}
 CASES = list(itertools.product(ROLES, (False, True), MODES))
 
 
@@ -65,11 +66,20 @@ def test_who_codes_and_who_controls_without_hosting() -> None:
     assert observer == EVERYONE and not observer & {Cap.run, Cap.submit, Cap.analyze, Cap.role_swap}
 
 
-def test_ai_mode_drops_only_role_swaps_and_peer_feedback() -> None:
+def test_ai_mode_drops_only_the_peer_only_capabilities() -> None:
     for role, is_host in itertools.product(ROLES, (False, True)):
         assert capabilities(role, is_host, "peer") - capabilities(role, is_host, "ai") == (
             capabilities(role, is_host, "peer") & PEER_ONLY
         )
+
+
+def test_only_a_peer_interviewer_reads_the_guide_and_reveals_hints() -> None:
+    """By role alone: a host who is the candidate or an observer never gets the guide; in ai mode nobody does."""
+    assert PEER_ONLY >= GUIDE == {Cap.read_guide, Cap.reveal_hint}
+    for is_host, mode in itertools.product((False, True), MODES):
+        readers = {role for role in ROLES if capabilities(role, is_host, mode) & GUIDE}
+        assert readers == ({"interviewer"} if mode == "peer" else set())
+    assert not HOST_CAPABILITIES & GUIDE
 
 
 def test_every_capability_is_granted_somewhere() -> None:
