@@ -119,6 +119,16 @@ class Settings(BaseSettings):
     chat_messages_per_min: int = Field(30, ge=1)
     chat_burst: int = Field(10, ge=1)
 
+    # Matchmaking: a proposal waits this long for both answers; a searching entry lives this long without a status
+    # poll or an open /api/ws connection; how often the engine expires proposals and entries and pairs again
+    # (score windows widen with time); two users' average report scores may differ by match_score_gap, plus
+    # match_score_gap_per_sec for every second the longer-waiting of them has waited
+    match_proposal_ttl_sec: float = Field(30, gt=0, le=3600)
+    match_queue_ttl_sec: float = Field(120, gt=0, le=86400)
+    match_tick_sec: float = Field(1.0, gt=0, le=60)
+    match_score_gap: float = Field(10, ge=0, le=100)
+    match_score_gap_per_sec: float = Field(0.5, ge=0, le=100)
+
     # AI / media (optional integrations)
     llm_base_url: str = ""
     llm_api_key: str = ""

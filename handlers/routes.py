@@ -7,7 +7,21 @@ from typing import Any
 
 import tornado.web
 
-from handlers import admin, auth, collab, execution, feedback, guide, health, problems, reports, rooms, sessions, users
+from handlers import (
+    admin,
+    auth,
+    collab,
+    execution,
+    feedback,
+    guide,
+    health,
+    matchmaking,
+    problems,
+    reports,
+    rooms,
+    sessions,
+    users,
+)
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
 from syncode.context import Context
@@ -86,6 +100,11 @@ API_ROUTES: list[Route] = [
     ("/api/sessions/{sessionId}/feedback", sessions.SessionFeedbackHandler, {}),
     ("/api/sessions/{sessionId}/ai-messages", sessions.SessionAiMessagesHandler, {}),
     ("/api/sessions/{sessionId}/whiteboard", sessions.SessionWhiteboardHandler, {}),
+    # Matchmaking (issue 19)
+    ("/api/matchmaking/queue", matchmaking.QueueHandler, {}),
+    ("/api/matchmaking/status", matchmaking.StatusHandler, {}),
+    ("/api/matchmaking/matches/{matchId}/accept", matchmaking.AcceptHandler, {}),
+    ("/api/matchmaking/matches/{matchId}/decline", matchmaking.DeclineHandler, {}),
     ("/blobs/{key}", users.BlobHandler, {}),
     ("/collab/documents", collab.DocumentsHandler, {}),
     ("/collab/documents/{roomId}", collab.DocumentHandler, {}),

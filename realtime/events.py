@@ -104,11 +104,14 @@ class EventHub:
 
     def add(self, socket: EventSocket) -> None:
         self._by_user[socket.user_id].add(socket)
+        self.presence.online(socket.user_id)
 
     def remove(self, socket: EventSocket) -> None:
         for room_id in list(socket.rooms):
             self.leave(socket, room_id)
-        _discard(self._by_user, socket.user_id, socket)
+        if socket in self._by_user.get(socket.user_id, ()):  # removal runs twice for a socket we shut
+            _discard(self._by_user, socket.user_id, socket)
+            self.presence.offline(socket.user_id)
 
     def join(self, socket: EventSocket, room_id: str) -> None:
         if room_id not in socket.rooms:

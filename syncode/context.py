@@ -12,6 +12,7 @@ from judge import Judge, SandboxUnavailable
 from syncode.collab import CollabPlane, Membership, disconnect_event
 from syncode.db import Database
 from syncode.events import Event, EventBus
+from syncode.matchmaking import MatchEngine, MatchmakingService, MatchStore, MatchViews, Outcomes
 from syncode.ratelimit import RateLimiter
 from syncode.rooms import RoomRepository, RoomService
 from syncode.rooms.effects import RoomEffects
@@ -64,6 +65,7 @@ class Context:
     judge: Judge
     reports: ReportService = field(init=False)  # built from the services above
     stats: StatsService = field(init=False)
+    matchmaking: MatchmakingService = field(init=False)
     history: SessionHistory
     guide: GuideService
 
@@ -88,6 +90,7 @@ def components(ctx: Context) -> list[Component]:
         Component("mail", None, ctx.auth.drain),  # reset mails asked for are sent
         Component("collab", ctx.collab.start, ctx.collab.close),  # replays its journal / writes what is pending
         Component("rooms", ctx.rooms.start, ctx.rooms.close),  # re-arms phase deadlines
+        Component("matchmaking", ctx.matchmaking.start, ctx.matchmaking.close),  # expiries and pairing resume
         Component("judge", lambda: start_judge(ctx.judge), ctx.judge.close),
         Component("execution", ctx.execution.start, ctx.execution.close),  # jobs in flight are marked failed
         Component("reports", ctx.reports.start, ctx.reports.close),  # resumes pending reports
@@ -110,6 +113,22 @@ async def collab_health(collab: CollabPlane) -> dict[str, str]:
     health = await collab.health()
     detail = f"{health['documents']} documents, {health['pendingWrites']} updates not yet in the update log"
     return {"status": health["status"], "detail": detail}
+
+
+def build_matchmaking(ctx: Context) -> MatchmakingService:
+    """Matchmaking, its parts wired together, scores from the training reports; a searching user who joins a room
+    leaves the queue, a banned or deleted one leaves matchmaking."""
+    store, views = MatchStore(ctx.db), MatchViews(ctx.users, ctx.problems)
+    outcomes = Outcomes(store, ctx.rooms, ctx.users, views, ctx.bus)
+    engine = MatchEngine(ctx.settings, store, outcomes, views, ctx.problems, ctx.presence)
+    matchmaking = MatchmakingService(store, engine, outcomes, views, ctx.rooms, ctx.reports.average_scores)
+    ctx.bus.subscribe(
+        "room.membership",
+        lambda event: matchmaking.joined_room(event.data["userId"]) if event.data.get("member") else None,
+    )
+    for gone in ("user.banned", "user.deleted"):
+        ctx.bus.subscribe(gone, lambda event: matchmaking.cancel(event.data["userId"]))
+    return matchmaking
 
 
 def build_context(settings: Settings, db: Database, collab_plane: CollabFactory) -> Context:
@@ -182,4 +201,5 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     ctx.reports = ReportService(db, bus, sessions, judge, ctx.execution, problems, ctx.chat, ctx.feedback)
     ctx.stats = StatsService(db, ctx.execution, problems, ctx.reports)
     bus.subscribe("room.finished", ctx.reports.room_finished)
+    ctx.matchmaking = build_matchmaking(ctx)
     return ctx

@@ -120,6 +120,16 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             [IndexModel([("candidateId", ASCENDING), ("startedAt", DESCENDING)]), IndexModel("status")],
         ),
         CollectionSpec("referenceTimings", [IndexModel("problemId")]),
+        # Matchmaking (syncode/matchmaking/store.py): one queue entry per user (keyed by user id), and proposals
+        CollectionSpec("matchQueue", [IndexModel([("state", ASCENDING), ("queuedAt", ASCENDING)])]),
+        CollectionSpec(
+            "matches",
+            [
+                IndexModel([("state", ASCENDING), ("expiresAt", ASCENDING)]),
+                IndexModel([("state", ASCENDING), ("settled", ASCENDING)]),
+                IndexModel([("state", ASCENDING), ("updatedAt", ASCENDING)]),
+            ],
+        ),
         CollectionSpec("collabDocs"),
         CollectionSpec("collabUpdates"),  # keyed by _id "<roomId>:<seq>" (realtime/updatelog.py)
     ]

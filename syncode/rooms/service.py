@@ -173,6 +173,37 @@ class RoomService:
                 f"you are already in {active} live rooms; leave or finish one first", 60, "QUOTA_EXCEEDED"
             )
 
+    async def create_matched(
+        self, room_id: str, seats: list[tuple[str, dict[str, Any], str]], problem_id: str | None, language: str
+    ) -> Room:
+        """A peer room for two users matchmaking paired, with the problem and language they accepted, each joined
+        in their role: `seats` are (user id, account {username, displayName}, role); the interviewer hosts.
+        `room_id` is the proposal's id, so a retry after a crash finds the room made the first time. No room
+        quota: users enter matchmaking only while in no live room."""
+        try:
+            problem = await self.problems.find(None, problem_id) if problem_id else None
+        except NotFound:  # unpublished or deleted since it was proposed
+            problem = None
+        async with self._locks[room_id]:
+            room = await self.repo.read(room_id) or await self._insert_matched(room_id, seats, problem, language)
+            starter = (problem or {}).get("starterCode") or {}
+            await self.fx.collab.create_document(room_id, starter, language=room["language"])  # idempotent
+            self.scheduler.arm(room)
+            for user_id, _, _ in seats:
+                self.fx.membership(room, user_id, True)
+            return room
+
+    async def _insert_matched(
+        self, room_id: str, seats: list[tuple[str, dict[str, Any], str]], problem: dict[str, Any] | None, language: str
+    ) -> Room:
+        host_id, host, _ = next(seat for seat in seats if seat[2] == Role.interviewer)
+        as_host = Principal(host_id, "user", host["username"], user=host)  # as if the interviewer created it
+        room = new_room(as_host, CreateRoomRequest(mode="peer", language=language), problem, utcnow())
+        seated = [rules.new_participant(user_id, user, role, room["createdAt"]) for user_id, user, role in seats]
+        room.update(_id=room_id, participants=seated)
+        await self.repo.insert(room)
+        return room
+
     async def destroy(self, principal: Principal, room_id: str) -> None:
         async with self._command(principal, room_id, Cap.destroy) as room:
             room = await self._finish(room, principal.id, reason="destroyed")

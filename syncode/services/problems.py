@@ -260,6 +260,19 @@ class ProblemService:
             query["problemId"] = {"$in": problem_ids}
         return {p["problemId"]: p["status"] async for p in self.db.problemProgress.find(query)}
 
+    async def solved_by(self, user_ids: list[str]) -> dict[str, set[str]]:
+        """The ids of the problems each of these users has solved, in one query (users with none are left out)."""
+        solved: dict[str, set[str]] = {}
+        query = {"userId": {"$in": user_ids}, "status": "solved"}
+        async for progress in self.db.problemProgress.find(query, {"userId": 1, "problemId": 1}):
+            solved.setdefault(progress["userId"], set()).add(progress["problemId"])
+        return solved
+
+    async def catalog(self) -> list[dict[str, Any]]:
+        """Every problem users may see, as {_id, slug, title, difficulty, tags} (what matchmaking chooses from)."""
+        fields = {"slug": 1, "title": 1, "difficulty": 1, "tags": 1}
+        return await self.db.problems.find(self.visible(None), fields).to_list()
+
     async def summaries(self, principal: Principal, problems: list[dict[str, Any]]) -> list[ProblemSummary]:
         ids = [p["_id"] for p in problems]
         bookmarked = {

@@ -34,6 +34,7 @@ class UserCard:
     username: str
     display_name: str | None
     avatar_url: str | None
+    preferred_language: str | None = None
 
     @property
     def shown_name(self) -> str:
@@ -85,13 +86,13 @@ class UserService:
         return self.profile(principal.user)
 
     async def cards(self, user_ids: list[str]) -> dict[str, UserCard]:
-        """Name and avatar of each of these users, in one query (for lists of participants)."""
-        found = self.db.users.find({"_id": {"$in": user_ids}}, {"username": 1, "displayName": 1, "avatarKey": 1})
+        """Name, avatar and preferred language of each of these users, in one query (for lists of participants)."""
+        fields = {"username": 1, "displayName": 1, "avatarKey": 1, "preferredLanguage": 1}
         cards = {}
-        async for user in found:
+        async for user in self.db.users.find({"_id": {"$in": user_ids}}, fields):
             avatar = user.get("avatarKey")
             url = self.blobs.signed_download(avatar) if avatar else None
-            cards[user["_id"]] = UserCard(user["username"], user.get("displayName"), url)
+            cards[user["_id"]] = UserCard(user["username"], user.get("displayName"), url, user.get("preferredLanguage"))
         return cards
 
     async def public_profile(self, user_id: str) -> PublicProfile:
