@@ -9,7 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_NAMES = ("jwt_secret", "collab_jwt_secret", "internal_secret")
@@ -136,6 +136,15 @@ class Settings(BaseSettings):
     livekit_url: str = ""
     livekit_api_key: str = ""
     livekit_api_secret: str = ""
+    livekit_token_ttl_sec: int = Field(4 * 3600, ge=60, le=86400)  # longest media token (the room's time caps it)
+
+    # Object storage: S3 (AWS, MinIO, Ceph, R2: any S3-compatible store) when a bucket is set, with its access keys;
+    # otherwise local files under <data_dir>/blobs served through signed URLs. Recordings need S3 (egress uploads).
+    s3_endpoint: str = ""  # empty for AWS itself
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -151,6 +160,35 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @model_validator(mode="after")
+    def _integrations_complete(self) -> Settings:
+        groups = {
+            "SYNCODE_LIVEKIT_URL, _API_KEY and _API_SECRET": (
+                self.livekit_url,
+                self.livekit_api_key,
+                self.livekit_api_secret,
+            ),
+            "SYNCODE_S3_BUCKET, _ACCESS_KEY_ID and _SECRET_ACCESS_KEY": (
+                self.s3_bucket,
+                self.s3_access_key_id,
+                self.s3_secret_access_key,
+            ),
+        }
+        for names, values in groups.items():
+            if any(values) and not all(values):
+                raise ValueError(f"{names} are set together or not at all")
+        if self.s3_endpoint and not self.s3_bucket:
+            raise ValueError("SYNCODE_S3_ENDPOINT needs SYNCODE_S3_BUCKET and the access keys")
+        return self
+
+    @property
+    def media_enabled(self) -> bool:
+        return bool(self.livekit_url)
+
+    @property
+    def s3_enabled(self) -> bool:
+        return bool(self.s3_bucket)
 
     @property
     def base_url(self) -> str:

@@ -16,6 +16,7 @@ from handlers import (
     guide,
     health,
     matchmaking,
+    media,
     problems,
     reports,
     rooms,
@@ -86,6 +87,12 @@ API_ROUTES: list[Route] = [
     ("/api/submissions/{submissionId}", execution.SubmissionHandler, {}),
     ("/api/rooms/{roomId}/feedback", feedback.FeedbackHandler, {}),
     ("/api/rooms/{roomId}/feedback/mine", feedback.MyFeedbackHandler, {}),
+    # Media: LiveKit tokens, recording consent and recordings (issue 20)
+    ("/api/rooms/{roomId}/media/token", media.MediaTokenHandler, {}),
+    ("/api/rooms/{roomId}/media/consent", media.ConsentHandler, {}),
+    ("/api/rooms/{roomId}/media/recording/start", media.RecordingStartHandler, {}),
+    ("/api/rooms/{roomId}/media/recording/stop", media.RecordingStopHandler, {}),
+    ("/api/internal/livekit/webhook", media.LiveKitWebhookHandler, {}),
     # The interviewer's guide (issue 23)
     ("/api/rooms/{roomId}/guide", guide.RoomGuideHandler, {}),
     ("/api/rooms/{roomId}/hints/reveal", guide.HintRevealHandler, {}),

@@ -13,6 +13,8 @@ from syncode.collab import CollabPlane, Membership, disconnect_event
 from syncode.db import Database
 from syncode.events import Event, EventBus
 from syncode.matchmaking import MatchEngine, MatchmakingService, MatchStore, MatchViews, Outcomes
+from syncode.media.livekit import build_gateway
+from syncode.media.service import MediaService
 from syncode.ratelimit import RateLimiter
 from syncode.rooms import RoomRepository, RoomService
 from syncode.rooms.effects import RoomEffects
@@ -20,7 +22,7 @@ from syncode.rooms.views import RoomViews
 from syncode.services.admin import AdminService
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService
-from syncode.services.blobs import LocalBlobStore
+from syncode.services.blobs import BlobStore, build_blob_store
 from syncode.services.chat import ChatService
 from syncode.services.execution import ExecutionService
 from syncode.services.feedback import FeedbackService
@@ -30,6 +32,7 @@ from syncode.services.mail import MailService
 from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
 from syncode.services.quotas import QuotaService
+from syncode.services.recordings import RecordingStore
 from syncode.services.users import UserService
 from syncode.sessions.access import SessionAccess
 from syncode.sessions.history import SessionHistory
@@ -48,7 +51,7 @@ class Context:
     limiter: RateLimiter
     audit: AuditService
     mail: MailService
-    blobs: LocalBlobStore
+    blobs: BlobStore
     auth: AuthService
     users: UserService
     health: HealthService
@@ -66,6 +69,7 @@ class Context:
     reports: ReportService = field(init=False)  # built from the services above
     stats: StatsService = field(init=False)
     matchmaking: MatchmakingService = field(init=False)
+    media: MediaService = field(init=False)
     history: SessionHistory
     guide: GuideService
 
@@ -86,6 +90,7 @@ def components(ctx: Context) -> list[Component]:
     """Started in this order once the database is up, stopped in reverse before it closes: each may rely on
     those before it. The HTTP listener starts after all of them and stops before."""
     return [
+        Component("storage", None, ctx.blobs.close),  # the object store's client, closed last
         Component("quotas", None, ctx.quotas.close),  # counters written while the database is up
         Component("mail", None, ctx.auth.drain),  # reset mails asked for are sent
         Component("collab", ctx.collab.start, ctx.collab.close),  # replays its journal / writes what is pending
@@ -94,6 +99,7 @@ def components(ctx: Context) -> list[Component]:
         Component("judge", lambda: start_judge(ctx.judge), ctx.judge.close),
         Component("execution", ctx.execution.start, ctx.execution.close),  # jobs in flight are marked failed
         Component("reports", ctx.reports.start, ctx.reports.close),  # resumes pending reports
+        Component("media", None, ctx.media.close),  # the LiveKit client
     ]
 
 
@@ -113,6 +119,17 @@ async def collab_health(collab: CollabPlane) -> dict[str, str]:
     health = await collab.health()
     detail = f"{health['documents']} documents, {health['pendingWrites']} updates not yet in the update log"
     return {"status": health["status"], "detail": detail}
+
+
+def build_media(ctx: Context, room_repo: RoomRepository, recordings: RecordingStore) -> MediaService:
+    """LiveKit media, hooked to the room commands (live permissions) and events (finish, kick) it follows."""
+    bus, gateway = ctx.bus, build_gateway(ctx.settings)
+    media = MediaService(ctx.settings, gateway, ctx.rooms, room_repo, ctx.sessions, recordings, ctx.blobs, bus)
+    ctx.rooms.fx.on_permissions_changed(media.permissions_changed)
+    bus.subscribe("room.finished", media.room_finished)
+    bus.subscribe("participant.kicked", media.participant_kicked)
+    ctx.health.probes["media"] = media.health
+    return media
 
 
 def build_matchmaking(ctx: Context) -> MatchmakingService:
@@ -137,9 +154,8 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     bus = EventBus()
     audit = AuditService(db)
     mail = MailService(settings)
-    blobs = LocalBlobStore(
-        settings.data_dir / "blobs", settings.base_url, settings.internal_secret, settings.blob_url_ttl_sec
-    )
+    blobs = build_blob_store(settings)
+    recordings = RecordingStore(db, blobs)
     auth = AuthService(settings, db, audit, mail)
     users = UserService(settings, db, audit, auth, blobs, bus)
     health = HealthService(settings, db, time.monotonic())
@@ -164,14 +180,14 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     health.probes["sandbox"] = judge.health
     admin = AdminService(db, audit, auth, users, bus, health.uptime_sec, settings.version, room_repo, rooms, judge.load)
     limiter = RateLimiter(settings.rate_limit_enabled)
-    quotas = QuotaService(settings, db, room_repo, blobs)
+    quotas = QuotaService(settings, db, room_repo, blobs, recordings)
     collab.on_snapshot(rooms.receive_snapshot)
     health.probes["collab"] = lambda: collab_health(collab)
     for gone in ("user.banned", "user.deleted"):
         bus.subscribe(gone, lambda event: rooms.user_gone(event.data["userId"]))
     feedback = FeedbackService(db, rooms, sessions)
     execution = ExecutionService(settings, db, bus, limiter, rooms, problems, quotas, judge, sessions, collab)
-    history = SessionHistory(db, SessionAccess(db), sessions, users, problems, execution, feedback)
+    history = SessionHistory(db, SessionAccess(db), sessions, users, problems, execution, feedback, recordings)
     guide = GuideService(rooms, problems, feedback, SessionAccess(db))
     ctx = Context(
         settings=settings,
@@ -202,4 +218,5 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     ctx.stats = StatsService(db, ctx.execution, problems, ctx.reports)
     bus.subscribe("room.finished", ctx.reports.room_finished)
     ctx.matchmaking = build_matchmaking(ctx)
+    ctx.media = build_media(ctx, room_repo, recordings)
     return ctx

@@ -130,6 +130,17 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                 IndexModel([("state", ASCENDING), ("updatedAt", ASCENDING)]),
             ],
         ),
+        # Recordings (syncode/services/recordings.py): `active` exists only while one runs, once per room
+        CollectionSpec(
+            "recordings",
+            [
+                IndexModel("roomId", unique=True, partialFilterExpression={"active": {"$exists": True}}),
+                IndexModel("egressId"),
+                IndexModel([("sessionId", ASCENDING), ("endedAt", DESCENDING)]),
+                IndexModel([("startedBy", ASCENDING), ("status", ASCENDING)]),
+            ],
+        ),
+        CollectionSpec("recordingConsents", [IndexModel("roomId")]),  # keyed by "<roomId>:<userId>"
         CollectionSpec("collabDocs"),
         CollectionSpec("collabUpdates"),  # keyed by _id "<roomId>:<seq>" (realtime/updatelog.py)
     ]

@@ -1,4 +1,5 @@
-"""What a room command does besides storing the room: the session record, events on the bus, the collab plane.
+"""What a room command does besides storing the room: the session record, events on the bus, the collab plane, and
+the live media permissions of a participant (listeners registered by the media service).
 
 Commands call these after their change is saved, in the order the change calls for.
 """
@@ -6,6 +7,7 @@ Commands call these after their change is saved, in the order the change calls f
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from syncode.clock import utcnow
@@ -17,6 +19,7 @@ from syncode.services import room_timer
 from syncode.sessions.recorder import SessionRecorder
 
 log = logging.getLogger("syncode.rooms")
+PermissionListener = Callable[[Room, str], Awaitable[None]]
 
 
 class RoomEffects:
@@ -25,6 +28,18 @@ class RoomEffects:
         self.sessions = sessions
         self.collab = collab
         self.views = views
+        self._permission_listeners: list[PermissionListener] = []
+
+    def on_permissions_changed(self, listener: PermissionListener) -> None:
+        """Called with the saved room and a participant whose role or mute changed (what they may publish)."""
+        self._permission_listeners.append(listener)
+
+    async def permissions_changed(self, room: Room, user_id: str) -> None:
+        for listener in self._permission_listeners:
+            try:
+                await listener(room, user_id)
+            except Exception:  # the change is saved; the next media token carries it
+                log.warning("live media permissions not updated", extra={"roomId": room["_id"], "userId": user_id})
 
     async def record(self, room: Room, kind: str, actor_id: str | None, data: dict[str, Any]) -> None:
         """A timeline event of the room's session (none before the session starts, while the room waits)."""

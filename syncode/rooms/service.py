@@ -506,6 +506,8 @@ class RoomService:
                 data = {"userId": user_id, "from": target["role"], "to": req.role}
                 await self.fx.record(room, "role_changed", principal.id, data)
                 await self.fx.collab.set_role(room_id, user_id, req.role)
+            if (updated["role"], updated.get("isMuted")) != (target["role"], target.get("isMuted")):
+                await self.fx.permissions_changed(room, user_id)  # what they may publish in the call
             view = next(v for v in await self.views.participants(room) if v.user_id == user_id)
             await self.fx.changed(room, "participant.updated", view.to_json())
             return view

@@ -1,8 +1,10 @@
-"""Object store for avatars, recordings and exports: local files served through HMAC-signed, expiring URLs.
+"""Object store for avatars, recordings and exports: one interface (`BlobStore`), two implementations chosen by
+settings (`build_blob_store`): local files served through HMAC-signed, expiring URLs (here), and S3-compatible
+storage with presigned URLs (syncode/services/s3store.py). Nothing else knows which one runs.
 
-The interface (signed_upload / signed_download / exists / delete) is what an S3 backend would implement with
-presigned URLs. An upload URL works once: the first accepted PUT claims it (a marker under `.claims/`, which no
-key can name), so nothing can replace an object through its upload URL afterwards.
+An upload URL enforces the declared content type and size and works once. Here the first accepted PUT claims it (a
+marker under `.claims/`, which no key can name), so nothing can replace an object through its upload URL
+afterwards; `accept_upload` then only finds the object.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote, urlencode
 
+from config import Settings
 from syncode.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from syncode.security import sign, signature_matches
 
@@ -46,6 +50,63 @@ class SignedUpload:
     headers: dict[str, str]
     key: str
     expires_at: int
+
+
+@dataclass(frozen=True)
+class S3Target:
+    """Where a third party (LiveKit egress) writes objects of this store directly: an S3 bucket and its keys."""
+
+    bucket: str
+    region: str
+    endpoint: str
+    access_key: str
+    secret: str
+    force_path_style: bool
+
+
+class BlobStore(Protocol):
+    ttl_sec: int  # a signed URL works at least this long
+
+    def signed_upload(self, key: str, content_type: str, max_bytes: int) -> SignedUpload: ...
+
+    def signed_download(self, key: str) -> str: ...
+
+    async def accept_upload(self, key: str, content_type: str, max_bytes: int) -> bool:
+        """Make an upload through a signed URL final; False when nothing was uploaded under `key`."""
+        ...
+
+    async def read_signed(self, key: str, params: dict[str, str]) -> tuple[bytes, str]:
+        """Serve a signed download URL of this server (/blobs/...)."""
+        ...
+
+    async def put_signed(self, key: str, params: dict[str, str], content_type: str, body: bytes) -> None:
+        """Accept an upload through a signed URL of this server (/blobs/...)."""
+        ...
+
+    async def head(self, key: str, size: int) -> bytes: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def size(self, key: str) -> int: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    def egress_target(self) -> S3Target | None:
+        """The bucket recordings are uploaded to by LiveKit egress; None when this store cannot receive them."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    """S3 when SYNCODE_S3_BUCKET is set, otherwise local files under <data_dir>/blobs."""
+    if settings.s3_enabled:
+        from syncode.services.s3store import S3BlobStore  # aioboto3 is loaded only when used
+
+        return S3BlobStore(settings)
+    return LocalBlobStore(
+        settings.data_dir / "blobs", settings.base_url, settings.internal_secret, settings.blob_url_ttl_sec
+    )
 
 
 class LocalBlobStore:
@@ -155,3 +216,13 @@ class LocalBlobStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, True)
+
+    async def accept_upload(self, key: str, content_type: str, max_bytes: int) -> bool:
+        """The signed PUT enforced type and size and claimed its URL: the object is final once it is there."""
+        return await self.exists(key)
+
+    def egress_target(self) -> S3Target | None:
+        return None  # LiveKit egress uploads to S3-compatible storage only
+
+    async def close(self) -> None:
+        pass

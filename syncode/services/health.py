@@ -20,12 +20,11 @@ class HealthService:
         self.settings = settings
         self.db = db
         self.started_at = started_at
-        # Other planes register their probes at start-up (sandbox, collab, mail, ...).
+        # Other planes register their probes at start-up (sandbox, collab, mail, media, ...).
         self.probes: dict[str, Probe] = {
             "database": self._database,
             "storage": self._storage,
             "ai": self._ai,
-            "media": self._media,
         }
 
     def uptime_sec(self) -> int:
@@ -70,8 +69,3 @@ class HealthService:
         if self.settings.llm_base_url:
             return {"status": "ok", "detail": f"LLM at {self.settings.llm_base_url}"}
         return {"status": "ok", "detail": "offline engine (no LLM configured)"}
-
-    async def _media(self) -> dict[str, Any]:
-        if self.settings.livekit_url:
-            return {"status": "ok", "detail": f"LiveKit at {self.settings.livekit_url}"}
-        return {"status": "disabled", "detail": "LiveKit not configured"}

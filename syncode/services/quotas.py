@@ -11,7 +11,8 @@ from syncode.errors import DomainError, RateLimited
 from syncode.models.execution import DailyQuota, Quotas, RoomQuota, StorageQuota
 from syncode.rooms import RoomRepository
 from syncode.services.auth import Principal
-from syncode.services.blobs import LocalBlobStore
+from syncode.services.blobs import BlobStore
+from syncode.services.recordings import RecordingStore
 from syncode.tasks import BackgroundTasks
 
 
@@ -27,11 +28,14 @@ class QuotaService:
     count (a crash may forget the last few, in the user's favour). Exact while one process serves a user's
     rooms; with rooms sharded across processes (DESIGN.md), each would admit up to the limit on its own."""
 
-    def __init__(self, settings: Settings, db: Database, rooms: RoomRepository, blobs: LocalBlobStore) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, rooms: RoomRepository, blobs: BlobStore, recordings: RecordingStore
+    ) -> None:
         self.settings = settings
         self.db = db
         self.rooms = rooms
         self.blobs = blobs
+        self.recordings = recordings
         self._day = ""  # the UTC day of the counters in memory
         self._used: dict[str, int] = {}  # counter id -> jobs admitted that day, for the counters read so far
         self._writes = BackgroundTasks("quota counter write")
@@ -94,7 +98,10 @@ class QuotaService:
         )
 
     async def _stored_bytes(self, principal: Principal) -> int:
-        """Bytes the user keeps in the blob store (today: their avatar)."""
+        """Bytes the user keeps in the object store, as stored: their avatar and the recordings they started."""
+        return await self._avatar_bytes(principal) + await self.recordings.bytes_started_by(principal.id)
+
+    async def _avatar_bytes(self, principal: Principal) -> int:
         key = principal.user.get("avatarKey")
         if not key:
             return 0

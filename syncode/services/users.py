@@ -24,7 +24,7 @@ from syncode.models.users import (
 from syncode.security import verify_password
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService, Principal, check_account_usable, username_key
-from syncode.services.blobs import LocalBlobStore, is_image_of_type
+from syncode.services.blobs import BlobStore, is_image_of_type
 
 AVATAR_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
@@ -48,7 +48,7 @@ class UserService:
         db: Database,
         audit: AuditService,
         auth: AuthService,
-        blobs: LocalBlobStore,
+        blobs: BlobStore,
         bus: EventBus,
     ) -> None:
         self.settings = settings
@@ -153,11 +153,12 @@ class UserService:
         )
 
     async def avatar_confirm(self, principal: Principal, key: str) -> UserProfile:
-        if not key.startswith(self._avatar_prefix(principal.id)) or not await self.blobs.exists(key):
-            raise NotFound("no uploaded avatar under this key", "AVATAR_NOT_UPLOADED")
-        old = (await self.get_live(principal.id)).get("avatarKey")
         # The key's extension is the declared type (the upload URL enforced the Content-Type): check the bytes.
         declared = next((ct for ct, ext in AVATAR_EXTENSIONS.items() if key.endswith(f".{ext}")), "")
+        mine = key.startswith(self._avatar_prefix(principal.id))
+        if not mine or not await self.blobs.accept_upload(key, declared, self.settings.avatar_max_bytes):
+            raise NotFound("no uploaded avatar under this key", "AVATAR_NOT_UPLOADED")
+        old = (await self.get_live(principal.id)).get("avatarKey")
         if not is_image_of_type(await self.blobs.head(key, 16), declared):
             if key != old:
                 await self.blobs.delete(key)

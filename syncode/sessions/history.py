@@ -15,7 +15,7 @@ from typing import Any
 
 from syncode.clock import utcnow
 from syncode.db import COLLECTIONS, Database
-from syncode.errors import NotFound, ServiceUnavailable
+from syncode.errors import ServiceUnavailable
 from syncode.models.common import Pagination
 from syncode.models.feedback import PeerFeedbackEntry
 from syncode.models.sessions import (
@@ -34,6 +34,7 @@ from syncode.services.auth import Principal
 from syncode.services.execution import ExecutionService
 from syncode.services.feedback import FeedbackService
 from syncode.services.problems import ProblemService
+from syncode.services.recordings import RecordingStore
 from syncode.services.users import UserService
 from syncode.sessions import whiteboard
 from syncode.sessions.access import Session, SessionAccess
@@ -62,6 +63,7 @@ class SessionHistory:
         problems: ProblemService,
         execution: ExecutionService,
         feedback: FeedbackService,
+        recordings: RecordingStore,
     ) -> None:
         self.db = db
         self.access = access
@@ -70,6 +72,7 @@ class SessionHistory:
         self.problems = problems
         self.execution = execution
         self.feedback = feedback
+        self.recordings = recordings
 
     # -- list and detail ---------------------------------------------------------------------------------
 
@@ -171,9 +174,9 @@ class SessionHistory:
     # -- what else happened ------------------------------------------------------------------------------
 
     async def recording(self, principal: Principal, session_id: str) -> RecordingLink:
-        """No session has a recording until the media issue records them."""
+        """A short-lived download URL of the session's latest finished recording (404 RECORDING_NOT_FOUND)."""
         await self.access.readable(principal, session_id)
-        raise NotFound("this session has no recording", "RECORDING_NOT_FOUND")
+        return await self.recordings.link(session_id)
 
     async def feedback_of(self, principal: Principal, session_id: str) -> list[PeerFeedbackEntry]:
         session = await self.access.readable(principal, session_id)

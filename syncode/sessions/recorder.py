@@ -169,3 +169,9 @@ class SessionRecorder:
         await self.db.sessions.update_one(
             {"_id": session_id}, {"$set": {"reportStatus": status, "overallScore": overall_score}}
         )
+
+    async def recording_ready(self, session_id: str, recording_id: str, duration_sec: int | None) -> None:
+        """The hook for media: the session has a recording (its latest finished one), for `hasRecording`."""
+        await self.db.sessions.update_one(
+            {"_id": session_id}, {"$set": {"recording": {"recordingId": recording_id, "durationSec": duration_sec}}}
+        )
