@@ -128,6 +128,7 @@ def build_media(ctx: Context, room_repo: RoomRepository, recordings: RecordingSt
     ctx.rooms.fx.on_permissions_changed(media.permissions_changed)
     bus.subscribe("room.finished", media.room_finished)
     bus.subscribe("participant.kicked", media.participant_kicked)
+    bus.subscribe("participant.updated", media.participant_joined)
     ctx.health.probes["media"] = media.health
     return media
 

@@ -304,6 +304,28 @@ async def test_withdrawn_consent_and_finished_room_stop_recording(api: Api, live
     await eventually(stopped_by_finish)
 
 
+async def test_newcomer_without_consent_stops_recording(api: Api, livekit: FakeLiveKit) -> None:
+    room = await peer_room(api, maxParticipants=4)
+    session_id = await start_session(api, room)
+    await consent_all(api, room)
+    assert (await media(api, room, room.host, "recording/start")).status == 202
+    stops = len(livekit.of("StopEgress"))
+    code = (await api.get(f"/api/rooms/{room.id}", token=room.host["accessToken"])).json["inviteCode"]
+    newcomer = await api.register()
+    r = await api.post("/api/rooms/join", {"inviteCode": code, "role": "observer"}, token=newcomer["accessToken"])
+    assert r.status == 200, r.body
+    await eventually(lambda: len(livekit.of("StopEgress")) == stops + 1)
+
+    async def reasons() -> list[str]:
+        events = (await api.get(f"/api/sessions/{session_id}/events", token=room.host["accessToken"])).json["data"]
+        return [e["data"]["reason"] for e in events if e["type"] == "recording_stopped"]
+
+    await eventually(lambda: reasons())
+    assert await reasons() == ["consent_missing"]
+    body = assert_error(await media(api, room, room.host, "recording/start"), 409, "RECORDING_CONSENT_MISSING")
+    assert body["details"]["missing"] == [newcomer["user"]["id"]]
+
+
 async def test_health_reports_media(api: Api, make_server, livekit: FakeLiveKit) -> None:
     checks = (await api.get("/api/health")).json["checks"]
     assert checks["media"]["status"] == "ok", checks["media"]

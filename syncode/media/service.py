@@ -126,13 +126,13 @@ class MediaService:
         """Record the caller's answer; withdrawing it stops a running recording."""
         self.livekit.require()
         async with self._locks[room_id]:
-            room = await self.rooms.live_access(principal, room_id, Cap.media)
+            await self.rooms.live_access(principal, room_id, Cap.media)
             now = utcnow()
             await self.recordings.set_consent(room_id, principal.id, consent, now)
             self._publish(room_id, "recording.consent", {"userId": principal.id, "consent": consent})
             running = None if consent else await self.recordings.active(room_id)
             if running:
-                await self._stop(room, running, principal.id, "consent_withdrawn")
+                await self._stop(room_id, running, principal.id, "consent_withdrawn")
         return ConsentState(user_id=principal.id, consent=consent, at=now)
 
     # -- recordings ------------------------------------------------------------------------------------------
@@ -183,21 +183,21 @@ class MediaService:
     async def stop_recording(self, principal: Principal, room_id: str) -> RecordingState:
         self.livekit.require()
         async with self._locks[room_id]:
-            room, _ = await self.rooms.access(principal, room_id, Cap.record)
+            await self.rooms.access(principal, room_id, Cap.record)
             running = await self.recordings.active(room_id)
             if running is None:
                 raise Conflict("this room is not being recorded", "RECORDING_NOT_RUNNING")
-            status = await self._stop(room, running, principal.id, "stopped")
+            status = await self._stop(room_id, running, principal.id, "stopped")
             return RecordingState(recording_id=running["_id"], status=status)
 
-    async def _stop(self, room: Room, running: Recording, actor_id: str | None, reason: str) -> str:
+    async def _stop(self, room_id: str, running: Recording, actor_id: str | None, reason: str) -> str:
         """Stop the egress (it then writes the rest of the file; the webhook says when it is done)."""
         if running.get("egressId"):
             await self.livekit.stop_recording(running["egressId"])
         stopped = await self.recordings.end(running["_id"], "stopping", reason, actor_id)
         if stopped is None:  # the egress ended meanwhile (webhook)
             return "stopping"
-        await self._stopped(room["_id"], stopped, actor_id, reason)
+        await self._stopped(room_id, stopped, actor_id, reason)
         return stopped["status"]
 
     async def _stopped(self, room_id: str, recording: Recording, actor_id: str | None, reason: str) -> None:
@@ -207,15 +207,23 @@ class MediaService:
 
     async def room_finished(self, event: Event) -> None:
         """Finishing a room stops its recording."""
-        room_id = event.room_id or ""
+        if event.room_id:
+            await self._stop_for(event.room_id, "room_finished")
+
+    async def participant_joined(self, event: Event) -> None:
+        """Someone who has not consented joins a room being recorded: the recording stops."""
+        if event.room_id and event.data.get("joined"):
+            await self._stop_for(event.room_id, "consent_missing", newcomer=event.data["userId"])
+
+    async def _stop_for(self, room_id: str, reason: str, newcomer: str | None = None) -> None:
         async with self._locks[room_id]:
             running = await self.recordings.active(room_id)
-            room = await self.room_repo.read(room_id) if running else None
-            if running and room:
-                try:
-                    await self._stop(room, running, None, "room_finished")
-                except ServiceUnavailable as exc:
-                    log.error(f"recording of a finished room not stopped: {exc.message}", extra={"roomId": room_id})
+            if running is None or (newcomer and (await self.recordings.consents(room_id)).get(newcomer)):
+                return
+            try:
+                await self._stop(room_id, running, None, reason)
+            except ServiceUnavailable as exc:
+                log.error(f"recording not stopped ({reason}): {exc.message}", extra={"roomId": room_id})
 
     # -- the egress webhook ----------------------------------------------------------------------------------
 
