@@ -7,7 +7,7 @@ from pathlib import Path
 from handlers.base import BaseHandler, operation
 from syncode.models.health import HealthResponse
 
-DOCS_PAGE = Path(__file__).resolve().parent.parent / "static" / "docs.html"
+DOCS_PAGE = Path(__file__).resolve().parent.parent / "static" / "app" / "docs.html"  # swagger-ui, built from web/
 
 
 class HealthHandler(BaseHandler):

@@ -22,6 +22,7 @@ from handlers import (
     rooms,
     sessions,
     users,
+    web,
 )
 from handlers.base import NotFoundHandler
 from handlers.openapi import build_openapi
@@ -142,6 +143,7 @@ def make_app(ctx: Context, extra_routes: list[Route] | None = None, **settings: 
         (r"/api/docs", health.DocsHandler, {"ctx": ctx}),
     ]
     handlers += [(to_pattern(path), cls, {"ctx": ctx, **kwargs}) for path, cls, kwargs in routes]
+    handlers += web.client_routes(ctx, to_pattern)  # the browser client (static/app)
     return tornado.web.Application(
         handlers,
         default_handler_class=NotFoundHandler,
