@@ -30,6 +30,7 @@ LAUNCH_FLAGS = [
 TIMEOUT_MS = 60_000
 
 playwright_api = pytest.importorskip("playwright.async_api")
+playwright_api.expect.set_options(timeout=30_000)  # a busy machine (the judge, two browsers) can be slow
 
 
 @pytest.fixture(scope="module")

@@ -136,6 +136,14 @@ async def test_interview_in_two_browsers(new_page) -> None:
     await expect(bob.locator(".phases li.current")).to_have_text("Coding")
     await expect(bob.locator(latest)).to_contain_text("Accepted")
     await expect(bob.locator(".people")).to_contain_text(alice_name.capitalize())
+    await expect(bob.get_by_role("button", name="Send")).to_be_enabled()  # the event channel is back too
+
+    # Bob asks to swap roles; Alice accepts: he interviews now (and may lock the editor), she is the candidate.
+    await bob.get_by_role("button", name="Swap roles").click()
+    await alice.get_by_role("button", name="Accept swap").click()
+    await expect(bob.get_by_text("you: interviewer")).to_be_visible()
+    await expect(alice.get_by_text("you: candidate")).to_be_visible()
+    await expect(bob.get_by_role("button", name="Lock editor")).to_be_visible()
 
     for page in (alice, bob):
         assert page.errors == [], page.errors
@@ -194,11 +202,13 @@ async def test_sign_in_out_and_an_expired_session_returns_where_it_was(new_page)
 
 
 async def test_narrow_screen_room(new_page) -> None:
-    """A phone-sized window: the room stacks into one column and the editor is usable."""
+    """A phone-sized window: the room stacks into one column and the editor is usable; the host picks the problem in
+    the room."""
     page = await new_page(width=390, height=844)
     await register(page, unique("dana"))
-    await page.get_by_label("Problem", exact=True).select_option(label="Two Sum")
-    await page.get_by_role("button", name="Create room").click()
+    await page.get_by_role("button", name="Create room").click()  # no problem yet: chosen in the room
+    await page.get_by_label("Choose a problem").select_option(label="Two Sum (easy)")
+    await expect(page.locator("#problem-title")).to_have_text("Two Sum")
     await expect(editor(page)).to_contain_text("target")
     await type_at_end(page, "# typed on a phone")
     await expect(editor(page)).to_contain_text("# typed on a phone")

@@ -6,7 +6,8 @@ import { LANGUAGES, PHASE_NAMES, languageName, when } from '../util.js'
 
 const MAX_PROBLEM_PAGES = 5
 
-async function allProblems () {
+/** The problem bank's summaries (a few pages of 100 at most). */
+export async function allProblems () {
   const problems = []
   let cursor = null
   for (let page = 0; page < MAX_PROBLEM_PAGES; page++) {

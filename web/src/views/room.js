@@ -7,6 +7,7 @@ import { unsafeHTML } from 'lit-html/directives/unsafe-html.js'
 import { api, session } from '../api.js'
 import { createEditor } from '../editor.js'
 import { events } from '../events.js'
+import { allProblems } from './home.js'
 import {
   LANGUAGES,
   PHASES,
@@ -49,6 +50,8 @@ export async function RoomView (app, roomId) {
     busy: {},
     chat: [],
     connection: events.state,
+    swap: null, // a pending role swap {requestId, requesterId, expiresAt}
+    problems: null, // the bank, for choosing a problem in the room
   }
   let alive = true
   let editor = null
@@ -264,6 +267,49 @@ export async function RoomView (app, roomId) {
   const toggleLock = () => act('lock', 'POST', s.room.editorLocked ? '/unlock' : '/lock')
   const toggleTimer = () => act('timer', 'POST', s.room.timer.paused ? '/timer/resume' : '/timer/pause')
   const changeLanguage = (event) => act('language', 'PATCH', '/settings', { language: event.target.value })
+  const chooseProblem = (event) => {
+    if (event.target.value) act('problem', 'PUT', '/problem', { problemId: event.target.value })
+  }
+
+  async function requestSwap () {
+    s.busy.swap = true
+    app.update()
+    try {
+      const { requestId, expiresAt } = await api('POST', `/rooms/${roomId}/role-swap`)
+      s.swap = { requestId, expiresAt, requesterId: me.id }
+    } catch (error) {
+      app.notify(error.message, 'error')
+    } finally {
+      s.busy.swap = false
+      app.update()
+    }
+  }
+
+  async function answerSwap (accept) {
+    const swap = s.swap
+    s.busy.swap = true
+    app.update()
+    try {
+      applyRoom(await api('POST', `/rooms/${roomId}/role-swap/${swap.requestId}`, { accept }), true)
+    } catch (error) {
+      app.notify(error.message, 'error')
+    } finally {
+      if (s.swap === swap) s.swap = null
+      s.busy.swap = false
+      app.update()
+    }
+  }
+
+  async function loadProblems () {
+    if (s.problems) return
+    s.problems = []
+    try {
+      s.problems = await allProblems()
+    } catch (error) {
+      app.notify(`Problems could not be loaded: ${error.message}`, 'error')
+    }
+    app.update()
+  }
 
   async function leave () {
     if (!window.confirm('Leave this room?')) return
@@ -333,7 +379,16 @@ export async function RoomView (app, roomId) {
         app.update()
       } else refetch()
     },
-    'role_swap.resolved': refetch,
+    'role_swap.requested': (data) => {
+      s.swap = data
+      if (data.requesterId !== me.id) app.notify(`${nameOf(data.requesterId)} asks to swap roles.`)
+      app.update()
+    },
+    'role_swap.resolved': (data) => {
+      if (s.swap?.requestId === data.requestId) s.swap = null
+      app.notify(data.accepted ? 'Roles swapped.' : 'The role swap was declined.')
+      refetch()
+    },
     'run.started': (data) => upsertJob('run', data.id, { data }),
     'run.completed': (data) => upsertJob('run', data.id, { data, preview: false }),
     'submission.progress': (data) => upsertJob('submission', data.submissionId, { status: 'running', progress: data }),
@@ -351,6 +406,7 @@ export async function RoomView (app, roomId) {
     unsubscribed: refetch,
   }
   for (const [type, fn] of Object.entries(handlers)) cleanups.push(events.on(type, mine(fn)))
+  s.connection = events.state // it may have changed while the room loaded
   cleanups.push(events.on('connection', ({ data }) => {
     s.connection = data.state
     if (data.state === 'open') refetch() // events may have been missed while away
@@ -373,7 +429,10 @@ export async function RoomView (app, roomId) {
   document.addEventListener('keydown', onKey)
   cleanups.push(() => document.removeEventListener('keydown', onKey))
 
-  const tick = setInterval(() => { if (TIMED.has(s.room.status) && !s.room.timer.paused) app.update() }, 1000)
+  const tick = setInterval(() => {
+    if (s.swap && Date.parse(s.swap.expiresAt) < Date.now()) s.swap = null
+    if (s.swap || (TIMED.has(s.room.status) && !s.room.timer.paused)) app.update()
+  }, 1000)
   cleanups.push(() => clearInterval(tick))
 
   // -- the editor -----------------------------------------------------------------------------------------------
@@ -438,13 +497,34 @@ export async function RoomView (app, roomId) {
           ? html`<button ?disabled=${s.busy.lock} aria-pressed=${room.editorLocked ? 'true' : 'false'} @click=${toggleLock}>
               ${room.editorLocked ? 'Unlock editor' : 'Lock editor'}</button>`
           : ''}
+        ${can('role_swap') && isLive() && !s.swap
+          ? html`<button ?disabled=${s.busy.swap} @click=${requestSwap}>Swap roles</button>`
+          : ''}
       </div>
+      ${s.swap && isLive()
+        ? s.swap.requesterId === me.id
+          ? html`<p class="swap" role="status">Waiting for an answer to your role swap request…</p>`
+          : html`<p class="swap" role="alert">${nameOf(s.swap.requesterId)} asks to swap roles.
+              <button class="primary" ?disabled=${s.busy.swap} @click=${() => answerSwap(true)}>Accept swap</button>
+              <button ?disabled=${s.busy.swap} @click=${() => answerSwap(false)}>Decline</button></p>`
+        : ''}
     </section>`
   }
 
   function problemPanel () {
     const p = s.problem
-    if (!s.room.problem) return html`<h2 id="problem-title">Problem</h2><p class="muted">No problem has been chosen yet.</p>`
+    if (!s.room.problem) {
+      const choose = can('select_problem') && ['waiting', 'warmup'].includes(s.room.status)
+      if (choose) loadProblems()
+      return html`<h2 id="problem-title">Problem</h2><p class="muted">No problem has been chosen yet.</p>
+        ${choose
+          ? html`<div class="field"><label for="room-problem">Choose a problem</label>
+              <select id="room-problem" @change=${chooseProblem} ?disabled=${s.busy.problem || !s.problems?.length}>
+                <option value="">${s.problems?.length ? 'Pick one…' : 'Loading problems…'}</option>
+                ${(s.problems || []).map((p) => html`<option value=${p.id}>${p.title} (${p.difficulty})</option>`)}
+              </select></div>`
+          : ''}`
+    }
     if (!p) return html`<h2 id="problem-title">${s.room.problem.title}</h2><p class="muted" role="status">Loading the statement…</p>`
     if (p.error) return html`<h2 id="problem-title">${p.title}</h2><p class="error" role="alert">${p.error.message}</p>`
     return html`<h2 id="problem-title">${p.title}</h2>
