@@ -129,10 +129,33 @@ class Settings(BaseSettings):
     match_score_gap: float = Field(10, ge=0, le=100)
     match_score_gap_per_sec: float = Field(0.5, ge=0, le=100)
 
-    # AI / media (optional integrations)
+    # AI interviewer. The LLM: any OpenAI-compatible chat-completions endpoint (the offline engine without one);
+    # each call times out after llm_timeout_sec and is retried llm_max_retries times with backoff (429, 5xx,
+    # timeouts), an invalid answer once; then the offline engine answers.
     llm_base_url: str = ""
     llm_api_key: str = ""
     llm_model: str = ""
+    llm_timeout_sec: float = Field(30, gt=0, le=600)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    llm_max_tokens: int = Field(800, ge=64, le=32000)
+    llm_temperature: float = Field(0.2, ge=0, le=2)
+    ai_workers: int = Field(4, ge=1, le=64)  # AI requests answered at once
+    ai_message_max_chars: int = Field(4000, ge=1, le=20000)
+    # Per user and room within ai_window_sec (429 RATE_LIMITED with Retry-After); the daily quota is above
+    ai_window_sec: int = Field(300, ge=1)
+    ai_hints_per_window: int = Field(3, ge=1)
+    ai_messages_per_window: int = Field(20, ge=1)
+    ai_reviews_per_window: int = Field(10, ge=1)
+    # AI-mode rooms: a nudge after ai_idle_nudge_sec without edits or runs in coding, or after this many failing
+    # runs in a row; proactive turns at most one per ai_proactive_gap_sec per room; checked every ai_tick_sec
+    ai_idle_nudge_sec: float = Field(300, gt=0)
+    ai_failing_runs_nudge: int = Field(3, ge=1)
+    ai_proactive_gap_sec: float = Field(45, ge=0)
+    ai_tick_sec: float = Field(5, gt=0, le=60)
+    # A reply whose code shares this much with a reference solution is replaced by a hint (syncode/ai/guard.py)
+    ai_leak_threshold: float = Field(0.5, gt=0, le=1)
+
+    # Media (optional integration)
     livekit_url: str = ""
     livekit_api_key: str = ""
     livekit_api_secret: str = ""

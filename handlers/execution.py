@@ -141,9 +141,9 @@ class QuotasHandler(BaseHandler):
         tag="Users",
         response=Quotas,
         errors=(401,),
-        description="Executions (runs, submissions and analyses) and AI requests per UTC day, live rooms, "
-        "stored bytes. The execution and live-room limits are enforced (429 QUOTA_EXCEEDED); the AI and "
-        "storage figures are reported for the features that will use them.",
+        description="Executions (runs, submissions and analyses) and AI requests (messages, hints, reviews) per "
+        "UTC day, live rooms, stored bytes. The execution, AI and live-room limits are enforced (429 "
+        "QUOTA_EXCEEDED).",
     )
     async def get(self) -> None:
         self.respond(await self.ctx.quotas.overview(self.user))

@@ -9,6 +9,7 @@ import tornado.web
 
 from handlers import (
     admin,
+    ai,
     auth,
     collab,
     execution,
@@ -86,6 +87,15 @@ API_ROUTES: list[Route] = [
     ("/api/rooms/{roomId}/analysis/{analysisId}", execution.AnalysisResultHandler, {}),
     ("/api/executions/{runId}", execution.ExecutionHandler, {}),
     ("/api/submissions/{submissionId}", execution.SubmissionHandler, {}),
+    # The AI interviewer (issue 17)
+    ("/api/rooms/{roomId}/ai/messages", ai.AiMessagesHandler, {}),
+    ("/api/rooms/{roomId}/ai/messages/{messageId}", ai.AiMessageHandler, {}),
+    ("/api/rooms/{roomId}/ai/hints", ai.AiHintsHandler, {}),
+    ("/api/rooms/{roomId}/ai/hints/{hintId}", ai.AiHintHandler, {}),
+    ("/api/rooms/{roomId}/ai/reviews", ai.AiReviewsHandler, {}),
+    ("/api/rooms/{roomId}/ai/reviews/{reviewId}", ai.AiReviewHandler, {}),
+    ("/api/rooms/{roomId}/ai/weaknesses", ai.AiWeaknessesHandler, {}),
+    ("/api/rooms/{roomId}/ai/settings", ai.AiSettingsHandler, {}),
     ("/api/rooms/{roomId}/feedback", feedback.FeedbackHandler, {}),
     ("/api/rooms/{roomId}/feedback/mine", feedback.MyFeedbackHandler, {}),
     # Media: LiveKit tokens, recording consent and recordings (issue 20)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from config import Settings
 from judge import Judge, SandboxUnavailable
+from syncode.ai import AiService, Interviewer, build_ai
 from syncode.collab import CollabPlane, Membership, disconnect_event
 from syncode.db import Database
 from syncode.events import Event, EventBus
@@ -68,6 +69,8 @@ class Context:
     judge: Judge
     reports: ReportService = field(init=False)  # built from the services above
     stats: StatsService = field(init=False)
+    ai: AiService = field(init=False)
+    interviewer: Interviewer = field(init=False)
     matchmaking: MatchmakingService = field(init=False)
     media: MediaService = field(init=False)
     history: SessionHistory
@@ -99,6 +102,8 @@ def components(ctx: Context) -> list[Component]:
         Component("judge", lambda: start_judge(ctx.judge), ctx.judge.close),
         Component("execution", ctx.execution.start, ctx.execution.close),  # jobs in flight are marked failed
         Component("reports", ctx.reports.start, ctx.reports.close),  # resumes pending reports
+        Component("ai", ctx.ai.start, ctx.ai.close),  # resumes unanswered AI messages
+        Component("interviewer", ctx.interviewer.start, ctx.interviewer.close),  # the AI of ai rooms
         Component("media", None, ctx.media.close),  # the LiveKit client
     ]
 
@@ -131,6 +136,16 @@ def build_media(ctx: Context, room_repo: RoomRepository, recordings: RecordingSt
     bus.subscribe("participant.updated", media.participant_joined)
     ctx.health.probes["media"] = media.health
     return media
+
+
+def wire_ai(ctx: Context) -> None:
+    """The AI interviewer; with an LLM configured it also writes the training reports' prose."""
+    ctx.ai, ctx.interviewer, prose = build_ai(
+        ctx.settings, ctx.db, ctx.bus, ctx.rooms, ctx.quotas, ctx.collab, ctx.judge, ctx.problems, ctx.execution,
+        ctx.sessions,
+    )  # fmt: skip
+    ctx.ai.weaknesses_of = ctx.stats.weaknesses_of
+    ctx.reports.prose = prose
 
 
 def build_matchmaking(ctx: Context) -> MatchmakingService:
@@ -218,6 +233,7 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     ctx.reports = ReportService(db, bus, sessions, judge, ctx.execution, problems, ctx.chat, ctx.feedback)
     ctx.stats = StatsService(db, ctx.execution, problems, ctx.reports)
     bus.subscribe("room.finished", ctx.reports.room_finished)
+    wire_ai(ctx)
     ctx.matchmaking = build_matchmaking(ctx)
     ctx.media = build_media(ctx, room_repo, recordings)
     return ctx

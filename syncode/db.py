@@ -130,6 +130,17 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                 IndexModel([("state", ASCENDING), ("updatedAt", ASCENDING)]),
             ],
         ),
+        # The AI interviewer (syncode/ai/store.py): every message, hint and review (queued -> running ->
+        # completed | failed; a restart resumes the unfinished), and one state document per room (keyed by its id)
+        CollectionSpec(
+            "aiMessages",
+            [
+                IndexModel([("roomId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)]),
+                IndexModel([("roomId", ASCENDING), ("kind", ASCENDING), ("problemId", ASCENDING)]),
+                IndexModel("status"),
+            ],
+        ),
+        CollectionSpec("aiRooms"),
         # Recordings (syncode/services/recordings.py): `active` exists only while one runs, once per room
         CollectionSpec(
             "recordings",

@@ -347,6 +347,16 @@ class RoomService:
         except Exception:
             log.exception("auto-advance failed", extra={"roomId": room_id})
 
+    async def advance_by_server(self, room_id: str, expected: str, to: str) -> bool:
+        """A phase change the server makes on its own (the AI interviewer of an ai room): from `expected` to `to`,
+        if the room is still in `expected` (False otherwise: someone moved it meanwhile)."""
+        async with self._locks[room_id]:
+            room = await self.repo.load(room_id)
+            if room["status"] != expected:
+                return False
+            await self._change_phase(room, to, actor_id=None)
+            return True
+
     async def finish_abandoned(self, idle_sec: int = ABANDONED_AFTER_SEC) -> list[str]:
         """Finish live rooms nobody has been connected to for `idle_sec`."""
         finished = []

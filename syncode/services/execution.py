@@ -344,6 +344,17 @@ class ExecutionService:
         items, pagination = await self._page(principal, SUBMISSION, room_id, q)
         return [submission_summary(self._with_progress(d)) for d in items], pagination
 
+    async def recent_jobs(self, room_id: str, limit: int) -> list[dict[str, Any]]:
+        """Internal (the AI interviewer): the room's latest finished runs and submissions, oldest first, with their
+        code, each marked `kind` (run | submission). Stored results hold no output of a hidden case."""
+        found: list[dict[str, Any]] = []
+        for kind in (RUN, SUBMISSION):
+            query = {"roomId": room_id, "status": "completed"}
+            docs = self._collection(kind).find(query, sort=[("createdAt", -1), ("_id", -1)], limit=limit)
+            found += [{**doc, "kind": kind.noun} async for doc in docs]
+        found.sort(key=lambda doc: doc["createdAt"])
+        return found[-limit:]
+
     async def session_jobs(self, session_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The runs and the submissions of a session, oldest first, without code or outputs (for its history)."""
         fields = {"userId": 1, "language": 1, "status": 1, "verdict": 1, "createdAt": 1, "passed": 1, "total": 1}

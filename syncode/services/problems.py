@@ -183,6 +183,13 @@ class ProblemService:
             raise NotFound("problem not found", "PROBLEM_NOT_FOUND")
         return problem.get("hints", [])
 
+    async def statement(self, problem_id: str) -> dict[str, Any] | None:
+        """Internal (the AI interviewer): what a candidate reads of the problem (title, difficulty, description,
+        constraints, examples, starter code, hints), a deleted or unpublished one's too; None when there is none."""
+        fields = {"title": 1, "difficulty": 1, "description": 1, "constraints": 1, "examples": 1}
+        fields |= {"starterCode": 1, "hints": 1}
+        return await self.db.problems.find_one({"_id": problem_id}, fields)
+
     async def get_for_judging(self, problem_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Internal: the problem's judging settings and all its test cases, hidden ones included (never sent to a
         client as is). Both are served from memory between this service's writes to the problem: every

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -116,6 +117,9 @@ class ReportService:
         self._running: set[str] = set()
         self._slots = asyncio.Semaphore(CONCURRENT_REPORTS)
         self._closed = False
+        # With an LLM configured (the AI interviewer wires it): a report's fields -> its LLM-written summary,
+        # strengths, improvements and provider, or None to keep the offline templates. Scores are never changed.
+        self.prose: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -198,6 +202,8 @@ class ReportService:
         )
         previous = [r["overallScore"] async for r in earlier]
         fields = report_fields(found, previous)
+        if self.prose is not None:
+            fields |= await self.prose(fields) or {}
         await self._store(doc, fields)
         overall = fields["overallScore"]
         ready = {"sessionId": doc["_id"], "roomId": doc["roomId"], "status": "ready", "overallScore": overall}

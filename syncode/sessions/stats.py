@@ -176,9 +176,13 @@ class StatsService:
 
     async def weaknesses(self, principal: Principal) -> list[WeaknessEntry]:
         """Each category the user's reports show, most frequent first."""
-        hidden = {s["_id"] async for s in self.db.sessions.find({"hiddenFor": principal.id}, {"_id": 1})}
+        return await self.weaknesses_of(principal.id)
+
+    async def weaknesses_of(self, user_id: str) -> list[WeaknessEntry]:
+        """The same for any user (the AI interviewer shows a room's candidate's to the room's interviewers)."""
+        hidden = {s["_id"] async for s in self.db.sessions.find({"hiddenFor": user_id}, {"_id": 1})}
         found = self.db.reports.find(
-            {"candidateId": principal.id, "status": "ready"}, sort=[("startedAt", -1)], limit=WEAKNESS_REPORTS
+            {"candidateId": user_id, "status": "ready"}, sort=[("startedAt", -1)], limit=WEAKNESS_REPORTS
         )
         reports = [r async for r in found if r["_id"] not in hidden][::-1]  # oldest first
         seen: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)

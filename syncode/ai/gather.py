@@ -1,0 +1,92 @@
+"""Gathers a Brief for one AI message from the services that own each part: the problem's statement and guide
+(ProblemService: the same guide the interviewer's guide endpoints serve), the room's latest runs and submissions
+(ExecutionService; hidden tests show a verdict only), the conversation and the hint count (AiStore). The code and
+language are the ones stored with the request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncode.ai.brief import Brief, GuideBrief, ProblemBrief, Turn, job_brief
+from syncode.ai.store import AiStore
+from syncode.enums import Role
+from syncode.errors import NotFound
+from syncode.rooms.rules import Room
+from syncode.services.execution import ExecutionService
+from syncode.services.problems import ProblemService
+
+RECENT_JOBS = 5
+CONVERSATION_TURNS = 12
+TASKS = {"chat": "chat", "hint": "hint", "review": "review", "proactive": "proactive"}
+
+
+def candidate_of(room: Room) -> dict[str, Any] | None:
+    """The room's candidate, present or not (the latest to hold the role)."""
+    candidates = [p for p in room.get("participants", []) if p.get("role") == Role.candidate]
+    present = [p for p in candidates if p.get("leftAt") is None]
+    return (present or candidates or [None])[-1]
+
+
+class BriefBuilder:
+    def __init__(self, problems: ProblemService, execution: ExecutionService, store: AiStore) -> None:
+        self.problems = problems
+        self.execution = execution
+        self.store = store
+
+    async def build(self, room: Room, doc: dict[str, Any]) -> Brief:
+        problem, guide, visible = await self.problem(doc.get("problemId"))
+        jobs = await self.execution.recent_jobs(room["_id"], RECENT_JOBS)
+        turns = await self.store.conversation(room["_id"], doc["createdAt"], CONVERSATION_TURNS, doc.get("requestId"))
+        candidate = candidate_of(room)
+        return Brief(
+            task=TASKS[doc["kind"]],
+            phase=doc.get("phase") or room["status"],
+            mode=room["mode"],
+            language=doc.get("language") or room["language"],
+            code=doc.get("code") or "",
+            problem=problem,
+            guide=guide,
+            jobs=[job_brief(job, visible) for job in jobs if job.get("createdAt") <= doc["createdAt"]],
+            conversation=[Turn(t["role"], t["kind"], t["content"]) for t in turns],
+            question=doc.get("question"),
+            level=doc.get("level") or "subtle",
+            hints_given=await self.store.hints_given(room["_id"], doc.get("problemId"), doc["createdAt"]),
+            trigger=doc.get("trigger"),
+            analysis=doc.get("analysis"),
+            candidate=(candidate.get("displayName") or candidate.get("username")) if candidate else None,
+        )
+
+    async def problem(
+        self, problem_id: str | None
+    ) -> tuple[ProblemBrief | None, GuideBrief | None, dict[str, dict[str, Any]]]:
+        """The problem as the candidate reads it, the guide, and the visible tests by id."""
+        if not problem_id:
+            return None, None, {}
+        stored = await self.problems.statement(problem_id)
+        if stored is None:
+            return None, None, {}
+        problem = ProblemBrief(
+            id=problem_id,
+            title=stored["title"],
+            difficulty=stored["difficulty"],
+            description=stored.get("description", ""),
+            constraints=stored.get("constraints"),
+            examples=stored.get("examples", []),
+            hints=stored.get("hints", []),
+            starter=stored.get("starterCode") or {},
+        )
+        try:
+            written = await self.problems.guide(problem_id)
+        except NotFound:
+            return problem, None, {}
+        complexity = written.complexity
+        guide = GuideBrief(
+            approach=written.approach,
+            time=complexity.time if complexity else None,
+            space=complexity.space if complexity else None,
+            mistakes=written.mistakes,
+            follow_ups=written.follow_ups,
+            references=written.reference_solutions,
+        )
+        visible = {case["_id"]: case for case in await self.problems.test_cases(problem_id, include_hidden=False)}
+        return problem, guide, visible
