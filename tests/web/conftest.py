@@ -7,6 +7,7 @@ a screenshot of its last screen under tests/web/screenshots/ for people to look 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -94,3 +95,4 @@ async def register(page, name: str, *, path: str = "/register") -> None:
     await page.get_by_label("Display name (optional)").fill(name.capitalize())
     await page.get_by_label("Password").fill("correct horse 1")
     await page.get_by_role("button", name="Create account").click()
+    await playwright_api.expect(page).not_to_have_url(re.compile(r"/register"))  # signed in and sent on
