@@ -21,6 +21,8 @@ CLIENT_ROUTES = (
     "/",
     "/signin",
     "/register",
+    "/forgot-password",
+    "/reset-password",
     "/join/{code}",
     "/rooms/{roomId}",
 )

@@ -63,7 +63,7 @@ async def test_server_serves_the_client(server) -> None:
     api = Api(server.url)
     manifest = json.loads((BUILD_DIR / "manifest.json").read_text())
     index = (BUILD_DIR / "index.html").read_bytes()
-    for path in ("/", "/signin", "/register", "/rooms/some-room", "/join/ABC234"):
+    for path in ("/", "/signin", "/register", "/reset-password", "/rooms/some-room", "/join/ABC234"):
         r = await api.get(path)
         assert r.status == 200 and r.body == index, path
         assert r.headers["Content-Type"].startswith("text/html") and r.headers["Cache-Control"] == "no-cache"

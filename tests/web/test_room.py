@@ -3,7 +3,11 @@ the invite link, edit together (text and remote cursor), run, submit (wrong, the
 
 from __future__ import annotations
 
+import asyncio
+import email
+import email.policy
 import re
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
@@ -199,6 +203,54 @@ async def test_sign_in_out_and_an_expired_session_returns_where_it_was(new_page)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(re.compile(r"/rooms/elsewhere$"))
     assert page.errors == [], page.errors
+
+
+async def test_forgot_and_reset_password(new_page, web_server) -> None:
+    """The link in the mail opens the reset screen; the new password signs in."""
+    page = await new_page()
+    name = unique("gail")
+    await register(page, name)
+    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("link", name="Forgot your password?").click()
+    await page.get_by_label("Email").fill(f"{name}@example.com")
+    await page.get_by_role("button", name="Send the link").click()
+    await expect(page.get_by_role("status").filter(has_text="a mail with a link")).to_be_visible()
+
+    link = None
+    for _ in range(100):  # the mail is written to the outbox (no SMTP configured)
+        link = _reset_link(web_server.settings.data_dir / "outbox", f"{name}@example.com")
+        if link:
+            break
+        await asyncio.sleep(0.1)
+    assert link and "/reset-password?token=" in link, link
+    await page.goto(link)
+    await page.get_by_label("New password", exact=True).fill("a brand new secret")
+    await page.get_by_label("Repeat the new password").fill("a brand new secret")
+    await page.get_by_role("button", name="Save the new password").click()
+    await expect(page.get_by_role("status").filter(has_text="password has been changed")).to_be_visible()
+    await page.get_by_role("link", name="Sign in").last.click()
+    await page.get_by_label("Email or username").fill(name)
+    await page.get_by_label("Password").fill("a brand new secret")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+    await page.goto(link)  # the link works once
+    await page.get_by_label("New password", exact=True).fill("another secret 2")
+    await page.get_by_label("Repeat the new password").fill("another secret 2")
+    await page.get_by_role("button", name="Save the new password").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    assert page.errors == [], page.errors
+
+
+def _reset_link(outbox: Path, address: str) -> str | None:
+    for path in sorted(outbox.glob("*.eml")) if outbox.exists() else []:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address not in str(message["To"]):
+            continue
+        body = message.get_body(("plain", "html"))
+        found = re.search(r"https?://\S+/reset-password\?token=[\w.~-]+", body.get_content() if body else "")
+        if found:
+            return found.group(0)
+    return None
 
 
 async def test_narrow_screen_room(new_page) -> None:

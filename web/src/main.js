@@ -6,7 +6,7 @@ import './styles.css'
 import { onSessionChange, session, signOut } from './api.js'
 import { events } from './events.js'
 import { safeNext, shownName } from './util.js'
-import { SignInView, RegisterView } from './views/auth.js'
+import { ForgotView, RegisterView, ResetView, SignInView } from './views/auth.js'
 import { HomeView } from './views/home.js'
 import { JoinView } from './views/join.js'
 
@@ -17,6 +17,8 @@ const ROUTES = [
   { path: /^\/$/, view: HomeView, auth: true },
   { path: /^\/signin$/, view: SignInView, guest: true },
   { path: /^\/register$/, view: RegisterView, guest: true },
+  { path: /^\/forgot-password$/, view: ForgotView },
+  { path: /^\/reset-password$/, view: ResetView },
   { path: /^\/join\/([A-Za-z0-9]+)$/, view: JoinView },
   {
     path: /^\/rooms\/([^/]+)$/,
@@ -161,7 +163,7 @@ onSessionChange((me, reason) => {
     events.stop()
     const here = location.pathname + location.search
     if (reason === 'expired') app.notify('Your session has expired. Please sign in again.', 'warn')
-    if (!location.pathname.startsWith('/signin') && !location.pathname.startsWith('/register') && !location.pathname.startsWith('/join/')) {
+    if (!location.pathname.startsWith('/signin') && !location.pathname.startsWith('/register') && !location.pathname.startsWith('/join/') && !location.pathname.endsWith('-password')) {
       navigate(`/signin?next=${encodeURIComponent(here)}`, { replace: true })
     } else update()
   } else {

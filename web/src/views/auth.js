@@ -1,7 +1,7 @@
 // Sign in and register. Both return to `?next=` (the page the person was on) when done.
 
 import { html } from 'lit-html'
-import { register, signIn } from '../api.js'
+import { api, register, signIn } from '../api.js'
 import { safeNext } from '../util.js'
 
 function withNext (path, next) {
@@ -56,6 +56,7 @@ export function SignInView (app) {
         ${errorBox(state.error)}
         <button class="primary" type="submit" ?disabled=${state.busy}>${state.busy ? 'Signing in…' : 'Sign in'}</button>
       </form>
+      <p><a href="/forgot-password">Forgot your password?</a></p>
       <p>New here? <a href=${withNext('/register', next)}>Create an account</a></p>
     </section>`,
   }
@@ -103,5 +104,82 @@ export function RegisterView (app) {
         <p>Already registered? <a href=${withNext('/signin', next)}>Sign in</a></p>
       </section>`
     },
+  }
+}
+
+export function ForgotView (app) {
+  const state = { busy: false, error: null, sent: false }
+  async function submit (event) {
+    event.preventDefault()
+    state.busy = true
+    state.error = null
+    app.update()
+    try {
+      await api('POST', '/auth/forgot-password', { email: String(new FormData(event.target).get('email')).trim() }, { auth: false })
+      state.sent = true
+    } catch (error) {
+      state.error = error
+    }
+    state.busy = false
+    app.update()
+  }
+  return {
+    title: 'Forgot password',
+    render: () => html`<section class="card auth">
+      <h1>Forgot your password?</h1>
+      ${state.sent
+        ? html`<p role="status">If an account has this address, a mail with a link to choose a new password is on its way.
+            The link works once, for 30 minutes.</p>`
+        : html`<form @submit=${submit} novalidate>
+            ${field('forgot-email', 'Email', { name: 'email', type: 'email', autocomplete: 'email' }, fieldErrors(state.error))}
+            ${errorBox(state.error)}
+            <button class="primary" type="submit" ?disabled=${state.busy}>${state.busy ? 'Sending…' : 'Send the link'}</button>
+          </form>`}
+      <p><a href="/signin">Back to sign in</a></p>
+    </section>`,
+  }
+}
+
+export function ResetView (app) {
+  const token = app.query().get('token') || ''
+  const state = { busy: false, error: null, done: false }
+  async function submit (event) {
+    event.preventDefault()
+    const form = new FormData(event.target)
+    const password = String(form.get('newPassword'))
+    if (password !== String(form.get('repeat'))) {
+      state.error = { message: 'The two passwords differ.', details: { repeat: 'does not match' } }
+      app.update()
+      return
+    }
+    state.busy = true
+    state.error = null
+    app.update()
+    try {
+      await api('POST', '/auth/reset-password', { token, newPassword: password }, { auth: false })
+      state.done = true
+    } catch (error) {
+      state.error = error
+    }
+    state.busy = false
+    app.update()
+  }
+  return {
+    title: 'Choose a new password',
+    render: () => html`<section class="card auth">
+      <h1>Choose a new password</h1>
+      ${state.done
+        ? html`<p role="status">Your password has been changed; every device was signed out.</p>
+            <p><a class="button primary" href="/signin">Sign in</a></p>`
+        : !token
+          ? html`<p class="error" role="alert">This link has no reset token. <a href="/forgot-password">Ask for a new link</a>.</p>`
+          : html`<form @submit=${submit} novalidate>
+              ${field('reset-password', 'New password', { name: 'newPassword', type: 'password', autocomplete: 'new-password', minlength: 8, maxlength: 128 }, fieldErrors(state.error), 'At least 8 characters')}
+              ${field('reset-repeat', 'Repeat the new password', { name: 'repeat', type: 'password', autocomplete: 'new-password', minlength: 8, maxlength: 128 }, fieldErrors(state.error))}
+              ${errorBox(state.error)}
+              ${state.error?.code === 'INVALID_RESET_TOKEN' ? html`<p><a href="/forgot-password">Ask for a new link</a></p>` : ''}
+              <button class="primary" type="submit" ?disabled=${state.busy}>${state.busy ? 'Saving…' : 'Save the new password'}</button>
+            </form>`}
+    </section>`,
   }
 }
