@@ -50,6 +50,13 @@ async def test_edits_made_offline_arrive_after_reconnecting(make_server, browser
         await type_at_end(alice, "# after the drop")
         await expect(editor(bob)).to_contain_text("# after the drop")
         await expect(bob.get_by_role("button", name="Send")).to_be_enabled()  # the event channel is back too
+
+        # The host removes Bob: his page says so and his editor stops.
+        alice.once("dialog", lambda dialog: dialog.accept())
+        await alice.get_by_role("button", name=re.compile("^Remove Finn")).click()
+        await expect(bob.get_by_role("alert").filter(has_text="You were removed from this room.")).to_be_visible()
+        await expect(editor(bob)).to_have_attribute("aria-readonly", "true")
+        await expect(alice.locator(".people")).not_to_contain_text("Finn")
         SCREENSHOTS.mkdir(exist_ok=True)
         await bob.screenshot(path=SCREENSHOTS / "test_edits_made_offline_arrive_after_reconnecting.png", full_page=True)
     finally:

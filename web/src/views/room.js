@@ -325,6 +325,21 @@ export async function RoomView (app, roomId) {
     }
   }
 
+  async function kick (participant) {
+    if (!window.confirm(`Remove ${shownName(participant)} from the room? They cannot come back.`)) return
+    s.busy.kick = true
+    app.update()
+    try {
+      await api('DELETE', `/rooms/${roomId}/participants/${participant.userId}`)
+      await refetch()
+    } catch (error) {
+      app.notify(error.message, 'error')
+    } finally {
+      s.busy.kick = false
+      app.update()
+    }
+  }
+
   async function copyInvite () {
     const link = `${location.origin}/join/${s.room.inviteCode}`
     try {
@@ -654,6 +669,10 @@ export async function RoomView (app, roomId) {
           <span class="muted">${p.role}${p.isHost ? ' · host' : ''}</span>
           <span class="presence ${p.isActive || p.userId === me.id ? 'on' : ''}">
             ${editing.has(p.userId) ? 'in the editor' : p.isActive || p.userId === me.id ? 'online' : 'away'}</span>
+          ${can('kick') && isLive() && p.userId !== me.id
+            ? html`<button class="link small remove" ?disabled=${s.busy.kick} @click=${() => kick(p)}
+                aria-label="Remove ${shownName(p)} from the room">Remove</button>`
+            : ''}
         </li>`)}
       </ul>`
   }
