@@ -63,10 +63,12 @@ class CompletionsHandler(tornado.web.RequestHandler):
 
     async def post(self) -> None:
         body = json.loads(self.request.body)
-        self.llm.requests.append({"headers": dict(self.request.headers), "body": body})
-        reply = self.llm.script.pop(0) if self.llm.script else Reply(self.llm.default(body))
+        record = {"headers": dict(self.request.headers), "body": body, "received": time.perf_counter()}
+        self.llm.requests.append(record)
+        reply = self.llm.script.pop(0) if self.llm.script else Reply(self.llm.default(body), delay=self.llm.delay)
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        record["replied"] = time.perf_counter()  # the LLM's own time: from received to replied
         self.set_status(reply.status)
         for name, value in reply.headers.items():
             self.set_header(name, value)
@@ -83,6 +85,7 @@ class FakeLlm:
         self.script: list[Reply] = []
         self.default: Callable[[dict[str, Any]], str] = default_content
         self.answered = 0
+        self.delay = 0.0  # of the default replies (the benchmark's model "thinking")
         self.server: tornado.httpserver.HTTPServer | None = None
         self.port = 0
 

@@ -64,7 +64,9 @@ def build_ai(
     offline = OfflineEngine()
     llm = LlmEngine(settings, offline) if settings.llm_base_url else None
     responder = Responder(llm or offline, offline, settings.ai_leak_threshold)
-    builder = BriefBuilder(problems, execution, store)
+    builder = BriefBuilder(problems, execution, store, conversations=llm is not None)
+    for completed in ("run.completed", "submission.completed"):
+        bus.subscribe(completed, builder.jobs_changed)
     ai = AiService(settings, store, rooms, quotas, collab, judge, builder, responder, bus, recorder)
     if llm:
         ai.on_close.append(llm.close)

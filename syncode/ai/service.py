@@ -110,6 +110,7 @@ class AiService:
         self.windows = SlidingWindows()
         self._slots = asyncio.Semaphore(settings.ai_workers)
         self._tasks = BackgroundTasks("AI answer")
+        self._writes = BackgroundTasks("AI bookkeeping")  # off the answer's path: timeline events, `running`
         self._running: set[str] = set()
         self._closed = False
 
@@ -125,12 +126,14 @@ class AiService:
         self._closed = True
         self._tasks.cancel()
         await self._tasks.wait()
+        await self._writes.wait()
         for close in self.on_close:
             await close()
 
     async def until_idle(self) -> None:
-        """Until every answer spawned so far is stored (tests, benchmarks)."""
+        """Until every answer spawned so far is stored, with its bookkeeping (tests, benchmarks)."""
         await self._tasks.wait()
+        await self._writes.wait()
 
     # -- requests ----------------------------------------------------------------------------------------
 
@@ -151,8 +154,8 @@ class AiService:
         except BaseException:
             release()
             raise
-        await self._published(room, asked)
-        self._spawn(reply["_id"])
+        self._published(room, asked)
+        self._spawn(reply["_id"], reply)
         return reply["_id"]
 
     async def request_hint(self, principal: Principal, room_id: str, req: HintRequest) -> str:
@@ -162,15 +165,15 @@ class AiService:
             now = utcnow()
             given = await self.store.hints_given(room_id, room.get("problemId"), now)
             level = escalated(req.level, given)
-            doc = self._doc(room, "hint", "assistant", now, level=level, requestedLevel=req.level)
+            doc = self._doc(room, "hint", "assistant", now, level=level, requestedLevel=req.level, hintsGiven=given)
             doc.update(question=req.question, requestedBy=principal.id, code=code, language=language)
             await self.store.insert(doc)
         except BaseException:
             release()
             raise
         data = {"hintId": doc["_id"], "level": level, "requestedLevel": req.level}
-        await self.recorder.event(room.get("sessionId"), "hint_requested", principal.id, data)
-        self._spawn(doc["_id"])
+        self._writes.spawn(self.recorder.event(room.get("sessionId"), "hint_requested", principal.id, data))
+        self._spawn(doc["_id"], doc)
         return doc["_id"]
 
     async def request_review(self, principal: Principal, room_id: str, req: ReviewRequest) -> str:
@@ -183,7 +186,7 @@ class AiService:
         except BaseException:
             release()
             raise
-        self._spawn(doc["_id"])
+        self._spawn(doc["_id"], doc)
         return doc["_id"]
 
     async def speak(self, room: Room, trigger: str, code: str | None = None, language: str | None = None) -> str:
@@ -193,7 +196,7 @@ class AiService:
         doc = self._doc(room, "proactive", "assistant", utcnow(), trigger=trigger, code=code)
         doc["language"] = language or room["language"]
         await self.store.insert(doc)
-        self._spawn(doc["_id"])
+        self._spawn(doc["_id"], doc)
         return doc["_id"]
 
     async def _admit(self, principal: Principal, room_id: str, kind: str) -> tuple[Room, Callable[[], None]]:
@@ -249,15 +252,22 @@ class AiService:
 
     # -- answering ---------------------------------------------------------------------------------------
 
-    def _spawn(self, message_id: str) -> None:
+    def _spawn(self, message_id: str, fresh: dict[str, Any] | None = None) -> None:
+        """Answer in the background; `fresh`: the document this process just stored (no need to read it back)."""
         if message_id not in self._running and not self._closed:
             self._running.add(message_id)
-            task = self._tasks.spawn(self._work(message_id))
+            task = self._tasks.spawn(self._work(message_id, fresh))
             task.add_done_callback(lambda _: self._running.discard(message_id))
 
-    async def _work(self, message_id: str) -> None:
+    async def _running_doc(self, message_id: str, fresh: dict[str, Any] | None) -> dict[str, Any] | None:
+        if fresh is None:  # left by an earlier process, or by a restart of this one's work
+            return await self.store.claim(message_id)
+        self._writes.spawn(self.store.mark_running(message_id))  # stays queued if this process stops first
+        return {**fresh, "status": "running", "attempts": fresh["attempts"] + 1}
+
+    async def _work(self, message_id: str, fresh: dict[str, Any] | None) -> None:
         async with self._slots:
-            doc = await self.store.claim(message_id)
+            doc = await self._running_doc(message_id, fresh)
             if doc is None:
                 return
             room = await self.rooms.repo.read(doc["roomId"])
@@ -268,9 +278,10 @@ class AiService:
             except Exception as exc:
                 log.exception("AI answer failed", extra={"messageId": message_id, "roomId": doc["roomId"]})
                 fields = {"status": "failed", "content": FAILED, "error": f"{type(exc).__name__}"}
-            done = await self.store.finish(message_id, fields)
+            fields["completedAt"] = utcnow()
+            await self.store.finish(doc, fields)
             if room is not None:
-                await self._published(room, done)
+                self._published(room, {**doc, **fields})
 
     async def _answer(self, room: Room, doc: dict[str, Any]) -> Answer:
         if doc["kind"] == "review" and "analysis" not in doc:
@@ -290,14 +301,13 @@ class AiService:
             return None
         return camel(result.model_dump(mode="json", include={"summary", "diagnostics", "complexity"}))
 
-    async def _published(self, room: Room, doc: dict[str, Any]) -> None:
-        """Pushed on /api/ws as the polling endpoints show it, and into the session timeline."""
+    def _published(self, room: Room, doc: dict[str, Any]) -> None:
+        """Pushed on /api/ws as the polling endpoints show it (it is stored), then into the session timeline."""
         view = review_view(doc) if doc["kind"] == "review" else message_view(doc)
         self.bus.publish(Event(EVENTS[doc["kind"]], view.to_json(), room_id=room["_id"]))
-        if doc["status"] == "completed" or doc["role"] == "assistant":
-            data = {"messageId": doc["_id"], "kind": doc["kind"], "role": doc["role"], "status": doc["status"]}
-            data["provider"] = doc["provider"]
-            await self.recorder.event(room.get("sessionId"), "ai_message", doc.get("authorId"), data)
+        data = {"messageId": doc["_id"], "kind": doc["kind"], "role": doc["role"], "status": doc["status"]}
+        data["provider"] = doc["provider"]
+        self._writes.spawn(self.recorder.event(room.get("sessionId"), "ai_message", doc.get("authorId"), data))
 
     # -- reads -------------------------------------------------------------------------------------------
 

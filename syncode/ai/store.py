@@ -5,10 +5,16 @@ answers (role assistant: chat replies, hints, reviews, proactive turns), which g
 completed | failed, each state stored. The request's code and language are stored with it (each hint with the
 code it answered), so an answer resumed after a restart answers what was asked. One `aiRooms` document per room
 holds what the AI interviewer must remember across restarts (proactive turns muted, when it last spoke).
+
+The last finished messages of each room are also kept in memory (RecentTurns), up to date through this store's
+own writes (one process owns the rooms, DESIGN.md): an LLM answer reads its conversation without a query.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +28,10 @@ from syncode.models.sessions import AiMessage
 from syncode.pagination import PageResult, paginate
 
 UNFINISHED = ["queued", "running"]
+TURNS_KEPT = 24  # per room
+ROOMS_KEPT = 2048
+TURN_FIELDS = ("_id", "role", "kind", "content", "createdAt")
+Turns = list[dict[str, Any]]
 
 
 def message_view(doc: dict[str, Any]) -> AiMessage:
@@ -33,14 +43,59 @@ def review_view(doc: dict[str, Any]) -> CodeReview:
     return CodeReview.model_validate({**doc, **review, "id": doc["_id"]})
 
 
+class RecentTurns:
+    """The last TURNS_KEPT finished messages of the most recently used rooms, oldest first. A room is read from the
+    database once; what is stored while that read is in flight is merged into it."""
+
+    def __init__(self, load: Callable[[str], Awaitable[Turns]]) -> None:
+        self.load = load
+        self._rooms: OrderedDict[str, Turns] = OrderedDict()
+        self._loading: dict[str, tuple[asyncio.Future[Turns], Turns]] = {}  # room -> (its read, stored meanwhile)
+
+    def add(self, doc: dict[str, Any]) -> None:
+        if doc.get("status") != "completed" or not doc.get("content"):
+            return
+        turn = {key: doc[key] for key in TURN_FIELDS}
+        if doc["roomId"] in self._rooms:
+            self._keep(doc["roomId"], [*self._rooms[doc["roomId"]], turn])
+        elif doc["roomId"] in self._loading:
+            self._loading[doc["roomId"]][1].append(turn)
+
+    async def of(self, room_id: str) -> Turns:
+        if room_id in self._rooms:
+            self._rooms.move_to_end(room_id)
+            return self._rooms[room_id]
+        if room_id not in self._loading:
+            self._loading[room_id] = (asyncio.ensure_future(self.load(room_id)), [])
+        read, meanwhile = self._loading[room_id]
+        try:
+            loaded = await asyncio.shield(read)
+        finally:
+            if self._loading.get(room_id, (None,))[0] is read:
+                del self._loading[room_id]
+        if room_id not in self._rooms:
+            self._keep(room_id, loaded + meanwhile)
+        return self._rooms[room_id]
+
+    def _keep(self, room_id: str, turns: Turns) -> None:
+        unique = {turn["_id"]: turn for turn in turns}
+        self._rooms[room_id] = sorted(unique.values(), key=lambda t: (t["createdAt"], t["_id"]))[-TURNS_KEPT:]
+        self._rooms.move_to_end(room_id)
+        while len(self._rooms) > ROOMS_KEPT:
+            self._rooms.popitem(last=False)
+
+
 class AiStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.turns = RecentTurns(self._load_turns)
 
     # -- messages ----------------------------------------------------------------------------------------
 
     async def insert(self, *docs: dict[str, Any]) -> None:
         await self.db.aiMessages.insert_many(list(docs), ordered=True)
+        for doc in docs:
+            self.turns.add(doc)
 
     async def claim(self, message_id: str) -> dict[str, Any] | None:
         """The message, now running, if it is still to be answered (queued, or running when a process stopped)."""
@@ -50,10 +105,16 @@ class AiStore:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def finish(self, message_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return await self.db.aiMessages.find_one_and_update(
-            {"_id": message_id}, {"$set": {**fields, "completedAt": utcnow()}}, return_document=ReturnDocument.AFTER
+    async def mark_running(self, message_id: str) -> None:
+        """A message this process just stored is being answered (a no-op if it is answered already)."""
+        await self.db.aiMessages.update_one(
+            {"_id": message_id, "status": "queued"},
+            {"$set": {"status": "running", "startedAt": utcnow()}, "$inc": {"attempts": 1}},
         )
+
+    async def finish(self, doc: dict[str, Any], fields: dict[str, Any]) -> None:
+        await self.db.aiMessages.update_one({"_id": doc["_id"]}, {"$set": fields})
+        self.turns.add({**doc, **fields})
 
     async def note(self, message_id: str, **fields: Any) -> None:
         """Keep something found while answering (a review's static analysis), so a resumed answer reuses it."""
@@ -93,9 +154,13 @@ class AiStore:
         self, room_id: str, before: datetime, limit: int, exclude: str | None = None
     ) -> list[dict[str, Any]]:
         """The last `limit` finished messages of the room before a moment (but `exclude`), oldest first."""
-        query = {"roomId": room_id, "createdAt": {"$lt": before}, "status": "completed", "_id": {"$ne": exclude}}
+        turns = [t for t in await self.turns.of(room_id) if t["createdAt"] < before and t["_id"] != exclude]
+        return turns[-limit:]
+
+    async def _load_turns(self, room_id: str) -> Turns:
+        query = {"roomId": room_id, "status": "completed", "content": {"$ne": ""}}
         found = self.db.aiMessages.find(
-            query, {"role": 1, "kind": 1, "content": 1}, sort=[("createdAt", -1), ("_id", -1)], limit=limit
+            query, dict.fromkeys(TURN_FIELDS, 1), sort=[("createdAt", -1), ("_id", -1)], limit=TURNS_KEPT
         )
         return (await found.to_list(None))[::-1]
 
