@@ -11,12 +11,28 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, assert_error
+from syncode.services.permissions import Cap
+from tests.conftest import Api, assert_error, make_admin
 from tests.test_events import EventClient
+from tests.test_room_matrix import Endpoint, matrix_mismatches
 from tests.test_rooms import join, new_room
 
 BANK = Path(__file__).resolve().parents[1] / "problems"
 NAIVE_TWO_SUM = tomllib.loads((BANK / "two-sum.toml").read_text())["naive"]["python"]
+
+# This file's rows of the room authorization matrix (tests/test_room_matrix.py), in its format.
+AI_ENDPOINTS = [
+    Endpoint("POST", "/api/rooms/{room}/ai/messages", Cap.ai_assist, {"content": "hello"}),
+    Endpoint("POST", "/api/rooms/{room}/ai/hints", Cap.ai_assist, {}),
+    Endpoint("POST", "/api/rooms/{room}/ai/reviews", Cap.ai_assist, {"code": "print(1)\n"}),
+    Endpoint("GET", "/api/rooms/{room}/ai/messages", Cap.view),
+    Endpoint("GET", "/api/rooms/{room}/ai/messages/not-a-message", Cap.view),
+    Endpoint("GET", "/api/rooms/{room}/ai/hints/not-a-hint", Cap.view),
+    Endpoint("GET", "/api/rooms/{room}/ai/reviews/not-a-review", Cap.view),
+    Endpoint("GET", "/api/rooms/{room}/ai/weaknesses", Cap.ai_assist),
+    Endpoint("GET", "/api/rooms/{room}/ai/settings", Cap.view),
+    Endpoint("PUT", "/api/rooms/{room}/ai/settings", Cap.ai_assist, {"proactiveMuted": False}),
+]
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +169,13 @@ async def test_who_may_ask_the_ai(server, api: Api) -> None:
 
     await api.post(f"/api/rooms/{rid}/phase", {"to": "finished"}, token=token)
     assert_error(await api.post(f"/api/rooms/{rid}/ai/messages", {"content": "hi"}, token=token), 409, "ROOM_FINISHED")
+
+
+async def test_authorization_matrix(server, api: Api) -> None:
+    """AI_ENDPOINTS by every kind of caller, expected outcomes from the permissions table."""
+    people = {name: await api.register() for name in ("host", "interviewer", "candidate", "observer", "stranger")}
+    people.update(admin=await make_admin(server, api), problem="two-sum")
+    assert not await matrix_mismatches(api, people, AI_ENDPOINTS)
 
 
 async def test_settings_mute_proactive_turns(server, api: Api) -> None:
