@@ -228,6 +228,7 @@ class Interviewer:
                 await self._move_to_wrapup(room, watch)
                 continue
             idle = time.monotonic() - watch.active_at >= self.settings.ai_idle_nudge_sec
+            idle = idle and not self.rooms.presence.room_is_empty(room_id)  # nobody there: nobody to nudge
             if room["status"] == RoomStatus.coding and idle and not watch.nudged:
                 watch.nudged = True
                 await self._say(room, "idle")

@@ -84,6 +84,9 @@ def context(brief: Brief, blocks: Blocks) -> list[str]:
         f"The server's reading of that code: estimated {facts.time()} time and {facts.space()} extra space; "
         f"loops nested at lines {facts.nested_lines or 'none'}; recursive functions: {facts.recursive or 'none'}."
     )
+    if brief.analysis and brief.analysis.get("diagnostics"):
+        found = [{k: d.get(k) for k in ("line", "severity", "rule", "message")} for d in brief.analysis["diagnostics"]]
+        parts.append("The linter's and compiler's findings:\n" + blocks.wrap("static_analysis", json.dumps(found[:20])))
     if brief.jobs:
         jobs = "\n".join(job_lines(job, blocks) for job in brief.jobs)
         parts.append(f"Recent runs and submissions, oldest first:\n{jobs}")
