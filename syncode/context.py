@@ -194,7 +194,6 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     rooms = RoomService(settings, room_repo, views, RoomEffects(bus, sessions, collab, views), problems, presence)
     judge = Judge(settings)
     health.probes["sandbox"] = judge.health
-    admin = AdminService(db, audit, auth, users, bus, health.uptime_sec, settings.version, room_repo, rooms, judge.load)
     limiter = RateLimiter(settings.rate_limit_enabled)
     quotas = QuotaService(settings, db, room_repo, blobs, recordings)
     collab.on_snapshot(rooms.receive_snapshot)
@@ -205,6 +204,9 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     execution = ExecutionService(settings, db, bus, limiter, rooms, problems, quotas, judge, sessions, collab)
     history = SessionHistory(db, SessionAccess(db), sessions, users, problems, execution, feedback, recordings)
     guide = GuideService(rooms, problems, feedback, SessionAccess(db))
+    admin = AdminService(
+        audit, auth, users, bus, room_repo, rooms, execution, history, judge.load, health.uptime_sec, settings.version
+    )
     ctx = Context(
         settings=settings,
         db=db,

@@ -387,6 +387,34 @@ class ExecutionService:
         fields = {"createdAt": 1, "verdict": 1, "language": 1, "problemId": 1, "sessionId": 1}
         return await self.db.submissions.find(query, fields).to_list()
 
+    # -- figures for the admin dashboard ------------------------------------------------------------------
+
+    async def count(self, since: datetime | None = None, user_id: str | None = None) -> dict[str, int]:
+        """Runs and submissions created since `since` (all when None), of one user or everyone."""
+        query: dict[str, Any] = {}
+        if since is not None:
+            query["createdAt"] = {"$gte": since}
+        if user_id is not None:
+            query["userId"] = user_id
+        runs, submissions = await asyncio.gather(
+            self.db.runs.count_documents(query), self.db.submissions.count_documents(query)
+        )
+        return {"runs": runs, "submissions": submissions}
+
+    async def mean_latency_ms(self, since: datetime) -> float | None:
+        """Mean time from request to result over the runs and submissions since then that finished."""
+        total, count = 0.0, 0
+        match = {"$match": {"createdAt": {"$gte": since}, "finishedAt": {"$ne": None}}}
+        group = {
+            "$group": {"_id": None, "sum": {"$sum": {"$subtract": ["$finishedAt", "$createdAt"]}}, "n": {"$sum": 1}}
+        }
+        for collection in (self.db.runs, self.db.submissions):
+            rows = await (await collection.aggregate([match, group])).to_list()
+            if rows:
+                total += rows[0]["sum"]
+                count += rows[0]["n"]
+        return round(total / count, 1) if count else None
+
     async def _readable(self, principal: Principal, kind: JobKind, job_id: str) -> dict[str, Any]:
         """The job, for its owner and for those who may view its room (participants, admins)."""
         doc = await self._collection(kind).find_one({"_id": job_id}, WITHOUT_CODE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +16,7 @@ from syncode.clock import new_id, utcnow
 from syncode.db import Database
 from syncode.errors import Conflict, NotFound, ValidationFailed
 from syncode.events import Event, EventBus
+from syncode.models.admin import AdminUserQuery
 from syncode.models.users import (
     AvatarUploadResponse,
     PublicProfile,
@@ -21,6 +24,7 @@ from syncode.models.users import (
     UserProfile,
     UserStats,
 )
+from syncode.pagination import PageResult, paginate
 from syncode.security import verify_password
 from syncode.services.audit import AuditService
 from syncode.services.auth import AuthService, Principal, check_account_usable, username_key
@@ -115,6 +119,46 @@ class UserService:
         except DuplicateKeyError:
             raise Conflict("this username is taken", "USERNAME_TAKEN", {"username": "already taken"}) from None
         return self.profile(check_account_usable(user))
+
+    # -- administration -----------------------------------------------------------------------------------
+
+    async def find(self, user_id: str, live_only: bool = False) -> dict[str, Any] | None:
+        """The account document, deleted ones included unless `live_only`."""
+        query: dict[str, Any] = {"_id": user_id, "deletedAt": None} if live_only else {"_id": user_id}
+        return await self.db.users.find_one(query)
+
+    async def search(self, q: AdminUserQuery) -> PageResult:
+        query: dict[str, Any] = {}
+        if q.search:
+            pattern = {"$regex": re.escape(q.search.strip()), "$options": "i"}
+            query["$or"] = [{"email": pattern}, {"username": pattern}, {"displayName": pattern}]
+        if q.role:
+            query["role"] = q.role
+        if q.status == "active":
+            query.update(deletedAt=None, bannedAt=None)
+        elif q.status == "banned":
+            query.update(deletedAt=None, bannedAt={"$ne": None})
+        elif q.status == "deleted":
+            query["deletedAt"] = {"$ne": None}
+        return await paginate(self.db.users, query, descending=q.sort_order == "desc", cursor=q.cursor, limit=q.limit)
+
+    async def counts(self, day: datetime, week: datetime) -> dict[str, int]:
+        """Accounts for the admin dashboard: total, active in the last day, banned, new in the last week."""
+        live = {"deletedAt": None}
+        figures = await asyncio.gather(
+            self.db.users.count_documents(live),
+            self.db.users.count_documents({**live, "lastActiveAt": {"$gte": day}}),
+            self.db.users.count_documents({**live, "bannedAt": {"$ne": None}}),
+            self.db.users.count_documents({"createdAt": {"$gte": week}}),
+        )
+        return dict(zip(("total", "active24h", "banned", "newLast7d"), figures, strict=True))
+
+    async def set_role(self, user_id: str, role: str) -> None:
+        await self._write(user_id, {"$set": {"role": role, "updatedAt": utcnow()}})
+
+    async def set_banned(self, user_id: str, banned: bool, reason: str | None) -> None:
+        ban = {"bannedAt": utcnow(), "banReason": reason} if banned else {"bannedAt": None, "banReason": None}
+        await self._write(user_id, {"$set": ban})
 
     async def _write(self, user_id: str, update: dict[str, Any]) -> dict[str, Any] | None:
         """Every account write goes through here, so the auth cache never serves the old document."""

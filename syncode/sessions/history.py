@@ -111,6 +111,15 @@ class SessionHistory:
     async def hide(self, principal: Principal, session_id: str) -> None:
         await self.access.hide(principal, session_id)
 
+    async def count(self, since: datetime | None = None, participant: str | None = None) -> int:
+        """Sessions created since `since` (all when None), of one participant or everyone (admin figures)."""
+        query: dict[str, Any] = {}
+        if since is not None:
+            query["createdAt"] = {"$gte": since}
+        if participant is not None:
+            query["participants.userId"] = participant
+        return await self.db.sessions.count_documents(query)
+
     async def _summaries(self, sessions: list[Session], viewer_id: str) -> list[SessionSummary]:
         """Summaries of these sessions, with a constant number of queries whatever their count."""
         user_ids = list({p["userId"] for s in sessions for p in s["participants"]})
