@@ -188,6 +188,10 @@ async def test_sign_in_out_and_an_expired_session_returns_where_it_was(new_page)
 
     # The refresh token is gone too (revoked elsewhere): the next call ends the session, sign-in brings the person
     # back to the page they were on.
+    await page.wait_for_load_state("networkidle")
+    await page.evaluate(
+        "() => fetch('/api/auth/logout', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}'})"
+    )
     await page.context.clear_cookies()
     await page.evaluate(
         "() => { const s = JSON.parse(localStorage.getItem('syncode.session')); s.token = 'x.y.z';"

@@ -3,7 +3,7 @@
 
 import { html, nothing, render } from 'lit-html'
 import './styles.css'
-import { onSessionChange, session, signOut } from './api.js'
+import { api, onSessionChange, session, signOut } from './api.js'
 import { events } from './events.js'
 import { safeNext, shownName } from './util.js'
 import { ForgotView, RegisterView, ResetView, SignInView } from './views/auth.js'
@@ -22,7 +22,12 @@ const ROUTES = [
   { path: /^\/join\/([A-Za-z0-9]+)$/, view: JoinView },
   {
     path: /^\/rooms\/([^/]+)$/,
-    view: async (app, id) => (await import('./views/room.js')).RoomView(app, id),
+    view: async (app, id) => {
+      // The room's code and its detail load side by side.
+      const detail = api('GET', `/rooms/${encodeURIComponent(id)}`)
+      detail.catch(() => {}) // RoomView reports it
+      return (await import('./views/room.js')).RoomView(app, id, detail)
+    },
     auth: true,
     wide: true,
   },

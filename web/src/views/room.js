@@ -35,7 +35,7 @@ const CLOSE_REASONS = {
   4013: 'The document reached its size limit.',
 }
 
-export async function RoomView (app, roomId) {
+export async function RoomView (app, roomId, detail = null) {
   const me = session().user
   const s = {
     room: null,
@@ -61,7 +61,7 @@ export async function RoomView (app, roomId) {
   editorHost.className = 'editor-host'
 
   try {
-    s.room = await api('GET', `/rooms/${encodeURIComponent(roomId)}`)
+    s.room = await (detail || api('GET', `/rooms/${encodeURIComponent(roomId)}`))
   } catch (error) {
     const message = error.status === 403
       ? 'You are not a participant of this room. Ask for its invite link to join.'
