@@ -154,7 +154,9 @@ def build_matchmaking(ctx: Context) -> MatchmakingService:
     store, views = MatchStore(ctx.db), MatchViews(ctx.users, ctx.problems)
     outcomes = Outcomes(store, ctx.rooms, ctx.users, views, ctx.bus)
     engine = MatchEngine(ctx.settings, store, outcomes, views, ctx.problems, ctx.presence)
-    matchmaking = MatchmakingService(store, engine, outcomes, views, ctx.rooms, ctx.reports.average_scores)
+    matchmaking = MatchmakingService(
+        store, engine, outcomes, views, ctx.rooms, ctx.problems, ctx.reports.average_scores
+    )
     ctx.bus.subscribe(
         "room.membership",
         lambda event: matchmaking.joined_room(event.data["userId"]) if event.data.get("member") else None,

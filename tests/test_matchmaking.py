@@ -16,6 +16,7 @@ from tests.conftest import Api, assert_error
 from tests.test_events import EventClient
 
 QUEUE, STATUS = "/api/matchmaking/queue", "/api/matchmaking/status"
+QUICK_TTL = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ async def server(make_server):
 
 @pytest.fixture(scope="module")
 async def quick(make_server):
-    """Proposals and silent entries expire within a second."""
-    return await make_server(match_proposal_ttl_sec=0.6, match_queue_ttl_sec=0.6, match_tick_sec=0.05)
+    """Proposals and silent entries expire within seconds."""
+    return await make_server(match_proposal_ttl_sec=QUICK_TTL, match_queue_ttl_sec=QUICK_TTL, match_tick_sec=0.05)
 
 
 @pytest.fixture
@@ -235,14 +236,14 @@ async def test_silent_entries_expire_unless_polled_or_connected(quick, people) -
         await enter(api, user, roles=["candidate"])  # three candidates: nobody is paired
     ws = await EventClient.connect(quick, connected["accessToken"])
     try:
-        for _ in range(8):
-            await asyncio.sleep(0.2)
+        for _ in range(10):
+            await asyncio.sleep(QUICK_TTL / 5)
             assert (await status(api, polling))["status"] == "searching"
         assert (await status(api, silent))["status"] == "idle"
         assert (await status(api, connected))["status"] == "searching"
     finally:
         ws.close()
-    await asyncio.sleep(1.0)  # the socket closed: now the entry goes silent too
+    await asyncio.sleep(QUICK_TTL + 0.5)  # the socket closed: now the entry goes silent too
     assert (await status(api, connected))["status"] == "idle"
 
 

@@ -1,7 +1,8 @@
-"""When pairing happens: a pass after every change to the queue (`kick`: an entry, a requeue) and on a timer, one
-pass at a time; the timer also expires unanswered proposals and silent queue entries, and finishes what a stopped
-process left half done. What pairs with what is decided by `rules`; every claim is a conditional write, so two
-passes (or two processes) can never put a user in two proposals.
+"""When pairing happens: a pass after every change to the queue (`kick`: an entry, a requeue) and on a timer. A pass
+pairs in memory (what pairs with what is decided by `rules`) and leaves the writing to a background batch, so the
+next pass can start while the database works; its users are in flight until then. Every claim is a conditional
+write, so no two passes (or processes) can put a user in two proposals. The timer also expires unanswered
+proposals and silent queue entries, and finishes what a stopped process left half done.
 """
 
 from __future__ import annotations
@@ -19,16 +20,24 @@ from syncode.matchmaking import rules
 from syncode.matchmaking.outcomes import Outcomes, notify
 from syncode.matchmaking.rules import ScoreWindow, Seeker
 from syncode.matchmaking.store import EXPIRED, PROPOSED, MatchStore
-from syncode.matchmaking.views import MatchViews, problem_card
+from syncode.matchmaking.views import MatchViews, problem_card, proposal
 from syncode.services.presence import Presence
 from syncode.services.problems import ProblemService
+from syncode.services.users import UserCard
 from syncode.tasks import BackgroundTasks
 
 log = logging.getLogger("syncode.matchmaking")
 Doc = dict[str, Any]
 BATCH = 64  # proposals written side by side, and announced together
+WRITING = 2  # batches being written at once; beyond, pairing waits (and the next batch is larger)
 CREATING_GRACE_SEC = 10.0  # a room not made this long after both accepted is made by the sweep
+CATALOG_SEC = 10.0  # how long passes reuse the problem catalog one of them read
 RELOAD_SEC = 60.0  # how often the store's mirror of the queue is read again (for changes made elsewhere)
+
+
+def choose_problem(pair: tuple[Seeker, Seeker], catalog: list[Doc]) -> Doc | None:
+    a, b = pair
+    return rules.choose_problem(catalog, a.prefs, b.prefs, a.solved | b.solved)
 
 
 def new_match(pair: tuple[Seeker, Seeker], problem: Doc | None, now: datetime, ttl: float) -> Doc:
@@ -72,6 +81,9 @@ class MatchEngine:
         self._dirty = False
         self._widening = False  # the last pass left users with scores unpaired: their windows widen with time
         self._reloaded_at = self.started_at
+        self._problems: tuple[datetime, list[Doc]] | None = None  # (read again after, the catalog)
+        self._in_flight: set[str] = set()  # users of the proposals being written
+        self._writing: set[asyncio.Future[Any]] = set()
         self._runner: asyncio.Future[Any] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._tasks = BackgroundTasks("matchmaking")
@@ -109,6 +121,8 @@ class MatchEngine:
 
     async def _run(self) -> None:
         while self._dirty:
+            while len(self._writing) >= WRITING:  # meanwhile entries gather, and the next pass writes them together
+                await asyncio.wait(self._writing, return_when=asyncio.FIRST_COMPLETED)
             self._dirty = False
             try:
                 await self.run_pass()
@@ -116,55 +130,64 @@ class MatchEngine:
                 log.exception("matchmaking pass failed")
 
     async def run_pass(self) -> int:
-        """Pair everyone pairable now; returns how many proposals were made."""
+        """Pair everyone pairable now, in memory; the proposals are written in the background (their users are
+        in flight meanwhile, left out of the next passes), so the next pass need not wait for the database, up to
+        WRITING batches at a time. Returns how many pairs were found."""
         now = utcnow()
-        seekers = self.store.searching()
+        seekers = [s for s in self.store.searching() if s.user_id not in self._in_flight]
         window = ScoreWindow(self.settings.match_score_gap, self.settings.match_score_gap_per_sec, now.timestamp())
         pairs = rules.pair_up(seekers, window)
         paired = {s.user_id for pair in pairs for s in pair}
         self._widening = sum(1 for s in seekers if s.user_id not in paired and s.score is not None) >= 2
         if not pairs:
             return 0
-        catalog = await self.problems.catalog()
-        solved = await self.problems.solved_by(list(paired))
-        made = 0
+        self._in_flight |= paired
+        try:
+            catalog = await self._catalog(now)
+        except BaseException:
+            self._in_flight -= paired
+            raise
         for batch in batches(pairs, BATCH):
-            made += await self._announce(await self._propose(batch, catalog, solved, now))
-        if made < len(pairs):
-            self._dirty = True  # a claim lost to a change of the queue: the users it freed are paired again
-        return made
+            writing = self._tasks.spawn(self._propose(batch, catalog, now))
+            self._writing.add(writing)
+            writing.add_done_callback(self._writing.discard)
+        return len(pairs)
 
-    async def _propose(
-        self, pairs: list[tuple[Seeker, Seeker]], catalog: list[Doc], solved: dict[str, set[str]], now: datetime
-    ) -> list[Doc]:
-        """Write the proposals, then claim both entries of each (only if unchanged since the pass read them); a
-        proposal whose claim fails is undone (the entry claimed goes back to its place) and removed."""
-        ttl = self.settings.match_proposal_ttl_sec
-        matches = [new_match(pair, self._problem(pair, catalog, solved), now, ttl) for pair in pairs]
-        await self.store.insert_matches(matches)
-        claims = (
-            self.store.claim(m["userIds"], [a.rev, b.rev], m["_id"]) for m, (a, b) in zip(matches, pairs, strict=True)
-        )
-        claimed = [count == 2 for count in await asyncio.gather(*claims)]
-        failed = [m for m, ok in zip(matches, claimed, strict=True) if not ok]
-        for match in failed:
+    async def _catalog(self, now: datetime) -> list[Doc]:
+        """The problems to choose from, read again after a few seconds."""
+        if self._problems is None or now >= self._problems[0]:
+            self._problems = (now + timedelta(seconds=CATALOG_SEC), await self.problems.catalog())
+        return self._problems[1]
+
+    async def _propose(self, pairs: list[tuple[Seeker, Seeker]], catalog: list[Doc], now: datetime) -> None:
+        """Claim both entries of each pair (only if unchanged since the pass read them) while writing the
+        proposals; a proposal whose claim failed is undone (the entry claimed goes back to its place) and removed.
+        Until its proposal is written, a claimed user reads as searching; after a crash, start-up repairs it."""
+        users, failed = {s.user_id for pair in pairs for s in pair}, []
+        try:
+            ttl = self.settings.match_proposal_ttl_sec
+            matches = [new_match(pair, choose_problem(pair, catalog), now, ttl) for pair in pairs]
+            claims = {m["_id"]: pair for m, pair in zip(matches, pairs, strict=True)}
+            _, made, cards = await asyncio.gather(
+                self.store.insert_matches(matches), self.store.claim(claims), self.views.cards(list(users))
+            )
+            failed = [m for m in matches if m["_id"] not in made]
+            for match in failed:
+                for user_id in match["userIds"]:
+                    await self.store.requeue(user_id, match["_id"], now)
+            await self.store.delete_matches([m["_id"] for m in failed])
+            self._announce([m for m in matches if m["_id"] in made], pairs, cards)
+        finally:
+            self._in_flight -= users
+        if failed:
+            self.kick()  # the users a lost claim freed are paired again
+
+    def _announce(self, matches: list[Doc], pairs: list[tuple[Seeker, Seeker]], cards: dict[str, UserCard]) -> None:
+        solved = {s.user_id: set(s.solved) for pair in pairs for s in pair}
+        for match in matches:
             for user_id in match["userIds"]:
-                await self.store.requeue(user_id, match["_id"], now)
-        await self.store.delete_matches([m["_id"] for m in failed])
-        return [m for m, ok in zip(matches, claimed, strict=True) if ok]
-
-    @staticmethod
-    def _problem(pair: tuple[Seeker, Seeker], catalog: list[Doc], solved: dict[str, set[str]]) -> Doc | None:
-        a, b = pair
-        either_solved = solved.get(a.user_id, set()) | solved.get(b.user_id, set())
-        return rules.choose_problem(catalog, a.prefs, b.prefs, either_solved)
-
-    async def _announce(self, matches: list[Doc]) -> int:
-        if not matches:
-            return 0
-        for user_id, view in (await self.views.proposals(matches)).items():
-            notify(self.outcomes.bus, user_id, "match.proposed", view.to_json())
-        return len(matches)
+                view = proposal(match, user_id, cards, solved)
+                notify(self.outcomes.bus, user_id, "match.proposed", view.to_json())
 
     # -- the timer's work --------------------------------------------------------------------------------
 

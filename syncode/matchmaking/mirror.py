@@ -16,7 +16,8 @@ Doc = dict[str, Any]
 def seeker_of(entry: Doc) -> Seeker:
     """A searching entry of `matchQueue` as pairing sees it."""
     prefs = Preferences.of(entry["prefs"])
-    return Seeker(entry["_id"], entry["queuedAt"].timestamp(), prefs, entry.get("score"), entry["rev"])
+    solved = frozenset(entry.get("solved") or ())
+    return Seeker(entry["_id"], entry["queuedAt"].timestamp(), prefs, entry.get("score"), entry["rev"], solved)
 
 
 class SearchingMirror:

@@ -62,6 +62,7 @@ class Seeker:
     prefs: Preferences
     score: float | None = None
     rev: str = ""
+    solved: frozenset[str] = frozenset()  # problems the user has solved (none can be solved while searching)
     languages: int = field(init=False)
     difficulties: int = field(init=False)
     roles: int = field(init=False)

@@ -3,6 +3,8 @@ other parts of the server tell matchmaking (a user joined a room, an account is 
 
 from __future__ import annotations
 
+import asyncio
+
 from syncode.clock import utcnow
 from syncode.errors import Conflict, Gone, NotFound
 from syncode.matchmaking.engine import MatchEngine
@@ -14,6 +16,7 @@ from syncode.matchmaking.views import MatchViews
 from syncode.models.matchmaking import EnterQueueRequest, MatchStatus, QueueEntered
 from syncode.rooms import RoomService
 from syncode.services.auth import Principal
+from syncode.services.problems import ProblemService
 
 
 class MatchmakingService:
@@ -24,6 +27,7 @@ class MatchmakingService:
         outcomes: Outcomes,
         views: MatchViews,
         rooms: RoomService,
+        problems: ProblemService,
         scores: ScoreSource,
     ) -> None:
         self.store = store
@@ -31,6 +35,7 @@ class MatchmakingService:
         self.outcomes = outcomes
         self.views = views
         self.rooms = rooms
+        self.problems = problems
         self.scores = scores
 
     async def start(self) -> None:
@@ -43,11 +48,17 @@ class MatchmakingService:
 
     async def enter(self, principal: Principal, req: EnterQueueRequest) -> QueueEntered:
         """A searching entry with these preferences, replacing the user's earlier one (and its place)."""
-        if await self.rooms.rooms_of(principal.id):
+        me = [principal.id]
+        rooms, scores, solved = await asyncio.gather(
+            self.rooms.rooms_of(principal.id), self.scores(me), self.problems.solved_by(me)
+        )
+        if rooms:
             raise Conflict("leave or finish your live room before matchmaking", "IN_LIVE_ROOM")
-        score = (await self.scores([principal.id])).get(principal.id)
         prefs = Preferences(tuple(req.languages), tuple(req.difficulties), tuple(req.topics), tuple(req.roles))
-        entry = await self.store.enter(principal.id, prefs.stored(), req.mode, score, utcnow())
+        facts = {"prefs": prefs.stored(), "mode": req.mode, "score": scores.get(principal.id)}
+        entry = await self.store.enter(
+            principal.id, {**facts, "solved": sorted(solved.get(principal.id, ()))}, utcnow()
+        )
         if entry is None:
             raise Conflict("you have a match proposal: accept or decline it first", "MATCH_PENDING")
         self.engine.kick()

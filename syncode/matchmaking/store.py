@@ -2,7 +2,8 @@
 
 `matchQueue` holds one entry per user (`_id` is the user id): `state` searching | proposed | matched, the
 preferences, `queuedAt` (the place in the queue, kept when a proposal fails through no fault of the user),
-`heartbeatAt`, `score` (average report score, None when unknown), `rev` (new on every entry, so a claim made on an
+`heartbeatAt`, `score` (average report score, None when unknown), `solved` (the problems the user had solved on
+entering: none can be solved while searching, with no live room), `rev` (new on every entry, so a claim made on an
 old version fails), `matchId` and `roomId`.
 
 `matches` holds proposals: `userIds` (the longer-waiting first), `roles`, `language`, `problem`, `accepted`,
@@ -20,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from syncode.clock import new_id
@@ -30,7 +32,7 @@ from syncode.matchmaking.rules import Seeker
 Doc = dict[str, Any]
 SEARCHING, PROPOSED, MATCHED = "searching", "proposed", "matched"
 CREATING, DECLINED, EXPIRED = "creating", "declined", "expired"
-MIRRORED = {"state": 1, "queuedAt": 1, "prefs": 1, "score": 1, "rev": 1, "heartbeatAt": 1}
+MIRRORED = {"state": 1, "queuedAt": 1, "prefs": 1, "score": 1, "solved": 1, "rev": 1, "heartbeatAt": 1}
 
 
 class MatchStore:
@@ -45,15 +47,12 @@ class MatchStore:
 
     # -- queue entries -----------------------------------------------------------------------------------
 
-    async def enter(
-        self, user_id: str, prefs: dict[str, list[str]], mode: str, score: float | None, now: datetime
-    ) -> Doc | None:
-        """A new searching entry for the user, replacing an earlier one; None while the user has a proposal."""
+    async def enter(self, user_id: str, facts: dict[str, Any], now: datetime) -> Doc | None:
+        """A new searching entry for the user, replacing an earlier one; None while the user has a proposal.
+        `facts`: prefs, mode, score (None: unknown) and solved (problem ids)."""
         entry = {
             "state": SEARCHING,
-            "prefs": prefs,
-            "mode": mode,
-            "score": score,
+            **facts,
             "queuedAt": now,
             "heartbeatAt": now,
             "rev": new_id(),
@@ -105,20 +104,27 @@ class MatchStore:
         await self._settle_mirror(user_id, dropped)
         return dropped
 
-    async def claim(self, user_ids: list[str], revs: list[str], match_id: str) -> int:
-        """searching -> proposed for these users, each only in the version of the entry pairing saw; returns how
-        many were claimed (the caller undoes a partial claim)."""
-        result = await self.db.matchQueue.update_many(  # revisions are unique: each entry can match its own only
-            {"_id": {"$in": user_ids}, "rev": {"$in": revs}, "state": SEARCHING},
-            {"$set": {"state": PROPOSED, "matchId": match_id}},
-        )
-        if result.modified_count == len(user_ids):
+    async def claim(self, claims: dict[str, tuple[Seeker, ...]]) -> set[str]:
+        """searching -> proposed for the users of each proposal (match id -> its users as pairing saw them), each
+        entry only in the version pairing saw, in one write; returns the proposals whose users were all claimed
+        (the caller undoes the others)."""
+        change = {"state": PROPOSED}
+        writes = [
+            UpdateOne({"_id": s.user_id, "rev": s.rev, "state": SEARCHING}, {"$set": {**change, "matchId": match_id}})
+            for match_id, seekers in claims.items()
+            for s in seekers
+        ]
+        result = await self.db.matchQueue.bulk_write(writes, ordered=False)
+        user_ids = [s.user_id for seekers in claims.values() for s in seekers]
+        if result.modified_count == len(writes):  # every entry claimed: nothing to sort out
             for user_id in user_ids:
                 self.mirror.forget(user_id)
-        else:
-            for user_id in user_ids:
-                await self._reread(user_id)
-        return result.modified_count
+            return set(claims)
+        entries = await self.db.matchQueue.find({"_id": {"$in": user_ids}}, {**MIRRORED, "matchId": 1}).to_list()
+        for entry in entries:
+            self.mirror.put(entry)  # claimed ones leave it; one that changed meanwhile shows as it now is
+        claimed = {e["_id"]: e["matchId"] for e in entries if e["state"] == PROPOSED}
+        return {m for m, seekers in claims.items() if all(claimed.get(s.user_id) == m for s in seekers)}
 
     async def requeue(self, user_id: str, match_id: str, now: datetime) -> bool:
         """proposed -> searching at the old place (queuedAt is kept), with a fresh heartbeat."""

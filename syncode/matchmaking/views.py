@@ -4,6 +4,7 @@ counts from the problem service (never their collections)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from syncode.models.matchmaking import MatchOpponent, MatchProblem, MatchProposal
@@ -46,14 +47,19 @@ class MatchViews:
         self.problems = problems
 
     async def proposals(self, matches: list[Doc]) -> dict[str, MatchProposal]:
-        """Each user of these proposals -> the proposal as they see it (a user is in one of them at most), with
-        one query for all the cards and one for all the solved counts."""
+        """Each user of these proposals -> the proposal as they see it (a user is in one of them at most)."""
         user_ids = [u for m in matches for u in m["userIds"]]
         if not user_ids:
             return {}
-        cards = await self.users.cards(user_ids)
-        solved = await self.problems.solved_by(user_ids)
+        cards, solved = await self.facts(user_ids)
         return {u: proposal(m, u, cards, solved) for m in matches for u in m["userIds"]}
+
+    async def cards(self, user_ids: list[str]) -> dict[str, UserCard]:
+        return await self.users.cards(user_ids)
+
+    async def facts(self, user_ids: list[str]) -> tuple[dict[str, UserCard], dict[str, set[str]]]:
+        """The users' cards and the problems each solved, read side by side."""
+        return await asyncio.gather(self.users.cards(user_ids), self.problems.solved_by(user_ids))
 
     async def proposal(self, match: Doc, user_id: str) -> MatchProposal:
         return (await self.proposals([match]))[user_id]
