@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     collab_unload_seconds: int = Field(30, ge=0)
     collab_snapshot_interval_sec: int = Field(30, ge=1)
     collab_tick_sec: float = Field(1.0, gt=0, le=60)  # how often idle rooms, compaction and snapshots are checked
+    # The edit history (keystroke replay): deleted this many days after a room's last edit (fractions allowed);
+    # a checkpoint of the document every this many updates bounds the work of rebuilding any moment
+    collab_history_days: float = Field(365, gt=0, le=36500)
+    collab_history_checkpoint_updates: int = Field(500, ge=1, le=100_000)
 
     # Event channel (/api/ws): client frames per socket per second (above: close 4029), chat limits per user
     events_messages_per_sec: int = Field(20, ge=1)

@@ -114,8 +114,9 @@ class SnapshotCallbackHandler(InternalHandler):
     )
     async def post(self) -> None:
         req = self.body(SnapshotReadyPayload)
+        snapshot = base64.b64decode(req.snapshot)
         ready = SnapshotReady(
-            req.room_id, req.trigger, req.language, req.code, base64.b64decode(req.snapshot), req.timestamp
+            req.room_id, req.trigger, req.language, req.code, snapshot, req.timestamp, tuple(req.editors)
         )
         await self.ctx.rooms.receive_snapshot(ready)
         self.respond(CallbackAckResponse())

@@ -6,6 +6,10 @@ MongoDB update log right after in batches (realtime/updatelog.py). A record stay
 crash of the process loses nothing: the next start replays the journal into MongoDB before any socket opens.
 Like the database's own default (no fsync per commit), it survives a crash of the process, not of the machine.
 
+A record holds the update with its room, seq, time (ms since the epoch) and author (the user id; none for the
+server's own edits), what the update log and the history (realtime/history.py) are written from. Records of the
+first format (no time or author: the high bit of the room id length is clear) are still read.
+
 Records live in small segment files (`<n>.log`); a full segment is closed and a new one started, and closed
 segments are deleted once MongoDB holds all their records. A `LOCK` file keeps two servers off one directory.
 """
@@ -23,7 +27,9 @@ from pathlib import Path
 log = logging.getLogger("syncode.collab.journal")
 
 HEADER = struct.Struct("<II")  # body length, crc32 of body
-BODY = struct.Struct("<HQ")  # room id length, seq; then the room id (utf-8) and the update
+BODY = struct.Struct("<HQ")  # room id length (| WITH_ORIGIN), seq; then the room id (utf-8) and the update
+ORIGIN = struct.Struct("<QH")  # with WITH_ORIGIN, after BODY: time (ms; 0: unknown), author length (0: the server)
+WITH_ORIGIN = 0x8000
 SEGMENT_BYTES = 64 * 1024  # small: a restart after a crash replays at most this much that MongoDB already has
 
 
@@ -32,6 +38,8 @@ class JournalEntry:
     room_id: str
     seq: int
     update: bytes
+    at_ms: int | None = None  # None in records of the first format
+    author: str | None = None
 
 
 class JournalLocked(RuntimeError):
@@ -86,10 +94,10 @@ class UpdateJournal:
 
     # -- appending ---------------------------------------------------------------------------------------
 
-    def append(self, room_id: str, seq: int, update: bytes) -> int:
+    def append(self, room_id: str, seq: int, update: bytes, at_ms: int = 0, author: str | None = None) -> int:
         """Write one record; returns its index. Raises OSError (and leaves no partial record) if it cannot."""
-        room = room_id.encode()
-        body = BODY.pack(len(room), seq) + room + update
+        room, by = room_id.encode(), (author or "").encode()
+        body = BODY.pack(len(room) | WITH_ORIGIN, seq) + ORIGIN.pack(at_ms, len(by)) + room + by + update
         record = HEADER.pack(len(body), zlib.crc32(body)) + body
         try:
             written = os.write(self._fd, record)
@@ -132,10 +140,21 @@ def _read_segment(path: Path) -> list[JournalEntry]:
         body = data[offset + HEADER.size : offset + HEADER.size + length]
         if len(body) != length or zlib.crc32(body) != crc or length < BODY.size:
             break
-        room_length, seq = BODY.unpack_from(body)
-        room_id = body[BODY.size : BODY.size + room_length].decode()
-        entries.append(JournalEntry(room_id, seq, body[BODY.size + room_length :]))
+        entries.append(_decode(body))
         offset += HEADER.size + length
     if offset != len(data):  # only the last record of the last segment can be torn (a crash mid-write)
         log.warning("collab journal segment ends in a torn record", extra={"segment": path.name, "at": offset})
     return entries
+
+
+def _decode(body: bytes) -> JournalEntry:
+    room_length, seq = BODY.unpack_from(body)
+    if not room_length & WITH_ORIGIN:  # the first format
+        room_id = body[BODY.size : BODY.size + room_length].decode()
+        return JournalEntry(room_id, seq, body[BODY.size + room_length :])
+    room_length &= ~WITH_ORIGIN
+    at_ms, author_length = ORIGIN.unpack_from(body, BODY.size)
+    start = BODY.size + ORIGIN.size
+    room_id = body[start : start + room_length].decode()
+    author = body[start + room_length : start + room_length + author_length].decode()
+    return JournalEntry(room_id, seq, body[start + room_length + author_length :], at_ms or None, author or None)

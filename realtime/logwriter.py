@@ -3,6 +3,8 @@
 pymongo spends about a quarter of a millisecond of Python per insert; in the server's process that time is taken
 from the event loop that relays every update. This child process owns a synchronous client and does the inserts;
 the server hands it batches over a pipe (length-prefixed pickles, both ends ours) and reads back None or an error.
+A batch is (log entries, checkpoints): the entries go into collabUpdates, then the checkpoints into
+collabCheckpointData (their state and chunk) and collabCheckpoints (realtime/history.py).
 
     python -m realtime.logwriter <mongodb uri> <database name>
 """
@@ -13,11 +15,13 @@ import asyncio
 import pickle
 import struct
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pymongo import MongoClient
 from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from syncode.embedded import die_with_parent
@@ -25,6 +29,7 @@ from syncode.embedded import die_with_parent
 FRAME = struct.Struct("!I")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where `-m realtime.logwriter` imports from
 DUPLICATE_KEY = 11000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def insert(collection: Collection, docs: list[dict[str, Any]]) -> str | None:
@@ -42,14 +47,28 @@ def insert(collection: Collection, docs: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def insert_batch(db: Database, docs: list[dict], checkpoints: list[dict]) -> str | None:
+    """One batch: the log entries, then the checkpoints' data and marks (none points at missing data). None, or
+    the first error (the whole batch is written again: what got in counts as written then)."""
+    for doc in docs:
+        if isinstance(doc.get("at"), int):  # ms since the epoch, from the server's end
+            doc["at"] = EPOCH + timedelta(milliseconds=doc["at"])
+    data = [checkpoint["data"] for checkpoint in checkpoints]
+    marks = [{key: value for key, value in checkpoint.items() if key != "data"} for checkpoint in checkpoints]
+    for name, batch in (("collabUpdates", docs), ("collabCheckpointData", data), ("collabCheckpoints", marks)):
+        if batch and (error := insert(db[name], batch)) is not None:
+            return error
+    return None
+
+
 def main() -> None:
     die_with_parent()
     uri, name = sys.argv[1:3]
-    collection = MongoClient(uri, serverSelectionTimeoutMS=5000)[name]["collabUpdates"]
+    db = MongoClient(uri, serverSelectionTimeoutMS=5000)[name]
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     while header := source.read(FRAME.size):
-        docs = pickle.loads(source.read(FRAME.unpack(header)[0]))
-        reply = pickle.dumps(insert(collection, docs))
+        docs, checkpoints = pickle.loads(source.read(FRAME.unpack(header)[0]))
+        reply = pickle.dumps(insert_batch(db, docs, checkpoints))
         sink.write(FRAME.pack(len(reply)) + reply)
         sink.flush()
 
@@ -62,10 +81,10 @@ class LogWriter:
         self.argv = [sys.executable, "-m", "realtime.logwriter", uri, name]
         self.process: asyncio.subprocess.Process | None = None
 
-    async def write(self, docs: list[dict[str, Any]]) -> str | None:
+    async def write(self, docs: list[dict[str, Any]], checkpoints: list[dict[str, Any]] = ()) -> str | None:
         try:
             process = await self._running()
-            payload = pickle.dumps(docs)
+            payload = pickle.dumps((docs, list(checkpoints)))
             process.stdin.write(FRAME.pack(len(payload)) + payload)
             header = await process.stdout.readexactly(FRAME.size)
             return pickle.loads(await process.stdout.readexactly(FRAME.unpack(header)[0]))

@@ -2,7 +2,8 @@
 and periodic snapshots, and the CollabPlane interface the control plane calls (syncode/collab.py).
 
 It builds its storage from parts: the document records (realtime/records.py), the update log (realtime/updatelog.py)
-with the writer it is handed, and, at start, the data migrations (realtime/migrations.py) then the journal's replay."""
+with the writer it is handed, the history (realtime/history.py: read for moments of a document, expired after
+collab_history_days), and, at start, the data migrations (realtime/migrations.py) then the journal's replay."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pycrdt import Doc, Map, Text, get_state
 
 from config import Settings
+from realtime.history import DocumentHistory
 from realtime.journal import UpdateJournal
 from realtime.logwriter import LogWriter
 from realtime.migrations import migrate
@@ -24,7 +26,14 @@ from realtime.room import Peer, Room
 from realtime.updatelog import BatchedUpdateLog, EntryWriter
 from realtime.wsbase import TokenBucket
 from syncode.clock import utcnow
-from syncode.collab import DisconnectSubscriber, Membership, SnapshotReady, SnapshotSubscriber, UserDisconnected
+from syncode.collab import (
+    DisconnectSubscriber,
+    DocumentMoment,
+    Membership,
+    SnapshotReady,
+    SnapshotSubscriber,
+    UserDisconnected,
+)
 from syncode.db import Database
 from syncode.enums import CloseCode, Role
 from syncode.errors import Gone, NotFound, Unauthorized, ValidationFailed
@@ -37,6 +46,8 @@ ROLES = frozenset(Role)
 SHUTDOWN_DRAIN_SECONDS = 10
 SNAPSHOTS_PER_TICK = 50
 SWEEP_ROOMS_PER_STEP = 50  # rooms looked at between two turns given to the relay
+HISTORY_SWEEP_SECONDS = 3600  # how often expired history is looked for (more often with a short retention)
+HISTORY_FRESH_SECONDS = 1  # a history read waits this long at most for the updates still on their way to it
 
 
 class Rejected(Exception):
@@ -64,7 +75,8 @@ class CollabService:
         self.writer = writer or LogWriter(db.uri, db.name)
         journal = UpdateJournal(self.journal_dir) if settings.collab_journal else None
         self.update_log = BatchedUpdateLog(db.collabUpdates, self.writer, journal)
-        self.records = DocumentRecords(db.collabDocs, self.update_log)
+        self.history = DocumentHistory(db.collabCheckpoints, db.collabCheckpointData, self.update_log)
+        self.records = DocumentRecords(db.collabDocs, self.update_log, self.history)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
         self._unloading: dict[str, asyncio.Task[None]] = {}
@@ -72,6 +84,8 @@ class CollabService:
         self._disconnect_subscribers: list[DisconnectSubscriber] = []
         self._tasks = BackgroundTasks("collab background task")
         self._maintenance: asyncio.Task | None = None
+        self._next_history_sweep = 0.0
+        self._history_sweep: asyncio.Future[int] | None = None
 
     async def start(self) -> None:
         """Migrate what earlier versions left, replay what the journal holds from an earlier run (both before any
@@ -135,7 +149,8 @@ class CollabService:
                 return record.snapshot, 0
             room = await self._build(room_id)
         closed = room.close_all(CloseCode.not_allowed, "room closed")
-        await self.update_log.drain()  # its last updates land before the log is dropped, not after
+        room.checkpoint()  # the history keeps what the log held
+        await self.update_log.drain()  # its last updates (and that checkpoint) land before the log is dropped
         state = room.doc.get_update()
         await self.records.destroy(room_id, state)
         return state, closed
@@ -199,6 +214,14 @@ class CollabService:
         ready = room.snapshot(trigger, language)
         self._deliver(self._snapshot_subscribers, ready)
         return ready
+
+    async def moment(self, room_id: str, at: datetime) -> DocumentMoment | None:
+        await self.update_log.drain(timeout=HISTORY_FRESH_SECONDS)
+        return await self.history.moment(room_id, at)
+
+    async def edit_times(self, room_id: str, start: datetime, end: datetime) -> list[datetime]:
+        await self.update_log.drain(timeout=HISTORY_FRESH_SECONDS)
+        return await self.history.edit_times(room_id, start, end)
 
     async def health(self) -> dict[str, Any]:
         connections = sum(len(room.peers) for room in self.rooms.values())
@@ -277,8 +300,10 @@ class CollabService:
         record = await self._record(room_id, allow_destroyed=False)
         s = self.settings
         inbound = TokenBucket(s.collab_room_bytes_per_sec, 2 * s.collab_max_message_bytes)
-        room = Room(record, self.records, self.update_log, s.collab_max_document_bytes, inbound)
+        every = s.collab_history_checkpoint_updates
+        room = Room(record, self.records, self.update_log, s.collab_max_document_bytes, inbound, every)
         room.load(record.snapshot, await self.update_log.updates_after(room_id, record.snapshot_seq))
+        room.seed_history(await self.history.tail(room_id))
         return room
 
     async def _record(self, room_id: str, allow_destroyed: bool) -> DocRecord:
@@ -321,6 +346,7 @@ class CollabService:
         time: rooms loaded together fall due together; spread once, they stay spread.
         """
         s = self.settings
+        self._expire_history(now)
         snapshots = 0
         for index, (room_id, room) in enumerate(list(self.rooms.items())):
             if index % SWEEP_ROOMS_PER_STEP == 0:
@@ -337,6 +363,14 @@ class CollabService:
                 snapshots += 1
                 self._deliver(self._snapshot_subscribers, room.snapshot("periodic"))
                 await asyncio.sleep(0)
+
+    def _expire_history(self, now: float) -> None:
+        """Now and then, delete the history older than the retention (in the background)."""
+        if now < self._next_history_sweep or (self._history_sweep and not self._history_sweep.done()):
+            return
+        retention = self.settings.collab_history_days * 86400
+        self._next_history_sweep = now + min(HISTORY_SWEEP_SECONDS, retention / 10)
+        self._history_sweep = self._tasks.spawn(self.history.expire(utcnow() - timedelta(seconds=retention)))
 
 
 def initial_state(content: dict[str, str], snapshot: bytes | None) -> bytes:

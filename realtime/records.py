@@ -3,7 +3,8 @@ the full state), the sequence number it covers, lock flag, active language, kick
 destroyed.
 
 The updates since a snapshot are the update log's (realtime/updatelog.py); the records drop the entries a new
-snapshot or a tombstone covers, through the UpdateLog interface.
+snapshot or a tombstone covers, through the UpdateLog interface. A document's history (realtime/history.py) outlives
+both: creating a document writes its base checkpoint, and a revived one's seqs go on after its history's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from realtime.history import DocumentHistory, checkpoint_entry, millis
 from realtime.updatelog import UpdateLog
 from syncode.clock import utcnow
 
@@ -64,17 +66,19 @@ class DocRecord:
 
 
 class DocumentRecords:
-    def __init__(self, docs: AsyncCollection, log: UpdateLog) -> None:
+    def __init__(self, docs: AsyncCollection, log: UpdateLog, history: DocumentHistory) -> None:
         self.docs = docs
         self.log = log
+        self.history = history
         self._compaction_slots = asyncio.Semaphore(COMPACTIONS_AT_ONCE)
 
     async def create(self, room_id: str, state: bytes, language: str) -> tuple[bool, DocRecord]:
         """Idempotent: an existing live record is returned untouched; a destroyed one is started afresh."""
+        last_seq = await self.history.last_seq(room_id)
         fresh = {
             "createdAt": utcnow(),
             "snapshot": Binary(state),
-            "snapshotSeq": 0,
+            "snapshotSeq": last_seq + 1 if last_seq else 0,  # history keys stay unique across revivals
             "locked": False,
             "language": language,
             "kicks": [],
@@ -82,7 +86,7 @@ class DocumentRecords:
         }
         try:
             await self.docs.insert_one({"_id": room_id, **fresh})
-            return True, DocRecord.from_mongo({"_id": room_id, **fresh})
+            return True, await self._begin_history(DocRecord.from_mongo({"_id": room_id, **fresh}))
         except DuplicateKeyError:
             pass
         revived = await self.docs.find_one_and_replace(
@@ -90,10 +94,18 @@ class DocumentRecords:
         )
         if revived:
             await self.log.discard(room_id)
-            return True, DocRecord.from_mongo(revived)
+            return True, await self._begin_history(DocRecord.from_mongo(revived))
         existing = await self.record(room_id)
         assert existing is not None, "a record that collided on insert cannot vanish without a destroy"
         return False, existing
+
+    async def _begin_history(self, record: DocRecord) -> DocRecord:
+        """The base checkpoint of a new (or revived) document's history: its first state."""
+        base = checkpoint_entry(
+            record.room_id, record.snapshot_seq, record.snapshot, millis(record.created_at), [], record.language
+        )
+        await self.history.add_checkpoint(base)
+        return record
 
     async def record(self, room_id: str) -> DocRecord | None:
         raw = await self.docs.find_one({"_id": room_id})

@@ -1,4 +1,11 @@
-"""One live collab room: the authoritative Yjs document, awareness, and the sockets connected to it."""
+"""One live collab room: the authoritative Yjs document, awareness, and the sockets connected to it.
+
+Each update it accepts is logged with its time (the room's clock: ms, never going back, and a snapshot's time lies
+strictly between the updates it holds and those after it) and its author. It queues a checkpoint of its state, with
+the updates since the last one, for the history (realtime/history.py) every `checkpoint_every` updates (or
+CHECKPOINT_BYTES of them), before it compacts and before its document is destroyed. It keeps who edited since its
+last snapshot.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, Protocol
 
 from pycrdt import Awareness, Doc, Map, Text, get_state
 
 from realtime import protocol
+from realtime.history import CHECKPOINT_BYTES, Tail, checkpoint_entry
 from realtime.protocol import Frame, ProtocolError
 from realtime.records import DocRecord, DocumentRecords, Kick
-from realtime.updatelog import UpdateLog
+from realtime.updatelog import EPOCH, Edit, UpdateLog, now_ms
 from realtime.wsbase import TokenBucket
-from syncode.clock import utcnow
 from syncode.collab import SnapshotReady
 from syncode.enums import CloseCode, Role
 
@@ -42,7 +50,13 @@ class Peer(Protocol):
 
 class Room:
     def __init__(
-        self, record: DocRecord, records: DocumentRecords, update_log: UpdateLog, max_bytes: int, inbound: TokenBucket
+        self,
+        record: DocRecord,
+        records: DocumentRecords,
+        update_log: UpdateLog,
+        max_bytes: int,
+        inbound: TokenBucket,
+        checkpoint_every: int = 500,
     ) -> None:
         self.room_id = record.room_id
         self.records = records  # compactions write the snapshot there
@@ -68,13 +82,21 @@ class Room:
         self.last_snapshot_at = time.monotonic()
         self.idle_since = time.monotonic()
         self._compaction = asyncio.Lock()  # snapshots must land in seq order: one compaction at a time
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_seq: int | None = None  # of the history's last checkpoint (seed_history says)
+        self.editors: list[str] = []  # every author of the document so far, in order of first edit
+        self.recent_editors: list[str] = []  # those since the last snapshot
+        self.pending: list[Edit] = []  # the updates since the last checkpoint, its chunk
+        self.pending_bytes = 0
+        self.next_ms = 0  # the earliest time the next update may be logged at (the room's clock)
 
-    def load(self, snapshot: bytes, log_entries: list[tuple[int, bytes]]) -> None:
+    def load(self, snapshot: bytes, log_entries: list[Edit]) -> None:
         """Rebuild the document from the snapshot plus the log entries written after it."""
         if snapshot != protocol.EMPTY_UPDATE:
             self.doc.apply_update(snapshot)
-        self.size = len(snapshot) + sum(len(update) for _, update in log_entries)
-        for seq, update in log_entries:
+        self.size = len(snapshot) + sum(len(edit[3]) for edit in log_entries)
+        self.pending = list(log_entries)  # seed_history keeps those after the last checkpoint
+        for seq, _, _, update in log_entries:
             try:
                 self.doc.apply_update(update)
             except ValueError:
@@ -83,6 +105,20 @@ class Room:
             self.next_seq += 1
         if log_entries:
             self.first_uncompacted_at = time.monotonic()
+
+    def seed_history(self, tail: Tail) -> None:
+        """Go on from the history's last checkpoint (after load): the logged updates after it are the next chunk.
+        A document without a checkpoint (from before histories were kept) gets one now."""
+        self.editors, self.checkpoint_seq = list(tail.editors), tail.checkpoint_seq
+        after = self.checkpoint_seq if self.checkpoint_seq is not None else self.applied_seq
+        self.pending = [edit for edit in self.pending if edit[0] > after]
+        self.pending_bytes = sum(len(edit[3]) for edit in self.pending)
+        for _, at_ms, author, _ in self.pending:
+            self.next_ms = max(self.next_ms, at_ms)
+            self.editors += [author] if author and author not in self.editors else []
+        self.next_ms = max(self.next_ms, tail.at_ms)
+        if self.checkpoint_seq is None:
+            self._checkpoint(self._clock())
 
     # -- membership --------------------------------------------------------------------------------------
 
@@ -181,11 +217,11 @@ class Room:
 
     async def _commit(self, update: bytes, sender: Peer | None) -> bytes:
         """Persist, then apply and relay: nobody sees an update that is not in the log. Returns the prior state."""
-        seq = self.next_seq
+        seq, at_ms, author = self.next_seq, self._clock(), sender.user_id if sender else None
         self.next_seq += 1
         self.inflight += 1
         try:
-            await self.update_log.append(self.room_id, seq, update)
+            await self.update_log.append(self.room_id, seq, update, at_ms, author)
         finally:
             self.inflight -= 1
         before = self.doc.get_state()
@@ -196,7 +232,39 @@ class Room:
         if self.first_uncompacted_at is None:
             self.first_uncompacted_at = time.monotonic()
         self._broadcast(protocol.sync_update(update), exclude=sender)
+        self._edited((seq, at_ms, author, update))
         return before
+
+    def _edited(self, edit: Edit) -> None:
+        seq, at_ms, author, update = edit
+        self.pending.append(edit)
+        self.pending_bytes += len(update)
+        if author is not None:
+            if author not in self.editors:
+                self.editors.append(author)
+            if author not in self.recent_editors:
+                self.recent_editors.append(author)
+        if seq - (self.checkpoint_seq or 0) >= self.checkpoint_every or self.pending_bytes >= CHECKPOINT_BYTES:
+            self._checkpoint(at_ms)
+
+    def checkpoint(self) -> None:
+        """Queue a checkpoint of the updates since the last (none without any), before compacting or destroying."""
+        if self.pending:
+            self._checkpoint(max(edit[1] for edit in self.pending) or self._clock())
+
+    def _checkpoint(self, at_ms: int) -> None:
+        """Queue the state as of applied_seq (its last update was logged at `at_ms`) for the history."""
+        state, language = self.doc.get_update(), self.active_language
+        entry = checkpoint_entry(
+            self.room_id, self.applied_seq, state, at_ms, self.editors, language, self.checkpoint_seq, self.pending
+        )
+        self.update_log.checkpoint(entry)
+        self.checkpoint_seq, self.pending, self.pending_bytes = self.applied_seq, [], 0
+
+    def _clock(self) -> int:
+        """Now in ms, never before the room's last logged update."""
+        self.next_ms = max(now_ms(), self.next_ms)
+        return self.next_ms
 
     def _apply_awareness(self, peer: Peer, update: bytes) -> None:
         try:
@@ -230,10 +298,16 @@ class Room:
         return chosen if isinstance(chosen, str) and chosen else self.language
 
     def snapshot(self, trigger: str, language: str | None = None) -> SnapshotReady:
+        """The document now, with its time on the room's clock (the next update is logged strictly after it) and
+        who edited since the previous snapshot."""
         language = language or self.active_language
         self.changed_since_snapshot = False
         self.last_snapshot_at = time.monotonic()
-        return SnapshotReady(self.room_id, trigger, language, self.code(language), self.doc.get_update(), utcnow())
+        at_ms = self._clock()
+        self.next_ms = at_ms + 1
+        editors, self.recent_editors = tuple(self.recent_editors), []
+        state, timestamp = self.doc.get_update(), EPOCH + timedelta(milliseconds=at_ms)
+        return SnapshotReady(self.room_id, trigger, language, self.code(language), state, timestamp, editors)
 
     def code(self, language: str) -> str:
         name = f"code:{language}"
@@ -253,6 +327,7 @@ class Room:
             upto, state = self.applied_seq, self.doc.get_update()
             if upto == self.compacted_seq:
                 return
+            self.checkpoint()  # what compaction deletes from the log is in the history first (its drain waits)
             await self.records.compact(self.room_id, state, upto)
             self.compacted_seq = upto
             if upto == self.applied_seq:

@@ -14,15 +14,21 @@ server's process uses 12-15% and the writer 8-10%, about what the server alone u
 follows, and the journal's segments are released once written. Without it, an update waits for MongoDB's
 acknowledgement before it is relayed. At start-up, recover() copies what an earlier run journaled but did not
 get into MongoDB.
+
+Each entry also carries its time and author (`at`, `by`): the log is the newest part of a document's history
+(realtime/history.py), whose checkpoints go out in the same batches (one message to the writer, which inserts them
+after the entries); a room checkpoints before it compacts, so what compaction deletes is in a checkpoint first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +39,8 @@ from pymongo.errors import PyMongoError
 from realtime.journal import UpdateJournal
 
 log = logging.getLogger("syncode.collab.store")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Edit = tuple[int, int, str | None, bytes]  # a logged update: seq, time (ms; 0: unknown), author (None: the server)
 
 # The seq each live document's snapshot covers, for some room ids (realtime/records.py: snapshot_seqs).
 CoveredSeqs = Callable[[list[str]], Awaitable[dict[str, int]]]
@@ -48,8 +56,10 @@ class EntryWriter(Protocol):
     async def start(self) -> None:
         """Get ready ahead of the first batch (the log's recover() calls it last)."""
 
-    async def write(self, docs: list[dict[str, Any]]) -> str | None:
-        """Insert the entries; those already there (a retry, a replay) count as written. None, or the error."""
+    async def write(self, docs: list[dict[str, Any]], checkpoints: list[dict[str, Any]] = ()) -> str | None:
+        """Insert the entries into collabUpdates (an entry's `at`, ms since the epoch, as a date), then the
+        checkpoints (realtime/history.py); documents already there (a retry, a replay) count as written. None, or
+        the error."""
 
     async def close(self) -> None: ...
 
@@ -64,10 +74,18 @@ class UpdateLog(Protocol):
     async def recover(self, journal_dir: Path, covered: CoveredSeqs) -> None:
         """Write what an earlier run journaled but did not log; then start taking appends."""
 
-    async def append(self, room_id: str, seq: int, update: bytes) -> None:
-        """Make one update durable; when this returns it may be relayed. Raises StorageUnavailable."""
+    async def append(
+        self, room_id: str, seq: int, update: bytes, at_ms: int | None = None, author: str | None = None
+    ) -> None:
+        """Make one update durable, with its time (ms; default now) and author (None: the server's own edit);
+        when this returns it may be relayed. Raises StorageUnavailable."""
 
-    async def updates_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]: ...
+    def checkpoint(self, doc: dict[str, Any]) -> None:
+        """Queue a checkpoint of a room's state (realtime/history.py) for the next batch; not journaled, but kept
+        (retried) until written, and drain() waits for it."""
+
+    async def updates_after(self, room_id: str, seq: int, upto: int | None = None) -> list[Edit]:
+        """A room's entries after (and up to) a seq, in seq order, with their times and authors."""
 
     async def discard(self, room_id: str, upto: int | None = None) -> None:
         """Delete a room's entries up to a seq (a snapshot covers them), or all of them."""
@@ -112,8 +130,9 @@ class BatchedUpdateLog:
         entries = await asyncio.to_thread(journal.replay)
         if entries:
             snapshots = await covered(sorted({entry.room_id for entry in entries}))
+            now = now_ms()
             missing = [
-                log_entry(e.room_id, e.seq, e.update)
+                log_entry(e.room_id, e.seq, e.update, e.at_ms or now, e.author)
                 for e in entries
                 if e.room_id in snapshots and e.seq > snapshots[e.room_id]
             ]
@@ -128,13 +147,16 @@ class BatchedUpdateLog:
             journal.begin()
         await self.writer.start()
 
-    async def append(self, room_id: str, seq: int, update: bytes) -> None:
-        """Make one update durable; when this returns it may be relayed.
+    async def append(
+        self, room_id: str, seq: int, update: bytes, at_ms: int | None = None, author: str | None = None
+    ) -> None:
+        """Make one update durable, with its time (ms; default now) and author; when this returns it may be relayed.
 
         With the journal: durable once journaled (no waiting), in MongoDB a batch later. Without it: durable
         once MongoDB has acknowledged it. Raises StorageUnavailable when it cannot be made durable.
         """
-        doc = log_entry(room_id, seq, update)
+        at_ms = at_ms or now_ms()
+        doc = log_entry(room_id, seq, update, at_ms, author)
         if self.journal is None:
             acknowledged = asyncio.get_running_loop().create_future()
             self._enqueue(_Queued(doc, 0, acknowledged))
@@ -143,18 +165,22 @@ class BatchedUpdateLog:
         if len(self._pending) >= self.max_backlog:
             raise StorageUnavailable("the update log is too far behind")
         try:
-            index = self.journal.append(room_id, seq, update)
+            index = self.journal.append(room_id, seq, update, at_ms, author)
         except OSError as exc:
             log.error("collab journal write failed", extra={"error": str(exc)})
             raise StorageUnavailable("the collab journal cannot be written") from exc
         self._enqueue(_Queued(doc, index, None))
 
-    async def updates_after(self, room_id: str, seq: int) -> list[tuple[int, bytes]]:
-        cursor = self.updates.find(_log_ids(room_id, after=seq)).sort("_id", 1)
-        return [(raw["seq"], bytes(raw["update"])) async for raw in cursor]
+    def checkpoint(self, doc: dict[str, Any]) -> None:
+        """Goes out with the next batch, after every update appended so far (its index: the journal's last)."""
+        self._enqueue(_Queued(doc, self.journal.appended if self.journal else 0, None, checkpoint=True))
+
+    async def updates_after(self, room_id: str, seq: int, upto: int | None = None) -> list[Edit]:
+        cursor = self.updates.find(log_ids(room_id, after=seq, upto=upto)).sort("_id", 1)
+        return [(raw["seq"], _ms_of(raw.get("at")), raw.get("by"), bytes(raw["update"])) async for raw in cursor]
 
     async def discard(self, room_id: str, upto: int | None = None) -> None:
-        await self.updates.delete_many(_log_ids(room_id, upto=upto))
+        await self.updates.delete_many(log_ids(room_id, upto=upto))
 
     def _enqueue(self, queued: _Queued) -> None:
         self._pending.append(queued)
@@ -188,7 +214,9 @@ class BatchedUpdateLog:
             while self._pending:
                 batch = self._inflight = self._pending
                 self._pending = []
-                error = await write_entries(self.writer, [queued.doc for queued in batch])
+                docs = [queued.doc for queued in batch if not queued.checkpoint]
+                checkpoints = [queued.doc for queued in batch if queued.checkpoint]
+                error = await write_entries(self.writer, docs, checkpoints)
                 self._inflight = []
                 if error is None:
                     backoff = 0.05
@@ -196,8 +224,14 @@ class BatchedUpdateLog:
                     if self.journal is not None:
                         self.journal.release(batch[-1].index)
                     self._settle(batch, None)
-                elif self.journal is None:
-                    self._settle(batch, StorageUnavailable("the update log cannot be written"))
+                elif self.journal is None:  # the updates fail; checkpoints (of acknowledged ones) are kept
+                    self._settle([q for q in batch if not q.checkpoint], StorageUnavailable("the update log failed"))
+                    kept = [queued for queued in batch if queued.checkpoint]
+                    self._pending = kept + self._pending
+                    if kept:
+                        self.failing = True
+                        await asyncio.sleep(backoff)
+                        backoff = min(backoff * 2, 2.0)
                 else:  # journaled: keep them, in order, and try again
                     self.failing = True
                     self._pending = batch + self._pending
@@ -208,7 +242,7 @@ class BatchedUpdateLog:
 
     @property
     def backlog(self) -> int:
-        """Updates accepted but not yet in MongoDB."""
+        """Updates accepted (and checkpoints queued) but not yet in MongoDB."""
         return len(self._inflight) + len(self._pending)
 
     async def drain(self, timeout: float | None = None) -> bool:
@@ -229,17 +263,37 @@ class BatchedUpdateLog:
         await self.writer.close()
 
 
-async def write_entries(writer: EntryWriter, docs: list[dict[str, Any]]) -> PyMongoError | None:
-    """Insert log entries through the writer; entries already there (a retry, a replay) count as written."""
-    error = await writer.write(docs)
+async def write_entries(
+    writer: EntryWriter, docs: list[dict[str, Any]], checkpoints: list[dict[str, Any]] = ()
+) -> PyMongoError | None:
+    """Insert log entries (and checkpoints) through the writer; entries already there (a retry, a replay) count as
+    written."""
+    error = await writer.write(docs, checkpoints)
     if error is None:
         return None
     log.error("update log write failed", extra={"updates": len(docs), "error": error})
     return PyMongoError(error)
 
 
-def log_entry(room_id: str, seq: int, update: bytes) -> dict[str, Any]:
-    return {"_id": _log_key(room_id, seq), "roomId": room_id, "seq": seq, "update": Binary(update)}
+def log_entry(
+    room_id: str, seq: int, update: bytes, at_ms: int | None = None, author: str | None = None
+) -> dict[str, Any]:
+    """A log entry, with its time and author when known (the history's, realtime/history.py). The time goes to the
+    writer as ms since the epoch (an int pickles in a third of the time a datetime takes); it stores a date."""
+    entry = {"_id": log_key(room_id, seq), "roomId": room_id, "seq": seq, "update": Binary(update)}
+    if at_ms is not None:
+        entry["at"] = at_ms
+        entry["by"] = author
+    return entry
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _ms_of(when: datetime | None) -> int:
+    """0 for entries of the first format (no time)."""
+    return (when - EPOCH) // timedelta(milliseconds=1) if when is not None else 0
 
 
 @dataclass(slots=True)
@@ -247,14 +301,15 @@ class _Queued:
     doc: dict[str, Any]
     index: int  # journal index (0 without a journal)
     acknowledged: asyncio.Future[None] | None  # without a journal, the appender waits on it
+    checkpoint: bool = False  # a checkpoint (realtime/history.py) rather than an update
 
 
-def _log_key(room_id: str, seq: int) -> str:
+def log_key(room_id: str, seq: int) -> str:
     return f"{room_id}:{seq:012d}"
 
 
-def _log_ids(room_id: str, after: int | None = None, upto: int | None = None) -> dict[str, Any]:
+def log_ids(room_id: str, after: int | None = None, upto: int | None = None) -> dict[str, Any]:
     """The _id range of one room's log entries (after / up to a seq). Room ids have no ':', and ';' follows it."""
-    low = ("$gt", _log_key(room_id, after) if after is not None else f"{room_id}:")
-    high = ("$lte", _log_key(room_id, upto)) if upto is not None else ("$lt", f"{room_id};")
+    low = ("$gt", log_key(room_id, after) if after is not None else f"{room_id}:")
+    high = ("$lte", log_key(room_id, upto)) if upto is not None else ("$lt", f"{room_id};")
     return {"_id": dict([low, high])}

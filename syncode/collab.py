@@ -20,7 +20,17 @@ class SnapshotReady:
     language: str
     code: str
     snapshot: bytes  # full Yjs state as one update
-    timestamp: datetime
+    timestamp: datetime  # every update in it was accepted at or before this time (ms), every later one after
+    editors: tuple[str, ...] = ()  # users who edited since the room's previous snapshot, in order of first edit
+
+
+@dataclass(frozen=True)
+class DocumentMoment:
+    """A document as it was at some moment, rebuilt from its history."""
+
+    texts: dict[str, str]  # language -> text of Y.Text('code:<language>')
+    language: str | None  # the active language then, when known
+    editors: list[str]  # every user who had edited it by then, in order of first edit
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,13 @@ class CollabPlane(Protocol):
 
     async def request_snapshot(self, room_id: str, trigger: str, language: str) -> SnapshotReady: ...
 
+    async def moment(self, room_id: str, at: datetime) -> DocumentMoment | None:
+        """The document as it was at `at`, from its history; None when no history of that moment is kept
+        (older than the retention, or from before histories were kept)."""
+
+    async def edit_times(self, room_id: str, start: datetime, end: datetime) -> list[datetime]:
+        """When users (not the server) edited the document between start and end, in time order."""
+
     async def health(self) -> dict[str, Any]: ...
 
     def on_snapshot(self, subscriber: SnapshotSubscriber) -> Callable[[], None]:
@@ -93,6 +110,8 @@ def snapshot_event(ready: SnapshotReady) -> Event:
         "snapshot": base64.b64encode(ready.snapshot).decode(),
         "timestamp": iso(ready.timestamp),
     }
+    if ready.editors:
+        data["editors"] = list(ready.editors)
     return Event(SNAPSHOT_READY, data, room_id=ready.room_id)
 
 

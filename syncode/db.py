@@ -154,6 +154,13 @@ COLLECTIONS: dict[str, CollectionSpec] = {
         CollectionSpec("recordingConsents", [IndexModel("roomId")]),  # keyed by "<roomId>:<userId>"
         CollectionSpec("collabDocs"),
         CollectionSpec("collabUpdates"),  # keyed by _id "<roomId>:<seq>" (realtime/updatelog.py)
+        # The edit history of each room's document: checkpoints (marks, and their state and updates), same keys
+        # (realtime/history.py)
+        CollectionSpec(
+            "collabCheckpoints",
+            [IndexModel([("roomId", ASCENDING), ("seq", ASCENDING)]), IndexModel("at")],  # at: the retention sweep
+        ),
+        CollectionSpec("collabCheckpointData", [IndexModel([("roomId", ASCENDING), ("seq", ASCENDING)])]),
     ]
 }
 

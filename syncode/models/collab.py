@@ -81,6 +81,9 @@ class SnapshotReadyPayload(RequestModel):
     code: str
     snapshot: Base64
     timestamp: datetime
+    editors: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list, max_length=100, description="users who edited since the room's previous snapshot"
+    )
 
 
 class UserDisconnectedPayload(RequestModel):

@@ -1,6 +1,7 @@
 """The update log's write pipeline (realtime/updatelog.py) with a writer held in memory instead of the log writer's
 process and no database: group commit, retries in order while journaled, refusals without the journal or when too
-far behind, journal segments released once written, and the start-up replay of an earlier run's journal."""
+far behind, journal segments released once written, the start-up replay of an earlier run's journal, and what the
+history needs of the log (entries with their time and author; checkpoints kept until written)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class MemoryWriter:
 
     def __init__(self) -> None:
         self.batches: list[list[tuple[str, int]]] = []
+        self.origins: list[tuple[str, int, Any, Any]] = []  # (roomId, seq, at, by) of the entries written
+        self.checkpoints: list[tuple[str, int]] = []
         self.error: str | None = None
         self.started = self.closed = False
         self._open = asyncio.Event()
@@ -39,11 +42,13 @@ class MemoryWriter:
     async def start(self) -> None:
         self.started = True
 
-    async def write(self, docs: list[dict[str, Any]]) -> str | None:
+    async def write(self, docs: list[dict[str, Any]], checkpoints: list[dict[str, Any]] = ()) -> str | None:
         await self._open.wait()
         if self.error is not None:
             return self.error
         self.batches.append([(doc["roomId"], doc["seq"]) for doc in docs])
+        self.origins.extend((doc["roomId"], doc["seq"], doc.get("at"), doc.get("by")) for doc in docs)
+        self.checkpoints.extend((doc["roomId"], doc["seq"]) for doc in checkpoints)
         return None
 
     async def close(self) -> None:
@@ -185,3 +190,57 @@ async def test_recovery_fails_and_keeps_the_journal_when_the_writer_refuses(tmp_
     assert not writer.started, "the server does not start without its log"
     update_log.journal.close(everything_written=False)
     assert len(UpdateJournal(tmp_path).replay()) == 5
+
+
+# -- what the history needs of the log ---------------------------------------------------------------------------
+
+
+async def test_entries_carry_their_time_and_author_and_checkpoints_follow_them_through_failures(tmp_path: Path):
+    writer = MemoryWriter()
+    update_log = await started_log(tmp_path, writer)
+    writer.hold()
+    await update_log.append("room", 1, b"u", 1_700_000_000_123, "alice")
+    await asyncio.sleep(0)  # in flight
+    await update_log.append("room", 2, b"u", 1_700_000_000_124, None)  # the server's own edit
+    update_log.checkpoint({"_id": "room:000000000002", "roomId": "room", "seq": 2})
+    writer.error = "database down"
+    writer.go()
+    await until(lambda: update_log.failing)
+    writer.error = None
+    assert await update_log.drain(timeout=5)
+    assert writer.batches == [[("room", 1), ("room", 2)]], "retried together; the checkpoint is no log entry"
+    assert [(room, seq, by) for room, seq, _, by in writer.origins] == [("room", 1, "alice"), ("room", 2, None)]
+    assert [at for _, _, at, _ in writer.origins] == [1_700_000_000_123, 1_700_000_000_124], "ms, a date once stored"
+    assert writer.checkpoints == [("room", 2)], "kept through the failed write, written with its batch"
+    await update_log.close(everything_written=True)
+
+
+async def test_without_the_journal_a_failed_write_drops_the_updates_but_keeps_the_checkpoint(tmp_path: Path):
+    """A checkpoint holds updates acknowledged earlier: compaction (which drains first) must not delete them from
+    the log before it is written."""
+    writer = MemoryWriter()
+    update_log = await started_log(tmp_path, writer, journaled=False)
+    await update_log.append("room", 1, b"u")
+    writer.error = "database down"
+    update_log.checkpoint({"_id": "room:000000000001", "roomId": "room", "seq": 1})
+    with pytest.raises(StorageUnavailable):
+        await update_log.append("room", 2, b"u")
+    assert not await update_log.drain(timeout=0.2), "the checkpoint is still to be written"
+    writer.error = None
+    assert await update_log.drain(timeout=5)
+    assert writer.written == [("room", 1)] and writer.checkpoints == [("room", 1)]
+    await update_log.close(everything_written=True)
+
+
+async def test_recovery_writes_the_journaled_times_and_authors(tmp_path: Path):
+    earlier = UpdateJournal(tmp_path)
+    earlier.replay()
+    earlier.begin()
+    earlier.append("live", 3, b"u", 1_700_000_000_500, "bob")
+    earlier.close(everything_written=False)
+    writer = MemoryWriter()
+    update_log = BatchedUpdateLog(None, writer, UpdateJournal(tmp_path))
+    await update_log.recover(tmp_path, no_snapshots)
+    ((room, seq, at, by),) = writer.origins
+    assert (room, seq, at, by) == ("live", 3, 1_700_000_000_500, "bob")
+    await update_log.close(everything_written=True)
