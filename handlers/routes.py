@@ -19,6 +19,7 @@ from handlers import (
     matchmaking,
     media,
     problems,
+    replay,
     reports,
     rooms,
     sessions,
@@ -118,6 +119,9 @@ API_ROUTES: list[Route] = [
     ("/api/sessions/{sessionId}/feedback", sessions.SessionFeedbackHandler, {}),
     ("/api/sessions/{sessionId}/ai-messages", sessions.SessionAiMessagesHandler, {}),
     ("/api/sessions/{sessionId}/whiteboard", sessions.SessionWhiteboardHandler, {}),
+    # Keystroke replay (issue 16)
+    ("/api/sessions/{sessionId}/replay", replay.ReplayHandler, {}),
+    ("/api/sessions/{sessionId}/replay/marks", replay.ReplayMarksHandler, {}),
     # Matchmaking (issue 19)
     ("/api/matchmaking/queue", matchmaking.QueueHandler, {}),
     ("/api/matchmaking/status", matchmaking.StatusHandler, {}),

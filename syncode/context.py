@@ -38,6 +38,7 @@ from syncode.services.users import UserService
 from syncode.sessions.access import SessionAccess
 from syncode.sessions.history import SessionHistory
 from syncode.sessions.recorder import SessionRecorder
+from syncode.sessions.replay import SessionReplay
 from syncode.sessions.reports import ReportService
 from syncode.sessions.stats import StatsService
 
@@ -75,6 +76,7 @@ class Context:
     media: MediaService = field(init=False)
     history: SessionHistory
     guide: GuideService
+    replay: SessionReplay = field(init=False)
 
 
 CollabFactory = Callable[[Membership], CollabPlane]
@@ -236,6 +238,7 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     )
     ctx.reports = ReportService(db, bus, sessions, judge, ctx.execution, problems, ctx.chat, ctx.feedback)
     ctx.stats = StatsService(db, ctx.execution, problems, ctx.reports)
+    ctx.replay = SessionReplay(db, SessionAccess(db), collab)
     bus.subscribe("room.finished", ctx.reports.room_finished)
     wire_ai(ctx)
     ctx.matchmaking = build_matchmaking(ctx)

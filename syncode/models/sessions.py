@@ -1,5 +1,5 @@
 """Session history (API.md, Sessions): summaries, details, the timeline, code snapshots, feedback, AI messages,
-the recording link and the whiteboard export."""
+the recording link, the whiteboard export and the keystroke replay."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from syncode.models.rooms import ProblemRef, RoomMode
 
 SessionSort = Literal["startedAt", "finishedAt", "duration", "overallScore"]
 SnapshotTrigger = Literal["periodic", "phase_change", "submission", "manual", "session_end"]
+MarkType = Literal["run", "submission", "phase", "pause", "hint"]
 ShapeType = Literal["line", "rect", "ellipse", "arrow", "text"]
 WhiteboardFormat = Literal["json", "svg", "png"]
 
@@ -112,6 +113,9 @@ class CodeSnapshot(ApiModel):
     language: str
     code: str
     lines_of_code: int
+    editors: list[str] = Field(
+        default_factory=list, description="ids of the users who edited since the previous snapshot"
+    )
     created_at: Timestamp
 
 
@@ -152,3 +156,36 @@ class WhiteboardShape(ApiModel):
 class WhiteboardExport(ApiModel):
     session_id: str
     shapes: list[WhiteboardShape] = Field(description="in drawing order (by shape id); malformed entries left out")
+
+
+class ReplayQuery(RequestModel):
+    at: int = Field(ge=0, le=10 * 365 * 86_400_000, description="ms since the session started")
+
+
+class ReplayMoment(ApiModel):
+    code: str
+    language: str
+    at: int = Field(description="ms since the session started, as asked")
+    editors: list[str] = Field(description="ids of the users who had edited the document by then")
+
+
+class ReplayMark(ApiModel):
+    at: int = Field(description="ms since the session started")
+    type: MarkType
+    ref: str | None = Field(
+        None,
+        description="run: the run's id; submission: the submission's id; phase: the phase entered; hint: the hint's "
+        "index (revealed by the interviewer) or the AI message's id; pause: `timer` (the timer was paused) or `idle` "
+        "(no edit for a minute or more)",
+    )
+
+
+class EditDensity(ApiModel):
+    at: int = Field(description="start of the 10 s window, in ms since the session started")
+    edits: int = Field(description="updates users made to the document in the window")
+
+
+class ReplayMarks(ApiModel):
+    duration_ms: int = Field(description="from the start to the finish (or now, while the session runs)")
+    marks: list[ReplayMark] = Field(description="in time order")
+    density: list[EditDensity]

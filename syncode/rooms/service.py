@@ -378,7 +378,15 @@ class RoomService:
         if not room or not room.get("sessionId"):
             return
         await self.fx.sessions.snapshot(
-            room["sessionId"], room["_id"], ready.trigger, room["status"], ready.language, ready.code, ready.snapshot
+            room["sessionId"],
+            room["_id"],
+            ready.trigger,
+            room["status"],
+            ready.language,
+            ready.code,
+            ready.snapshot,
+            editors=list(ready.editors),
+            at=ready.timestamp,
         )
 
     # -- control -----------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Owns `db.sessions`, `db.sessionEvents` and `db.codeSnapshots` (and what later mo
   timeline    figures read off the record: coding time from the timeline, the best verdict (pure functions)
   whiteboard  the room document's whiteboard: shapes checked, drawn as SVG and PNG
   history     what people read afterwards: /api/sessions list, detail, timeline, snapshots, feedback, exports
+  replay      the code at any moment, rebuilt from the document's edit history (the collab plane's), and the
+              moments worth jumping to with the edit density, for a scrubber
   reports     training reports: made when a room finishes (a durable queue in `db.reports`), read, pushed
   evidence    what a report is computed from, asked of the services that own it and of the judge
   scoring     the report's numbers from the evidence (pure functions; the weights in one place)

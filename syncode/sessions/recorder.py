@@ -128,8 +128,19 @@ class SessionRecorder:
             )
 
     async def snapshot(
-        self, session_id: str, room_id: str, trigger: str, phase: str | None, language: str, code: str, state: bytes
+        self,
+        session_id: str,
+        room_id: str,
+        trigger: str,
+        phase: str | None,
+        language: str,
+        code: str,
+        state: bytes,
+        editors: list[str] | None = None,
+        at: datetime | None = None,
     ) -> None:
+        """A code snapshot: `editors` edited since the previous one; `at` is when the collab plane took it (the
+        replay of that moment gives the same code)."""
         await self.db.codeSnapshots.insert_one(
             {
                 "_id": new_id(),
@@ -140,8 +151,9 @@ class SessionRecorder:
                 "language": language,
                 "code": code,
                 "linesOfCode": len(code.splitlines()),
+                "editors": editors or [],
                 "state": Binary(state),
-                "createdAt": utcnow(),
+                "createdAt": at or utcnow(),
             }
         )
         if trigger == "session_end":
