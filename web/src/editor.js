@@ -42,7 +42,10 @@ const theme = EditorView.theme({
   '.cm-scroller': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', lineHeight: '1.5' },
   '.cm-gutters': { backgroundColor: '#f6f8fb', borderRight: '1px solid #e3e6ee', color: '#8a93a6' },
   '&.cm-focused': { outline: '2px solid #2e6be6', outlineOffset: '-2px' },
-  '.cm-ySelectionInfo': { opacity: '1', fontFamily: 'system-ui, sans-serif', fontSize: '11px', padding: '1px 4px', borderRadius: '3px 3px 3px 0' },
+  // A remote caret's name label sits inside the editable text: a click or a selection must never land in it, or the
+  // browser's editing reads the label into the document.
+  '.cm-ySelectionInfo': { opacity: '1', fontFamily: 'system-ui, sans-serif', fontSize: '11px', padding: '1px 4px', borderRadius: '3px 3px 3px 0', pointerEvents: 'none', userSelect: 'none' },
+  '.cm-ySelectionCaret': { pointerEvents: 'none', userSelect: 'none' },
 })
 
 /**
