@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 import struct
+import time
 import uuid
 
 import docker
@@ -100,8 +101,15 @@ class DockerSession(Session):
         return data
 
     def _supervisor_was_killed(self) -> bool:
+        """The exec's exit code once Docker has recorded it (up to 2 s after its stream ended, as the process
+        backend waits for bwrap): read at once, a supervisor the kernel just killed (say, out of memory under a
+        fork bomb) still showed as running and was taken for a sandbox failure."""
         try:
-            state = self.backend.client.api.exec_inspect(self.exec_id)
+            for _ in range(20):
+                state = self.backend.client.api.exec_inspect(self.exec_id)
+                if not state.get("Running"):
+                    break
+                time.sleep(0.1)
             self.container.reload()
         except docker.errors.APIError:
             return False
