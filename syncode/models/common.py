@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
@@ -67,3 +67,8 @@ class PageQuery(RequestModel):
     cursor: str | None = None
     limit: int = Field(20, ge=1, le=100)
     sort_order: str = Field("desc", pattern="^(asc|desc)$")
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A time without a zone is read as UTC (for query parameters such as from/to)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -3,12 +3,12 @@ WeaknessEntry, GET /users/me/stats and /users/me/weaknesses, GET /sessions/compa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from syncode.models.common import ApiModel, RequestModel, Timestamp
+from syncode.models.common import ApiModel, RequestModel, Timestamp, as_utc
 from syncode.models.execution import Verdict
 from syncode.models.rooms import ProblemRef
 
@@ -27,11 +27,6 @@ WeaknessCategory = Literal[
     "communication",
 ]
 MAX_COMPARED = 10
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """A time without a zone is read as UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Evidence(ApiModel):

@@ -3,12 +3,12 @@ the recording link, the whiteboard export and the keystroke replay."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from syncode.models.common import ApiModel, PageQuery, RequestModel, Timestamp
+from syncode.models.common import ApiModel, PageQuery, RequestModel, Timestamp, as_utc
 from syncode.models.execution import JobStatus, Verdict
 from syncode.models.rooms import ProblemRef, RoomMode
 
@@ -17,11 +17,6 @@ SnapshotTrigger = Literal["periodic", "phase_change", "submission", "manual", "s
 MarkType = Literal["run", "submission", "phase", "pause", "hint"]
 ShapeType = Literal["line", "rect", "ellipse", "arrow", "text"]
 WhiteboardFormat = Literal["json", "svg", "png"]
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """A time without a zone is read as UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class SessionQuery(PageQuery):
