@@ -45,8 +45,9 @@ WEBSOCKETS: dict[str, dict[str, Any]] = {
             f"most every {PROGRESS_INTERVAL_SEC} s while judging lasts longer) / "
             "submission.completed (SubmissionResult), analysis.completed, chat.message, hint.revealed {index, text, "
             "revealedBy, revealedAt, total} (a hint the interviewer revealed). Polling endpoints return "
-            "the same data. Close codes: 4001 bad token, 4003 banned or deleted account, 4008 not reading, 4029 too "
-            "many frames, 1009 frame too large."
+            "the same data. Close codes: 4001 bad token (also when a password change, a reset or a reused refresh "
+            "token revokes it), 4003 banned or deleted account, 4008 not reading, 4029 too many frames, 1009 frame "
+            "too large."
         ),
     },
     "/collab/{roomId}": {

@@ -5,7 +5,8 @@ the top level of the frame or inside `data`. Server → client: the bus events o
 to (on connect it joins all the user's live rooms), per-user events, `pong`, `subscribed` / `unsubscribed`
 {reason}, `ready` {userId, rooms} once connected, and `error` {code, message, details?} (the socket stays open).
 
-Close codes: 4001 bad token, 4003 banned or deleted account, 4008 not reading its frames, 4029 too many frames,
+Close codes: 4001 bad token (also when the account's tokens are revoked: password change or reset, a reused
+refresh token), 4003 banned or deleted account, 4008 not reading its frames, 4029 too many frames,
 1009 frame too large.
 """
 
@@ -131,6 +132,10 @@ class EventHub:
         elif event.type in ACCOUNT_GONE:
             for socket in list(self._by_user.get(event.data["userId"], ())):
                 socket.shut(CloseCode.not_allowed, ACCOUNT_GONE[event.type])
+        elif event.type == "user.tokens_revoked":
+            for socket in list(self._by_user.get(event.data["userId"], ())):
+                if socket.generation < event.data["generation"]:
+                    socket.shut(CloseCode.bad_token, "token revoked; sign in or refresh again")
         elif event.type.startswith(PUBLIC_PREFIXES):
             targets = self._targets(event)
             if targets:
@@ -191,6 +196,11 @@ class EventSocket(BoundedSocket):
     def user_id(self) -> str:
         assert self.principal is not None
         return self.principal.id
+
+    @property
+    def generation(self) -> int:
+        assert self.principal is not None
+        return self.principal.generation
 
     @property
     def max_message_size(self) -> int:  # Tornado closes with 1009 above this: room for the longest chat message

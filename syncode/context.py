@@ -176,7 +176,7 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     mail = MailService(settings)
     blobs = build_blob_store(settings)
     recordings = RecordingStore(db, blobs)
-    auth = AuthService(settings, db, audit, mail)
+    auth = AuthService(settings, db, audit, mail, bus)
     users = UserService(settings, db, audit, auth, blobs, bus)
     health = HealthService(settings, db, time.monotonic())
     health.probes["mail"] = mail.health

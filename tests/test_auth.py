@@ -420,6 +420,29 @@ async def test_password_change_revokes_access_tokens(api: Api, server) -> None:
     assert_error(await api.post("/api/auth/refresh", {"refreshToken": other["refreshToken"]}), 401)
 
 
+async def test_revocation_closes_open_event_sockets(api: Api, server) -> None:
+    """A socket opened before a password change closes with 4001; one opened with the new token stays open."""
+    user = await api.register()
+    url = f"{server.url.replace('http', 'ws', 1)}/api/ws?token="
+    before = await tornado.websocket.websocket_connect(url + user["accessToken"])
+    assert json.loads(await before.read_message())["type"] == "ready"
+    r = await api.post(
+        "/api/auth/change-password",
+        {"currentPassword": user["password"], "newPassword": "changed pw 2"},
+        token=user["accessToken"],
+    )
+    assert r.status == 204
+    assert await asyncio.wait_for(before.read_message(), 10) is None
+    assert before.close_code == 4001 and "revoked" in (before.close_reason or "")
+    fresh = (await api.post("/api/auth/refresh", {"refreshToken": user["refreshToken"]})).json["accessToken"]
+    after = await tornado.websocket.websocket_connect(url + fresh)
+    assert json.loads(await after.read_message())["type"] == "ready"
+    # A second revocation (a reused refresh token) closes the new socket too.
+    assert (await api.post("/api/auth/refresh", {"refreshToken": user["refreshToken"]})).status == 401
+    assert await asyncio.wait_for(after.read_message(), 10) is None
+    assert after.close_code == 4001
+
+
 async def test_password_reset_revokes_access_tokens(api: Api, server) -> None:
     user = await api.register()
     uid, email = user["user"]["id"], user["user"]["email"]

@@ -16,6 +16,7 @@ from syncode.cache import DocumentCache
 from syncode.clock import new_id, utcnow
 from syncode.db import Database
 from syncode.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
+from syncode.events import Event, EventBus
 from syncode.models.users import RegisterRequest
 from syncode.security import decode_jwt, hash_password, issue_jwt, random_token, token_hash, verify_password
 from syncode.services.audit import AuditService
@@ -39,6 +40,7 @@ class Principal:
     role: str
     username: str
     family_id: str | None = None  # refresh-token family of this login, to spare it on password change
+    generation: int = 0  # the account's token generation when the token was issued (see revoke_access_tokens)
     user: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the account document
 
     @property
@@ -77,11 +79,12 @@ def check_account_usable(user: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class AuthService:
-    def __init__(self, settings: Settings, db: Database, audit: AuditService, mail: MailService) -> None:
+    def __init__(self, settings: Settings, db: Database, audit: AuditService, mail: MailService, bus: EventBus) -> None:
         self.settings = settings
         self.db = db
         self.audit = audit
         self.mail = mail
+        self.bus = bus
         self._dummy: str | None = None  # a real hash, to equalise timing for unknown identifiers
         # Every request reads its caller's account; the services that change accounts call `forget_user`.
         self._users = DocumentCache(capacity=USER_CACHE_MAX, ttl=USER_CACHE_SEC)
@@ -137,7 +140,7 @@ class AuthService:
         user = check_account_usable(await self.cached_user(claims["sub"]))
         if claims.get("gen", 0) < user.get("tokenGeneration", 0):
             raise Unauthorized("token revoked; sign in or refresh again", "TOKEN_REVOKED")
-        return Principal(user["_id"], user["role"], user["username"], claims.get("fam"), user)
+        return Principal(user["_id"], user["role"], user["username"], claims.get("fam"), claims.get("gen", 0), user)
 
     def _verified_claims(self, access_token: str) -> dict[str, Any]:
         """Tokens already verified are remembered until they expire: a client sends the same one many times."""
@@ -167,9 +170,17 @@ class AuthService:
 
     async def revoke_access_tokens(self, user_id: str) -> None:
         """Bump the account's token generation: access tokens issued before it are refused from now on (in this
-        process at once, in others once their cached copy of the account is read again)."""
-        await self.db.users.update_one({"_id": user_id}, {"$inc": {"tokenGeneration": 1}})
+        process at once, in others once their cached copy of the account is read again), and event sockets opened
+        with one are closed (`user.tokens_revoked`)."""
+        user = await self.db.users.find_one_and_update(
+            {"_id": user_id}, {"$inc": {"tokenGeneration": 1}}, return_document=ReturnDocument.AFTER
+        )
         self.forget_user(user_id)
+        if user is not None:
+            generation = user["tokenGeneration"]
+            self.bus.publish(
+                Event("user.tokens_revoked", {"userId": user_id, "generation": generation}, user_ids=(user_id,))
+            )
 
     # -- account flows ------------------------------------------------------------------------------------
 
