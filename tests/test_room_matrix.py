@@ -24,6 +24,7 @@ class Endpoint:
 ENDPOINTS = [
     Endpoint("GET", "/api/rooms/{room}", Cap.view),
     Endpoint("GET", "/api/rooms/{room}/participants", Cap.view),
+    Endpoint("GET", "/api/rooms/{room}/chat", Cap.chat),
     Endpoint("POST", "/api/rooms/{room}/leave", Cap.leave),
     Endpoint("DELETE", "/api/rooms/{room}", Cap.destroy),
     Endpoint("PATCH", "/api/rooms/{room}/participants/{candidate}", Cap.update_participant, {"muted": True}),

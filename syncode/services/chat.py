@@ -12,6 +12,8 @@ from syncode.db import Database
 from syncode.errors import RateLimited, ValidationFailed
 from syncode.events import Event, EventBus
 from syncode.models.chat import ChatMessage
+from syncode.models.common import PageQuery, Pagination
+from syncode.pagination import paginate
 from syncode.ratelimit import Rate, RateLimiter
 from syncode.rooms import RoomService
 from syncode.services.auth import Principal
@@ -58,6 +60,19 @@ class ChatService:
         data = {"messageId": message.id, "text": text}
         await self.sessions.event(room.get("sessionId"), "chat_message", principal.id, data)
         return message
+
+    async def history(self, principal: Principal, room_id: str, q: PageQuery) -> tuple[list[ChatMessage], Pagination]:
+        """A page of the room's messages, for its participants (finished rooms too: a reload or the record)."""
+        await self.rooms.access(principal, room_id, Cap.chat)
+        page = await paginate(
+            self.db.chatMessages,
+            {"roomId": room_id},
+            descending=q.sort_order == "desc",
+            cursor=q.cursor,
+            limit=q.limit,
+        )
+        data = [ChatMessage.model_validate({**doc, "id": doc["_id"]}) for doc in page.items]
+        return data, Pagination(next_cursor=page.next_cursor, has_more=page.has_more)
 
     async def count(self, room_id: str, user_id: str, start: datetime, end: datetime | None) -> int:
         """Internal (training reports): how many messages a user sent in a room between two times."""
