@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     judge_image: str = "syncode-runner:latest"
     judge_max_time_ms: int = Field(15000, ge=100)
     judge_max_memory_mb: int = Field(1024, ge=16)
+    # Bytes of build outputs (binaries, class files) kept so that code compiled once is not compiled again (a
+    # submission of code just run); least recently used out first; 0 turns the cache off
+    judge_build_cache_bytes: int = Field(256 * 1024 * 1024, ge=0)
 
     # Collab plane
     # true: an update is relayed once in the local journal (<data_dir>/collab-journal) and copied to MongoDB

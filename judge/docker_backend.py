@@ -1,7 +1,8 @@
 """Docker backend: each sandbox is a warm container of the locally built runner image (see judge/images.py).
 
 Containers have no network, a read-only root, size-limited tmpfs /work and /tmp, memory = swap limit, a pids
-limit, one CPU, no capabilities, no-new-privileges and run as `nobody` with an empty environment. PID 1 is a
+limit, one CPU, no capabilities, no-new-privileges and run as `nobody` with an empty environment; the build cache's
+entries are mounted read-only at /opt/build-cache (the daemon resolves the mount as root). PID 1 is a
 tiny reaper. A session is the supervisor exec'd in the container, fed over the exec's attached socket; after
 a job the supervisor kills every leftover process and empties the writable directories, then serves the next
 job: a warm run costs no container start and no exec.
@@ -14,12 +15,14 @@ import socket
 import struct
 import time
 import uuid
+from pathlib import Path
 
 import docker
 import docker.errors
 import requests.exceptions
 
 from judge import images
+from judge.build_cache import MOUNT as BUILDS_MOUNT
 from judge.languages import SANDBOX_PATH
 from judge.sandbox import SUPERVISOR, Backend, SandboxError, Session
 
@@ -137,9 +140,13 @@ class DockerBackend(Backend):
     nproc = 4096
     pids_limit = 256
 
-    def __init__(self, pool_size: int, image: str, disk_mb: int, max_memory_mb: int) -> None:
+    def __init__(
+        self, pool_size: int, image: str, disk_mb: int, max_memory_mb: int, builds: Path | None = None
+    ) -> None:
         super().__init__(pool_size)
         self.image = image
+        self.volumes = {str(builds): {"bind": BUILDS_MOUNT, "mode": "ro"}} if builds is not None else {}
+        self._image_id: str | None = None
         self.disk_mb = disk_mb
         self.memory = f"{max_memory_mb + CONTAINER_EXTRA_MB}m"
         self._client: docker.DockerClient | None = None
@@ -168,6 +175,12 @@ class DockerBackend(Backend):
     def language_unavailable_reason(self, language: str) -> str | None:
         return None  # the runner image holds every toolchain
 
+    def toolchain(self, language: str) -> str:
+        """The runner image holds every toolchain: its id identifies them all."""
+        if self._image_id is None:
+            self._image_id = self.client.images.get(self.image).id
+        return self._image_id
+
     def spawn(self) -> DockerSession:
         tmpfs = f"rw,exec,nosuid,nodev,size={self.disk_mb}m,uid=65534,gid=65534,mode=0700"
         try:
@@ -187,6 +200,7 @@ class DockerBackend(Backend):
                 security_opt=["no-new-privileges"],
                 environment={},
                 labels={CONTAINER_LABEL: self.instance},
+                volumes=self.volumes,
                 working_dir="/work",
                 hostname="sandbox",
                 shm_size="16m",

@@ -1,4 +1,5 @@
-"""Running and judging inside one sandbox session: compile once, run each case, classify, compare.
+"""Running and judging inside one sandbox session: compile once (or take a cached build), run each case, classify,
+compare.
 
 Blocking code, called from the judge's worker threads.
 """
@@ -6,9 +7,11 @@ Blocking code, called from the judge's worker threads.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from judge.build_cache import BuildCache, decode_collected
 from judge.compare import outputs_match
 from judge.languages import BASE_ENV, COMPILE_CPU_MS, COMPILE_MEMORY_MB, COMPILE_WALL_MS, Recipe
 from judge.models import CaseResult, Comparison, JudgeResult, RunResult, TestCase, Verdict
@@ -93,23 +96,74 @@ def execution_verdict(outcome: Outcome, limits: Limits) -> Verdict:
     return Verdict.runtime_error
 
 
-def compile_source(session: Session, recipe: Recipe, code: str, limits: Limits) -> tuple[bool, str | None]:
-    """Write the source into the sandbox and compile it; returns (success, compiler output)."""
-    session.start({recipe.source_file: code})
+@dataclass(frozen=True)
+class Compilation:
+    ok: bool
+    output: str | None  # the compiler's messages; None for an interpreted language
+    cached: bool = False  # taken from the build cache, no compiler run
+
+
+def compile_in(session: Session, recipe: Recipe, limits: Limits) -> Compilation:
+    """Run the compiler on the source already in the sandbox."""
     if recipe.compile is None:
-        return True, None
+        return Compilation(True, None)
     outcome = session.execute(compile_step(recipe, limits))
     output = (outcome.stdout + outcome.stderr).strip()
     if outcome.killed in ("wall", "cpu") or outcome.cpu_ms > COMPILE_CPU_MS:
-        return False, (output + "\ncompilation timed out").strip()
+        return Compilation(False, (output + "\ncompilation timed out").strip())
     if outcome.killed == "memory":
-        return False, (output + f"\ncompilation used more than {COMPILE_MEMORY_MB} MB").strip()
-    return outcome.exit_code == 0, output
+        return Compilation(False, (output + f"\ncompilation used more than {COMPILE_MEMORY_MB} MB").strip())
+    return Compilation(outcome.exit_code == 0, output)
 
 
-def run_program(session: Session, recipe: Recipe, code: str, stdin: str, limits: Limits) -> RunResult:
-    compiled, compile_output = compile_source(session, recipe, code, limits)
-    if not compiled:
+@contextmanager
+def compiled(
+    session: Session, recipe: Recipe, code: str, limits: Limits, cache: BuildCache | None, key: str | None
+) -> Iterator[Compilation]:
+    """Write the source into the sandbox and build it: a copy of the cached build when the cache holds one (kept
+    from eviction while the job runs), else with the compiler, filing what it built in the cache."""
+    cacheable = cache is not None and key is not None and recipe.compile is not None
+    build = cache.acquire(key) if cacheable else None
+    try:
+        copied = session.start({recipe.source_file: code}, build.copies() if build else None)
+        if build is not None and copied:
+            yield Compilation(True, build.output, cached=True)
+            return
+        if build is not None:  # gone or unreadable from inside the sandbox
+            cache.drop(key)
+        compilation = compile_in(session, recipe, limits)
+        if compilation.ok and cacheable:
+            file_build(session, recipe, cache, key, compilation.output)
+        yield compilation
+    finally:
+        if build is not None:
+            cache.release(key)
+
+
+def file_build(session: Session, recipe: Recipe, cache: BuildCache, key: str, output: str | None) -> None:
+    """Copy what the compiler left in the work dir into the cache. Taken before the program first runs: only the
+    (trusted) compiler has written there, so the program cannot plant a build for anyone else."""
+    files = session.collect([recipe.source_file], cache.max_bytes)
+    if files:
+        cache.store(key, decode_collected(files), output)
+
+
+def run_program(
+    session: Session,
+    recipe: Recipe,
+    code: str,
+    stdin: str,
+    limits: Limits,
+    cache: BuildCache | None = None,
+    key: str | None = None,
+) -> RunResult:
+    with compiled(session, recipe, code, limits, cache, key) as compilation:
+        return execute_program(session, recipe, stdin, limits, compilation)
+
+
+def execute_program(session: Session, recipe: Recipe, stdin: str, limits: Limits, build: Compilation) -> RunResult:
+    compile_output = build.output
+    if not build.ok:
         return RunResult(language=recipe.language, verdict=Verdict.compilation_error, compile_output=compile_output)
     try:
         outcome = session.execute(run_step(recipe, limits, stdin))
@@ -119,6 +173,7 @@ def run_program(session: Session, recipe: Recipe, code: str, stdin: str, limits:
             verdict=Verdict.runtime_error,
             stderr=KILLED_SUPERVISOR,
             compile_output=compile_output,
+            cached_build=build.cached,
         )
     return RunResult(
         language=recipe.language,
@@ -132,6 +187,7 @@ def run_program(session: Session, recipe: Recipe, code: str, stdin: str, limits:
         wall_time_ms=outcome.wall_ms,
         memory_kb=outcome.max_rss_kb,
         truncated=outcome.stdout_truncated or outcome.stderr_truncated,
+        cached_build=build.cached,
     )
 
 
@@ -184,10 +240,28 @@ def judge_submission(
     checker: Checker,
     stop_on_first_failure: bool,
     on_case: Callable[[CaseResult, int], None],
+    cache: BuildCache | None = None,
+    key: str | None = None,
 ) -> JudgeResult:
-    """Compile once, run the cases in order; `on_case(result, passed_so_far)` after each one."""
-    compiled, compile_output = compile_source(session, recipe, code, limits)
-    if not compiled:
+    """Compile once (or not at all: a cached build), run the cases in order; `on_case(result, passed_so_far)` after
+    each one."""
+    with compiled(session, recipe, code, limits, cache, key) as compilation:
+        result = judge_cases(session, recipe, cases, limits, checker, stop_on_first_failure, on_case, compilation)
+    return result.model_copy(update={"cached_build": compilation.cached})
+
+
+def judge_cases(
+    session: Session,
+    recipe: Recipe,
+    cases: list[TestCase],
+    limits: Limits,
+    checker: Checker,
+    stop_on_first_failure: bool,
+    on_case: Callable[[CaseResult, int], None],
+    build: Compilation,
+) -> JudgeResult:
+    compile_output = build.output
+    if not build.ok:
         return JudgeResult(
             language=recipe.language,
             verdict=Verdict.compilation_error,

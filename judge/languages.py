@@ -32,6 +32,8 @@ class Recipe:
     env: dict[str, str] = field(default_factory=dict)
     # Programs that must exist on a host for the process backend to offer this language.
     host_tools: tuple[str, ...] = ()
+    # Prints the compiler's version (part of what identifies a toolchain for the build cache).
+    version: tuple[str, ...] | None = None
 
     def run_argv(self, memory_mb: int) -> list[str]:
         return [part.replace("{memory_mb}", str(memory_mb)) for part in self.run]
@@ -53,6 +55,7 @@ RECIPES: dict[str, Recipe] = {
             compile=("node", f"{INSIDE_MOUNT}/transpile_ts.js", "main.ts", "main.js"),
             as_headroom_mb=None,
             host_tools=("node",),
+            version=("node", "--version"),
         ),
         Recipe(
             "java",
@@ -69,6 +72,7 @@ RECIPES: dict[str, Recipe] = {
             ),
             as_headroom_mb=None,
             host_tools=("javac", "java"),
+            version=("javac", "-version"),
         ),
         Recipe(
             "cpp",
@@ -76,6 +80,7 @@ RECIPES: dict[str, Recipe] = {
             ("./main",),
             compile=("g++", "-O2", "-std=gnu++17", "-pipe", "-o", "main", "main.cpp"),
             host_tools=("g++",),
+            version=("g++", "--version"),
         ),
         Recipe(
             "c",
@@ -83,6 +88,7 @@ RECIPES: dict[str, Recipe] = {
             ("./main",),
             compile=("gcc", "-O2", "-std=gnu17", "-pipe", "-o", "main", "main.c", "-lm"),
             host_tools=("gcc",),
+            version=("gcc", "--version"),
         ),
         Recipe(
             "go",
@@ -92,6 +98,7 @@ RECIPES: dict[str, Recipe] = {
             as_headroom_mb=None,
             env=_GO_ENV,
             host_tools=("go",),
+            version=("go", "version"),
         ),
         Recipe(
             "rust",
@@ -99,6 +106,7 @@ RECIPES: dict[str, Recipe] = {
             ("./main",),
             compile=("rustc", "--edition", "2021", "-O", "-o", "main", "main.rs"),
             host_tools=("rustc",),
+            version=("rustc", "--version"),
         ),
     )
 }

@@ -41,6 +41,9 @@ class RunResult(BaseModel):
     wall_time_ms: int | None = None
     memory_kb: int | None = None
     truncated: bool = False
+    # The program was a copy of a cached build (no compiler ran). The judge's own: not part of the API, never
+    # serialised.
+    cached_build: bool = Field(False, exclude=True)
 
 
 class TestCase(BaseModel):
@@ -78,6 +81,7 @@ class JudgeResult(BaseModel):
     memory_kb: int | None = None
     compile_output: str | None = None
     results: list[CaseResult] = Field(default_factory=list)
+    cached_build: bool = Field(False, exclude=True)  # as RunResult's
 
 
 class Progress(BaseModel):

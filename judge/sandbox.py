@@ -84,11 +84,20 @@ class Session(ABC):
         self.nonce = secrets.token_hex(16)
         self.used = False
 
-    def start(self, files: dict[str, str]) -> None:
+    def start(self, files: dict[str, str], copies: dict[str, str] | None = None) -> bool:
+        """Write the job's files and copy read-only ones (a cached build) into the work dir; False when those
+        could not be copied (none were)."""
         self.used = True
-        self._send({"nonce": self.nonce, "files": files})
-        if not self._receive(REPLY_GRACE_S).get("ready"):
+        self._send({"nonce": self.nonce, "files": files, "copies": copies or {}})
+        reply = self._receive(REPLY_GRACE_S)
+        if not reply.get("ready"):
             raise SandboxError("supervisor did not get ready")
+        return reply.get("copied", True)
+
+    def collect(self, exclude: list[str], max_bytes: int) -> dict[str, dict] | None:
+        """The files a compiler left in the work dir (base64), or None when they are over max_bytes."""
+        self._send({"collect": {"exclude": exclude, "max_bytes": max_bytes}})
+        return self._receive(REPLY_GRACE_S).get("files")
 
     def reset(self, directories: list[str]) -> bool:
         """Kill what the last job left running and empty its scratch directories, to serve another job."""
@@ -125,7 +134,12 @@ class Session(ABC):
         """Tell a supervisor killed by the program (its fault) from a sandbox failure (ours)."""
         if self._supervisor_was_killed():
             return SupervisorKilled("the program killed the sandbox supervisor")
-        return SandboxError(message)
+        detail = self._exit_message()
+        return SandboxError(f"{message}: {detail}" if detail else message)
+
+    def _exit_message(self) -> str | None:
+        """What the sandbox itself said when it ended (say, bwrap's error), if anything."""
+        return None
 
     @abstractmethod
     def _write(self, data: bytes) -> None: ...
@@ -265,6 +279,8 @@ class Backend(ABC):
     def __init__(self, pool_size: int) -> None:
         self.pool = WarmPool(self.spawn, pool_size)
         self.languages: dict[str, str | None] = {}  # language -> why it cannot run here (None: it can)
+        # language -> identity of its compiler here, part of a build's cache key (compiled languages that run)
+        self.toolchains: dict[str, str] = {}
 
     @abstractmethod
     def unavailable_reason(self) -> str | None:
@@ -279,12 +295,18 @@ class Backend(ABC):
         """Why this language cannot run on this backend, or None when it can."""
 
     @abstractmethod
+    def toolchain(self, language: str) -> str:
+        """What identifies the compiler of a language here: a different one builds different programs."""
+
+    @abstractmethod
     def spawn(self) -> Session:
         """Start a new sandbox with a supervisor waiting for its files."""
 
     def start(self) -> None:
         # Toolchains do not come and go while the server runs: looked up once, off the event loop.
         self.languages = {language: self.language_unavailable_reason(language) for language in RECIPES}
+        compiled = [language for language, recipe in RECIPES.items() if recipe.compile and not self.languages[language]]
+        self.toolchains = {language: self.toolchain(language) for language in compiled}
         self.pool.fill()
 
     def close(self) -> None:

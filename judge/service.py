@@ -9,12 +9,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from config import SandboxKind, Settings
 from judge import analysis
+from judge.build_cache import BuildCache, build_key
 from judge.engine import Checker, Limits, judge_submission, run_program
-from judge.languages import RECIPES, Recipe
+from judge.languages import BASE_ENV, RECIPES, Recipe
 from judge.models import AnalysisResult, CaseResult, Comparison, JudgeResult, Progress, RunResult, TestCase, Verdict
 from judge.process_backend import ProcessBackend
 from judge.sandbox import Backend, Session
@@ -81,20 +83,23 @@ class Ticket:
             on_release()
 
 
-def make_backend(kind: SandboxKind, settings: Settings) -> Backend:
+def make_backend(kind: SandboxKind, settings: Settings, builds: Path | None = None) -> Backend:
+    """`builds`: the build cache's entries, mounted read-only into every sandbox."""
     if kind is SandboxKind.process:
-        return ProcessBackend(settings.judge_pool_size, DISK_LIMIT_MB)
+        return ProcessBackend(settings.judge_pool_size, DISK_LIMIT_MB, builds)
     from judge.docker_backend import DockerBackend  # the docker SDK is only needed for this backend
 
-    return DockerBackend(settings.judge_pool_size, settings.judge_image, DISK_LIMIT_MB, settings.judge_max_memory_mb)
+    return DockerBackend(
+        settings.judge_pool_size, settings.judge_image, DISK_LIMIT_MB, settings.judge_max_memory_mb, builds
+    )
 
 
-def choose_backend(settings: Settings, kind: SandboxKind) -> Backend:
+def choose_backend(settings: Settings, kind: SandboxKind, builds: Path | None = None) -> Backend:
     """Blocking: probe the requested backend (auto = Docker when reachable and its image is built)."""
     candidates = [SandboxKind.docker, SandboxKind.process] if kind is SandboxKind.auto else [kind]
     reasons = []
     for candidate in candidates:
-        backend = make_backend(candidate, settings)
+        backend = make_backend(candidate, settings, builds)
         reason = backend.unavailable_reason()
         if reason is None:
             return backend
@@ -124,6 +129,7 @@ class Judge:
         self.settings = settings
         self.kind = SandboxKind(sandbox or settings.sandbox)
         self.backend: Backend | None = None
+        self.build_cache: BuildCache | None = None
         self._executor = ThreadPoolExecutor(max_workers=settings.judge_workers, thread_name_prefix="judge")
         self._capacity = settings.judge_workers + settings.judge_queue_size
         self._admitted = 0  # tickets not yet released: calls running or queued for a worker
@@ -135,7 +141,14 @@ class Judge:
         return self.backend.name if self.backend else "none"
 
     async def start(self) -> None:
-        self.backend = await asyncio.to_thread(choose_backend, self.settings, self.kind)
+        if self.settings.judge_build_cache_bytes:
+            self.build_cache = BuildCache(self.settings.judge_build_cache_bytes)
+        builds = self.build_cache.entries if self.build_cache else None
+        try:
+            self.backend = await asyncio.to_thread(choose_backend, self.settings, self.kind, builds)
+        except BaseException:
+            self._close_build_cache()
+            raise
         await asyncio.to_thread(self.backend.start)
         log.info("judge started with the %s backend", self.backend.name)
 
@@ -143,6 +156,12 @@ class Judge:
         if self.backend is not None:
             await asyncio.to_thread(self.backend.close)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._close_build_cache()
+
+    def _close_build_cache(self) -> None:
+        if self.build_cache is not None:
+            self.build_cache.close()
+            self.build_cache = None
 
     async def run(
         self,
@@ -156,8 +175,10 @@ class Judge:
         with self._admitted_call(language, ticket) as recipe:
             limits = self._limits(time_limit_ms, memory_limit_mb)
 
+            key = self._build_key(recipe, code)
+
             def job(session: Session) -> RunResult:
-                return run_program(session, recipe, code, stdin, limits)
+                return run_program(session, recipe, code, stdin, limits, self.build_cache, key)
 
             failed = RunResult(language=language, verdict=Verdict.internal_error)
             return await self._in_sandbox(job, failed)
@@ -186,10 +207,20 @@ class Judge:
             limits = self._limits(time_limit_ms, memory_limit_mb)
             checker = Checker(comparison, abs_tol, rel_tol)
             on_case, delivered = self._progress_relay(on_progress, len(test_cases), progress_interval)
+            key = self._build_key(recipe, code)
 
             def job(session: Session) -> JudgeResult:
                 return judge_submission(
-                    session, recipe, code, test_cases, limits, checker, stop_on_first_failure, on_case
+                    session,
+                    recipe,
+                    code,
+                    test_cases,
+                    limits,
+                    checker,
+                    stop_on_first_failure,
+                    on_case,
+                    self.build_cache,
+                    key,
                 )
 
             failed = JudgeResult(language=language, verdict=Verdict.internal_error, passed=0, total=len(test_cases))
@@ -245,6 +276,8 @@ class Judge:
         report = await asyncio.to_thread(self.backend.health)
         report["languages"] = {language: reason or "ok" for language, reason in self.backend.languages.items()}
         report.update(workers=self.settings.judge_workers, in_flight=self._admitted, capacity=self._capacity)
+        if self.build_cache is not None:
+            report["build_cache"] = self.build_cache.stats()
         return report
 
     def _release(self) -> None:
@@ -276,6 +309,15 @@ class Judge:
         if reason is not None:
             raise LanguageUnavailable(reason)
         return recipe
+
+    def _build_key(self, recipe: Recipe, code: str) -> str | None:
+        """The build cache's key for this source (None: nothing to cache, or no cache)."""
+        assert self.backend is not None  # admitted calls only
+        toolchain = self.backend.toolchains.get(recipe.language)
+        if self.build_cache is None or recipe.compile is None or toolchain is None:
+            return None
+        env = {**BASE_ENV, **recipe.env}
+        return build_key(recipe.language, toolchain, recipe.compile, env, recipe.source_file, code)
 
     def _limits(self, time_ms: int | None, memory_mb: int | None) -> Limits:
         assert self.backend is not None  # admitted calls only

@@ -3,7 +3,14 @@
 Runs inside the sandbox (bubblewrap or a container) with the system python3, standard library only.
 Protocol on stdin/stdout, one JSON document per line; a job is a hello, steps, and optionally a reset
 after which the next job's hello may follow (a warm container serves many jobs this way):
-  host -> {"nonce": str, "files": {name: text}}     files are written to the work dir; reply {"ready": true}
+  host -> {"nonce": str, "files": {name: text}, "copies": {name: path}}
+                                                    files are written to the work dir, and copies made there of
+                                                    read-only files (a cached build); reply {"ready": true,
+                                                    "copied": bool} (false: none copied, one was unreadable)
+  host -> {"collect": {"exclude": [names], "max_bytes": int}}
+                                                    the regular files of the work dir (what a compiler left),
+                                                    reply {"files": {name: {"base64", "executable"}}}, or
+                                                    {"files": null} when they are larger than max_bytes
   host -> {"reset": [directories]}                  kill leftovers, empty them; reply {"wiped": bool}
   host -> {"argv": [...], "stdin_bytes": int, "env": {...}, "cpu_ms", "wall_ms", "rss_kb"|null, "as_kb"|null,
            "stack_kb", "nproc", "fsize_kb", "nofile", "output_limit"}, then the program's stdin: that many raw bytes
@@ -14,6 +21,7 @@ Every reply starts with the nonce, which the program under test cannot read: the
 dumpable, so the program can neither ptrace it nor open its /proc/<pid>/fd to forge a reply.
 """
 
+import base64
 import ctypes
 import json
 import math
@@ -315,6 +323,41 @@ def write_files(files):
             handle.write(text)
 
 
+def copy_files(copies):
+    """Copies of read-only files (a cached build) in the work dir, where the program runs them as if just built;
+    False (and none of them) when one cannot be copied: the host then compiles instead."""
+    try:
+        for name, source in copies.items():
+            if "/" in name or name in (".", ".."):
+                raise ValueError(f"bad file name {name!r}")
+            shutil.copyfile(source, name)
+            os.chmod(name, os.stat(source).st_mode & 0o755 | 0o600)
+    except (OSError, ValueError):
+        for name in copies:
+            if "/" not in name and os.path.lexists(name):
+                os.unlink(name)
+        return False
+    return True
+
+
+def collect(exclude, max_bytes):
+    """The regular files of the work dir but `exclude`, or None when they are larger than max_bytes."""
+    found, total = {}, 0
+    for entry in os.scandir("."):
+        if entry.name in exclude or not entry.is_file(follow_symlinks=False):
+            continue
+        total += entry.stat(follow_symlinks=False).st_size
+        if total > max_bytes:
+            return None
+        with open(entry.name, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+        found[entry.name] = {
+            "base64": base64.b64encode(data).decode(),
+            "executable": bool(entry.stat(follow_symlinks=False).st_mode & 0o100),
+        }
+    return found
+
+
 def wipe(directories):
     """Empty the scratch directories between jobs; True when they are all empty afterwards."""
 
@@ -343,11 +386,17 @@ def serve_job(hello, host):
         sys.stdout.flush()
 
     write_files(hello["files"])
-    reply({"ready": True})
+    reply({"ready": True, "copied": copy_files(hello.get("copies", {}))})
     for line in iter(host.readline, b""):
         request = json.loads(line)
         if "stdin_bytes" in request:
             request["stdin"] = host.read(request.pop("stdin_bytes"))
+        if "collect" in request:
+            try:
+                reply({"files": collect(**request["collect"])})
+            except OSError as exc:
+                reply({"files": None, "error": str(exc)})
+            continue
         if "reset" in request:
             kill_descendants()
             try:
