@@ -25,6 +25,8 @@ CLIENT_ROUTES = (
     "/reset-password",
     "/join/{code}",
     "/rooms/{roomId}",
+    "/sessions",
+    "/sessions/{sessionId}",  # also /sessions/compare
 )
 ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 GZIP_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")

@@ -20,6 +20,9 @@ const ROUTES = [
   { path: /^\/forgot-password$/, view: ForgotView },
   { path: /^\/reset-password$/, view: ResetView },
   { path: /^\/join\/([A-Za-z0-9]+)$/, view: JoinView },
+  { path: /^\/sessions$/, view: async (app) => (await import('./views/sessions.js')).SessionsView(app), auth: true },
+  { path: /^\/sessions\/compare$/, view: async (app) => (await import('./views/sessions.js')).CompareView(app), auth: true },
+  { path: /^\/sessions\/([^/]+)$/, view: async (app, id) => (await import('./views/report.js')).SessionReportView(app, id), auth: true },
   {
     path: /^\/rooms\/([^/]+)$/,
     view: async (app, id) => {
@@ -122,6 +125,7 @@ function header () {
     <nav aria-label="Main">
       ${me
         ? html`<a href="/">Home</a>
+            <a href="/sessions">Sessions</a>
             <span class="me" title=${me.user.email}>${shownName(me.user)}</span>
             <button class="link" @click=${onSignOut}>Sign out</button>`
         : html`<a href="/signin">Sign in</a><a href="/register">Register</a>`}

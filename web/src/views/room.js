@@ -8,6 +8,7 @@ import { api, session } from '../api.js'
 import { createEditor } from '../editor.js'
 import { events } from '../events.js'
 import { allProblems } from './home.js'
+import { Assist } from '../room/assist.js'
 import {
   LANGUAGES,
   PHASES,
@@ -27,6 +28,8 @@ const TIMED = new Set(['warmup', 'coding', 'wrapup'])
 const POLL_AFTER_MS = 2500
 const POLL_EVERY_MS = 1500
 const KEEP_JOBS = 12
+const CHAT_KEPT = 200
+const ROLES = ['interviewer', 'candidate', 'observer']
 const CLOSE_REASONS = {
   4002: 'You were removed from this room.',
   4003: 'This room is closed to you: it has finished, or you are no longer a participant.',
@@ -208,6 +211,27 @@ export async function RoomView (app, roomId, detail = null) {
     } catch {}
   }
 
+  /** The chat's latest page (a reload, or events missed while away), merged with what arrived meanwhile. */
+  async function loadChat () {
+    try {
+      const page = await api('GET', `/rooms/${encodeURIComponent(roomId)}/chat?limit=50`)
+      if (!alive) return
+      const known = new Set(s.chat.map((m) => m.id))
+      s.chat = [...s.chat, ...page.data.filter((m) => !known.has(m.id))]
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .slice(-CHAT_KEPT)
+      app.update()
+      scrollChat()
+    } catch {}
+  }
+
+  function scrollChat () {
+    requestAnimationFrame(() => {
+      const log = document.getElementById('chat-log')
+      if (log) log.scrollTop = log.scrollHeight
+    })
+  }
+
   async function run () {
     if (!can('run') || s.busy.run || readOnly()) return
     s.busy.run = true
@@ -325,6 +349,20 @@ export async function RoomView (app, roomId, detail = null) {
     }
   }
 
+  async function updateParticipant (participant, fields) {
+    s.busy.participant = true
+    app.update()
+    try {
+      await api('PATCH', `/rooms/${roomId}/participants/${participant.userId}`, fields)
+      await refetch()
+    } catch (error) {
+      app.notify(error.message, 'error')
+    } finally {
+      s.busy.participant = false
+      app.update()
+    }
+  }
+
   async function kick (participant) {
     if (!window.confirm(`Remove ${shownName(participant)} from the room? They cannot come back.`)) return
     s.busy.kick = true
@@ -410,21 +448,34 @@ export async function RoomView (app, roomId, detail = null) {
     'submission.completed': (data) => upsertJob('submission', data.id, { data, preview: false }),
     'chat.message': (data) => {
       if (!s.chat.some((m) => m.id === data.id)) s.chat.push(data)
-      if (s.chat.length > 200) s.chat.shift()
+      if (s.chat.length > CHAT_KEPT) s.chat.shift()
       app.update()
-      requestAnimationFrame(() => {
-        const log = document.getElementById('chat-log')
-        if (log) log.scrollTop = log.scrollHeight
-      })
+      scrollChat()
     },
     error: (data) => app.notify(data.message, 'error'),
     unsubscribed: refetch,
   }
   for (const [type, fn] of Object.entries(handlers)) cleanups.push(events.on(type, mine(fn)))
+  const assist = Assist({
+    app,
+    roomId,
+    me,
+    room: () => s.room,
+    can,
+    nameOf,
+    code: () => editor?.code() ?? '',
+    applyRoom: (room) => applyRoom(room, true),
+    patchRoom: (fields) => { s.room = { ...s.room, ...fields } },
+  })
+  for (const [type, fn] of Object.entries(assist.handlers)) cleanups.push(events.on(type, mine(fn)))
+  cleanups.push(() => assist.destroy())
   s.connection = events.state // it may have changed while the room loaded
   cleanups.push(events.on('connection', ({ data }) => {
     s.connection = data.state
-    if (data.state === 'open') refetch() // events may have been missed while away
+    if (data.state === 'open') { // events may have been missed while away
+      refetch()
+      loadChat()
+    }
     app.update()
   }))
   events.subscribe(roomId)
@@ -482,6 +533,7 @@ export async function RoomView (app, roomId, detail = null) {
 
   loadProblem()
   loadRecentJobs()
+  loadChat()
 
   // -- rendering ----------------------------------------------------------------------------------------------
 
@@ -669,12 +721,27 @@ export async function RoomView (app, roomId, detail = null) {
           <span class="muted">${p.role}${p.isHost ? ' · host' : ''}</span>
           <span class="presence ${p.isActive || p.userId === me.id ? 'on' : ''}">
             ${editing.has(p.userId) ? 'in the editor' : p.isActive || p.userId === me.id ? 'online' : 'away'}</span>
+          ${p.isMuted ? html`<span class="pill muted-pill">muted</span>` : ''}
+          ${can('update_participant') && isLive() && p.userId !== me.id ? hostActions(p) : ''}
           ${can('kick') && isLive() && p.userId !== me.id
             ? html`<button class="link small remove" ?disabled=${s.busy.kick} @click=${() => kick(p)}
                 aria-label="Remove ${shownName(p)} from the room">Remove</button>`
             : ''}
         </li>`)}
       </ul>`
+  }
+
+  function hostActions (p) {
+    const roles = s.room.mode === 'ai' ? ROLES.filter((r) => r !== 'interviewer') : ROLES
+    return html`<span class="host-actions">
+      <label class="visually-hidden" for="role-${p.userId}">Role of ${shownName(p)}</label>
+      <select id="role-${p.userId}" class="small" ?disabled=${s.busy.participant}
+        @change=${(e) => updateParticipant(p, { role: e.target.value })}>
+        ${roles.map((r) => html`<option value=${r} ?selected=${r === p.role}>${r}</option>`)}
+      </select>
+      <button class="link small" ?disabled=${s.busy.participant} @click=${() => updateParticipant(p, { muted: !p.isMuted })}
+        aria-label="${p.isMuted ? 'Unmute' : 'Mute'} ${shownName(p)}">${p.isMuted ? 'Unmute' : 'Mute'}</button>
+    </span>`
   }
 
   function chatPanel () {
@@ -716,7 +783,10 @@ export async function RoomView (app, roomId, detail = null) {
     get title () { return s.room.name || s.room.problem?.title || 'Room' },
     render: () => html`${header()}
       ${phaseBar()}
-      ${s.room.status === 'finished' ? html`<p class="banner" role="status">This interview has finished. <a href="/">Back home</a></p>` : ''}
+      ${s.room.status === 'finished'
+        ? html`<p class="banner" role="status">This interview has finished.
+            ${s.room.sessionId ? html`<a href="/sessions/${s.room.sessionId}">See the session report</a> ·` : ''} <a href="/">Back home</a></p>`
+        : ''}
       <div class="room-grid">
         <section class="panel problem" aria-labelledby="problem-title">${problemPanel()}</section>
         <section class="panel code">${editorPanel()}</section>
@@ -725,6 +795,7 @@ export async function RoomView (app, roomId, detail = null) {
           <div class="chat-box">${chatPanel()}</div>
         </section>
         <section class="panel output">${resultsPanel()}</section>
+        <section class="panel assist" aria-label="Hints, AI, analysis and feedback">${assist.render()}</section>
       </div>`,
     destroy () {
       alive = false
