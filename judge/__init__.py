@@ -13,12 +13,15 @@
     time_ms, memory_mb = judge.limits(time_ms, memory_mb, cap=(problem_ms, problem_mb))   # what a call runs with
     judge.load() -> {"running", "queued"}; await judge.until_idle()
     judge.backend_name; await judge.health() -> dict
+    judge.build_cache -> BuildCache | None; judge.build_key(language, code) -> its key for that source, or None
     await judge.close()
 
 Errors: `JudgeBusy` (queue full, HTTP 429), `LanguageUnavailable` (unknown language or toolchain missing),
 `SandboxUnavailable` (the requested backend cannot run here), raised by `admit` (or by a call given no ticket)
 before any await. A sandbox failure is not raised: it comes back as verdict `internal_error`. Limits default
 to 5 s and 256 MiB and are clamped to the settings' maxima (`limits`); `time_ms` in results is CPU time.
+Compiled languages build once: a build cache (judge/build_cache.py, SYNCODE_JUDGE_BUILD_CACHE_BYTES) keeps the
+outputs, and a result's `cached_build` says a program ran from it without compiling.
 Nothing here blocks the event loop: sandboxes are driven from worker threads.
 """
 

@@ -175,7 +175,7 @@ class Judge:
         with self._admitted_call(language, ticket) as recipe:
             limits = self._limits(time_limit_ms, memory_limit_mb)
 
-            key = self._build_key(recipe, code)
+            key = self.build_key(language, code)
 
             def job(session: Session) -> RunResult:
                 return run_program(session, recipe, code, stdin, limits, self.build_cache, key)
@@ -207,7 +207,7 @@ class Judge:
             limits = self._limits(time_limit_ms, memory_limit_mb)
             checker = Checker(comparison, abs_tol, rel_tol)
             on_case, delivered = self._progress_relay(on_progress, len(test_cases), progress_interval)
-            key = self._build_key(recipe, code)
+            key = self.build_key(language, code)
 
             def job(session: Session) -> JudgeResult:
                 return judge_submission(
@@ -310,11 +310,11 @@ class Judge:
             raise LanguageUnavailable(reason)
         return recipe
 
-    def _build_key(self, recipe: Recipe, code: str) -> str | None:
-        """The build cache's key for this source (None: nothing to cache, or no cache)."""
-        assert self.backend is not None  # admitted calls only
-        toolchain = self.backend.toolchains.get(recipe.language)
-        if self.build_cache is None or recipe.compile is None or toolchain is None:
+    def build_key(self, language: str, code: str) -> str | None:
+        """Where the build cache files this source's build (None: nothing to cache, or no cache)."""
+        recipe = RECIPES.get(language)
+        toolchain = self.backend.toolchains.get(language) if self.backend else None
+        if self.build_cache is None or recipe is None or recipe.compile is None or toolchain is None:
             return None
         env = {**BASE_ENV, **recipe.env}
         return build_key(recipe.language, toolchain, recipe.compile, env, recipe.source_file, code)
