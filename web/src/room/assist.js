@@ -4,8 +4,9 @@
 // is also polled, as the room's runs are: push is a shortcut, never the only way.
 
 import { html } from 'lit-html'
+import { unsafeHTML } from 'lit-html/directives/unsafe-html.js'
 import { api } from '../api.js'
-import { shownName, timeOfDay } from '../util.js'
+import { markdown, shownName, timeOfDay } from '../util.js'
 
 const POLL_EVERY_MS = 1500
 const HINT_LEVELS = [['subtle', 'Subtle'], ['moderate', 'Moderate'], ['direct', 'Direct']]
@@ -269,7 +270,9 @@ export function Assist (ctx) {
         ? html`<p class="muted" role="status">Thinking… <progress aria-label="The AI is answering"></progress></p>`
         : m.status === 'failed'
           ? html`<p class="error">${m.content || 'The AI could not answer; try again.'}</p>`
-          : review && review.status === 'completed' ? reviewView(review) : html`<p>${m.content}</p>`}
+          : review && review.status === 'completed'
+            ? reviewView(review)
+            : mine ? html`<p>${m.content}</p>` : html`<div class="md">${unsafeHTML(markdown(m.content))}</div>`}
     </li>`
   }
 
