@@ -71,15 +71,41 @@ def default_parent() -> str:
     return "/var/tmp" if os.path.isdir("/var/tmp") else tempfile.gettempdir()
 
 
+def scratch_dir(prefix: str, parent: str | None = None) -> Path:
+    """A fresh directory `<prefix><pid>-<random>` for this process, after removing those left by processes that
+    are gone (killed before they could clean up)."""
+    parent = parent or default_parent()
+    for stale in Path(parent).glob(f"{prefix}*-*"):
+        pid = stale.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and stale.is_dir() and not stale.is_symlink() and not alive(int(pid)):
+            remove_tree(stale)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 def remove_tree(path: Path) -> None:
     """Remove a tree whose directories are read-only (the entries are): give them back their write bit first."""
 
     def allow_and_retry(function, target, _) -> None:
-        os.chmod(os.path.dirname(target), 0o700)
-        function(target)
+        try:
+            os.chmod(os.path.dirname(target), 0o700)
+            function(target)
+        except OSError:  # gone meanwhile, or not ours
+            pass
 
-    if path.is_dir():
+    try:
         path.chmod(0o700)
+    except OSError:
+        return
     shutil.rmtree(path, onerror=allow_and_retry)
 
 
@@ -88,7 +114,7 @@ class BuildCache:
 
     def __init__(self, max_bytes: int, parent: str | None = None) -> None:
         self.max_bytes = max_bytes
-        self.root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent or default_parent()))
+        self.root = scratch_dir(PREFIX, parent)
         self.root.chmod(0o711)
         self.entries = self.root / "entries"  # what sandboxes see at MOUNT
         self.entries.mkdir()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.build_cache import MOUNT as BUILDS_MOUNT
-from judge.build_cache import default_parent
+from judge.build_cache import scratch_dir
 from judge.languages import INSIDE_MOUNT, RECIPES, SANDBOX_PATH
 from judge.sandbox import SUPERVISOR, Backend, SandboxError, Session, SupervisorKilled
 from judge.tools import TOOLS_MOUNT, tool_paths
@@ -256,7 +256,7 @@ class ProcessBackend(Backend):
     def _staging_dir(self) -> Path:
         """A directory `nobody` can reach, for what it could not; removed with this backend."""
         if self._staging is None:
-            self._staging = Path(tempfile.mkdtemp(prefix="syncode-sandbox-", dir=default_parent()))
+            self._staging = scratch_dir("syncode-sandbox-")
             self._staging.chmod(0o711)
             log.info("the sandbox user cannot reach this installation: its files are linked into %s", self._staging)
             weakref.finalize(self, shutil.rmtree, self._staging, ignore_errors=True)

@@ -4,7 +4,9 @@ damaged entry does makes a later run wrong."""
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -197,3 +199,20 @@ async def test_eviction_end_to_end_and_cache_off(tmp_path: Path) -> None:
         assert off.build_cache is None and off.build_key("cpp", code) is None
     finally:
         await off.close()
+
+
+def test_a_new_cache_removes_those_of_processes_that_are_gone(tmp_path: Path) -> None:
+    """A server killed before it could clean up leaves its cache in /var/tmp: the next one removes it."""
+    finished = subprocess.Popen(["true"])
+    finished.wait()  # its pid no longer runs
+    gone = tmp_path / f"syncode-build-cache-{finished.pid}-abc"
+    (gone / "entries/key").mkdir(parents=True)
+    (gone / "entries").chmod(0o311)
+    live = tmp_path / f"syncode-build-cache-{os.getpid()}-def"
+    live.mkdir()
+    cache = BuildCache(1000, parent=str(tmp_path))
+    try:
+        assert not gone.exists() and live.is_dir()
+        assert cache.root.name.startswith(f"syncode-build-cache-{os.getpid()}-")
+    finally:
+        cache.close()
