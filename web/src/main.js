@@ -3,6 +3,7 @@
 
 import { html, nothing, render } from 'lit-html'
 import './styles.css'
+import './account.css'
 import { api, onSessionChange, session, signOut } from './api.js'
 import { events } from './events.js'
 import { safeNext, shownName } from './util.js'
@@ -20,6 +21,11 @@ const ROUTES = [
   { path: /^\/forgot-password$/, view: ForgotView },
   { path: /^\/reset-password$/, view: ResetView },
   { path: /^\/join\/([A-Za-z0-9]+)$/, view: JoinView },
+  { path: /^\/problems$/, view: async (app) => (await import('./views/problems.js')).ProblemsView(app), auth: true },
+  { path: /^\/problems\/([^/]+)$/, view: async (app, id) => (await import('./views/problems.js')).ProblemView(app, id), auth: true },
+  { path: /^\/match$/, view: async (app) => (await import('./views/matchmaking.js')).MatchmakingView(app), auth: true },
+  { path: /^\/profile$/, view: async (app) => (await import('./views/profile.js')).ProfileView(app), auth: true },
+  { path: /^\/admin$/, view: async (app) => (await import('./views/admin.js')).AdminView(app), auth: true, admin: true },
   { path: /^\/sessions$/, view: async (app) => (await import('./views/sessions.js')).SessionsView(app), auth: true },
   { path: /^\/sessions\/compare$/, view: async (app) => (await import('./views/sessions.js')).CompareView(app), auth: true },
   { path: /^\/sessions\/([^/]+)$/, view: async (app, id) => (await import('./views/report.js')).SessionReportView(app, id), auth: true },
@@ -88,6 +94,11 @@ async function route () {
     return navigate(`/signin?next=${encodeURIComponent(path + location.search)}`, { replace: true })
   }
   if (definition.guest && session()) return navigate(safeNext(app.query().get('next')), { replace: true })
+  if (definition.admin && session().user.role !== 'admin') {
+    app.route = { wide: false }
+    app.current = { title: 'Not allowed', render: () => html`<h1>Not allowed</h1><p>This page is for administrators. <a href="/">Go home</a>.</p>` }
+    return settle()
+  }
   app.route = definition
   if (session()) events.start()
   app.current = { title: 'Loading', render: () => html`<p class="muted" role="status">Loading…</p>` }
@@ -125,8 +136,11 @@ function header () {
     <nav aria-label="Main">
       ${me
         ? html`<a href="/">Home</a>
+            <a href="/problems">Problems</a>
+            <a href="/match">Find a partner</a>
             <a href="/sessions">Sessions</a>
-            <span class="me" title=${me.user.email}>${shownName(me.user)}</span>
+            ${me.user.role === 'admin' ? html`<a href="/admin">Admin</a>` : nothing}
+            <a class="me" href="/profile" title="Your profile (${me.user.email})">${me.user.avatarUrl ? html`<img class="avatar" src=${me.user.avatarUrl} alt="" width="24" height="24" />` : nothing}${shownName(me.user)}</a>
             <button class="link" @click=${onSignOut}>Sign out</button>`
         : html`<a href="/signin">Sign in</a><a href="/register">Register</a>`}
     </nav>

@@ -3,6 +3,7 @@
 import { html } from 'lit-html'
 import { api, session } from '../api.js'
 import { LANGUAGES, PHASE_NAMES, languageName, when } from '../util.js'
+import { DashboardPanels } from './dashboard.js'
 
 const MAX_PROBLEM_PAGES = 5
 
@@ -23,6 +24,7 @@ export async function allProblems () {
 
 export function HomeView (app) {
   const me = session().user
+  const dashboard = DashboardPanels(app)
   const state = {
     rooms: null,
     roomsError: null,
@@ -175,6 +177,7 @@ export function HomeView (app) {
             ${roomList()}
           </section>
         </div>
-      </div>`,
+      </div>
+      ${dashboard.render()}`,
   }
 }

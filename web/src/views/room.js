@@ -9,6 +9,7 @@ import { createEditor } from '../editor.js'
 import { events } from '../events.js'
 import { allProblems } from './home.js'
 import { Assist } from '../room/assist.js'
+import { MediaPanel } from './media.js'
 import {
   LANGUAGES,
   PHASES,
@@ -469,6 +470,8 @@ export async function RoomView (app, roomId, detail = null) {
   })
   for (const [type, fn] of Object.entries(assist.handlers)) cleanups.push(events.on(type, mine(fn)))
   cleanups.push(() => assist.destroy())
+  const media = MediaPanel({ app, roomId, room: () => s.room })
+  cleanups.push(() => media.destroy())
   s.connection = events.state // it may have changed while the room loaded
   cleanups.push(events.on('connection', ({ data }) => {
     s.connection = data.state
@@ -791,6 +794,7 @@ export async function RoomView (app, roomId, detail = null) {
         <section class="panel problem" aria-labelledby="problem-title">${problemPanel()}</section>
         <section class="panel code">${editorPanel()}</section>
         <section class="panel side">
+          ${media.render()}
           <div class="people-box">${peoplePanel()}</div>
           <div class="chat-box">${chatPanel()}</div>
         </section>
