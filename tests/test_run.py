@@ -80,7 +80,8 @@ async def test_embedded_server_lifecycle(tmp_path: Path) -> None:
         assert set(secrets) == {"jwt_secret", "collab_jwt_secret", "internal_secret"}
         user = await api.register("embedded_admin")
         # promote-admin reaches the running embedded database.
-        result = await run_cli("--data-dir", str(tmp_path), "promote-admin", "embedded_admin@example.com", env=env)
+        # The options are accepted after the subcommand as well as before it.
+        result = await run_cli("promote-admin", "embedded_admin@example.com", "--data-dir", str(tmp_path), env=env)
         assert result.returncode == 0, result.stderr
         assert "now an admin" in result.stdout
         result = await run_cli("--data-dir", str(tmp_path), "promote-admin", "ghost@example.com", env=env)
