@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+from functools import partial
 from typing import Any
 
 import tornado.httpserver
@@ -167,12 +168,20 @@ async def promote_admin(settings: Settings, email: str) -> int:
             await embedded.stop()
 
 
+def common_options(default: Any) -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--host", default=default, help="listen address (SYNCODE_HOST, default 127.0.0.1)")
+    options.add_argument("--port", type=int, default=default, help="listen port (SYNCODE_PORT, default 8000)")
+    options.add_argument("--data-dir", default=default, help="data directory (SYNCODE_DATA_DIR, default ./data)")
+    return options
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="run.py", description="SynCode server")
-    parser.add_argument("--host", help="listen address (SYNCODE_HOST, default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="listen port (SYNCODE_PORT, default 8000)")
-    parser.add_argument("--data-dir", help="data directory (SYNCODE_DATA_DIR, default ./data)")
-    sub = parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(prog="run.py", description="SynCode server", parents=[common_options(None)])
+    # After a subcommand too (`promote-admin EMAIL --data-dir D`). There they default to SUPPRESS: a subparser's
+    # default would overwrite the value given before the subcommand.
+    after = common_options(argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", parser_class=partial(argparse.ArgumentParser, parents=[after]))
     promote = sub.add_parser("promote-admin", help="give an existing account the admin role")
     promote.add_argument("email")
     return parser.parse_args(argv)
