@@ -523,25 +523,36 @@ async def test_judge_busy_is_a_429(make_server) -> None:
 
 
 async def test_restart_leaves_no_job_running(make_server, tmp_path) -> None:
+    """A clean stop leaves the jobs in flight to the next start, which judges them again (tests/test_crash_safety.py
+    kills the process); what cannot be judged again fails with an error saying why."""
     first = await make_server(mongodb_db="restart_execution", data_dir=tmp_path)
     api = Api(first.url)
     room = await coding_room(api, None)
     token = room["candidate"]["accessToken"]
-    slow = {"language": "python", "code": "import time\ntime.sleep(5)\n", "timeoutMs": 5000}
+    slow = {"language": "python", "code": "import time\ntime.sleep(2)\nprint('done')\n", "timeoutMs": 5000}
     run_id = (await api.post(f"/api/rooms/{room['id']}/run", slow, token=token)).json["runId"]
     orphan = {
-        "_id": new_id(),
         "roomId": room["id"],
         "userId": room["candidate"]["user"]["id"],
         "language": "python",
+        "code": "print(1)",
         "status": "running",
         "createdAt": datetime.now(UTC),
         "finishedAt": None,
     }
-    await first.db.submissions.insert_one({**orphan, "problemId": "p", "total": 1})  # as a crashed process left it
+    gone = {**orphan, "_id": new_id(), "problemId": "deleted-problem", "total": 1}  # as a crashed process left it
+    twice = {**orphan, "_id": new_id(), "attempts": 2}  # in flight at two restarts in a row
+    await first.db.submissions.insert_one(gone)
+    await first.db.runs.insert_one(twice)
     await first.stop()
     second = await make_server(mongodb_db="restart_execution", data_dir=tmp_path)
     api = Api(second.url)
-    assert (await api.get(f"/api/executions/{run_id}", token=token)).json["status"] == "failed"
-    assert (await api.get(f"/api/submissions/{orphan['_id']}", token=token)).json["status"] == "failed"
+    run = await finished_job(api, f"/api/executions/{run_id}", token)
+    assert run["status"] == "completed" and run["stdout"] == "done\n" and run["error"] is None
+    submission = await finished_job(api, f"/api/submissions/{gone['_id']}", token)
+    assert submission["status"] == "failed" and submission["error"] == (
+        "the server restarted while this was running and cannot run it again (problem not found); submit again"
+    )
+    run = await finished_job(api, f"/api/executions/{twice['_id']}", token)
+    assert run["status"] == "failed" and run["error"].endswith("and again while it ran a second time; run it again")
     await second.stop()

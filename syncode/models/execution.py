@@ -22,6 +22,10 @@ Verdict = Literal[
 Severity = Literal["error", "warning", "info"]
 MAX_CODE = 256 * 1024
 MAX_STDIN = 256 * 1024
+JOB_ERROR = (
+    "why a failed job has no result, when the platform failed rather than the program (the server restarted "
+    "while it ran, twice; the judge cannot take it any more); it says what to do"
+)
 
 
 # -- requests ---------------------------------------------------------------------------------------------
@@ -79,6 +83,7 @@ class RunResult(ApiModel):
     time_ms: int | None = None
     memory_kb: int | None = None
     truncated: bool = False
+    error: str | None = Field(None, description=JOB_ERROR)
     created_at: Timestamp
     finished_at: Timestamp | None = None
 
@@ -111,6 +116,7 @@ class SubmissionResult(ApiModel):
     memory_kb: int | None = None
     compile_output: str | None = None
     results: list[CaseResult] = Field(default_factory=list)
+    error: str | None = Field(None, description=JOB_ERROR)
     created_at: Timestamp
     finished_at: Timestamp | None = None
 
@@ -152,6 +158,7 @@ class StaticAnalysisResult(ApiModel):
     diagnostics: list[Diagnostic] = Field(default_factory=list)
     complexity: list[FunctionComplexity] = Field(default_factory=list)
     tool_results: list[ToolResult] = Field(default_factory=list)
+    error: str | None = Field(None, description=JOB_ERROR)
     created_at: Timestamp
     finished_at: Timestamp | None = None
 

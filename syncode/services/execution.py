@@ -6,8 +6,10 @@ published on the bus, and events carry the same views the polling endpoints retu
 data. A result is published as soon as it is stored; the bookkeeping nobody waits for (the session timeline,
 problem statistics, attempt status) yields to judging: it waits until the judge is idle (at most
 BOOKKEEPING_MAX_DELAY_SEC), then is written at once for all the jobs finished meanwhile. One process owns the
-jobs (DESIGN.md): at start-up, jobs an earlier process left queued or running are marked failed, and on shutdown
-the jobs in flight are cancelled and marked failed.
+jobs (DESIGN.md). A job is stored with everything needed to judge it again (code, input, limits; a submission's
+tests are read from its problem), so the jobs an earlier process left running (killed, or stopped while they ran)
+are judged again at start-up, once: a job that was in flight at two restarts in a row may be what brings the
+server down, and is marked failed with an `error` saying to try again, as is one the judge cannot take any more.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ PREVIEW_CHARS = 200  # outputs in run lists
 PROGRESS_INTERVAL_SEC = 0.25  # between two submission.progress events of one submission
 BOOKKEEPING_MAX_DELAY_SEC = 2.0  # how long a finished job's bookkeeping waits for the judge to be idle
 JUDGE_BUSY_RETRY_SEC = 2
+MAX_ATTEMPTS = 2  # judgings of one job: the first, and one more after a restart
 CASE_FIELDS = {"test_case_id", "index", "is_hidden", "verdict", "time_ms", "memory_kb"}
 VISIBLE_CASE_FIELDS = CASE_FIELDS | {"stdout", "stderr", "expected_output"}
 WITHOUT_CODE = {"code": 0, "stdin": 0}
@@ -158,12 +161,12 @@ def analysis_view(doc: dict[str, Any]) -> StaticAnalysisResult:
 
 
 def run_timeline(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"runId": doc["_id"], "language": doc["language"], "verdict": doc["verdict"]}
+    return {"runId": doc["_id"], "language": doc["language"], "verdict": doc.get("verdict")}  # None: failed
 
 
 def submission_timeline(doc: dict[str, Any]) -> dict[str, Any]:
     fields = ("problemId", "language", "verdict", "passed", "total")
-    return {"submissionId": doc["_id"], **{field: doc[field] for field in fields}}
+    return {"submissionId": doc["_id"], **{field: doc.get(field) for field in fields}}
 
 
 @dataclass(frozen=True)
@@ -174,15 +177,30 @@ class JobKind:
     completed: str
     view: Callable[[dict[str, Any]], ApiModel]
     changes: Callable[[Any], dict[str, Any]]  # the judge's result -> what is stored
+    again: str  # what the user does about a failed job (its error ends with it)
     timeline: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # the finished job -> its session event
 
 
-RUN = JobKind("runs", "run", "run.started", "run.completed", run_view, run_changes, run_timeline)
+RUN = JobKind("runs", "run", "run.started", "run.completed", run_view, run_changes, "run it again", run_timeline)
 SUBMISSION = JobKind(
-    "submissions", "submission", None, "submission.completed", submission_view, submission_changes, submission_timeline
+    "submissions",
+    "submission",
+    None,
+    "submission.completed",
+    submission_view,
+    submission_changes,
+    "submit again",
+    submission_timeline,
 )
-ANALYSIS = JobKind("analyses", "analysis", None, "analysis.completed", analysis_view, analysis_changes)
+ANALYSIS = JobKind("analyses", "analysis", None, "analysis.completed", analysis_view, analysis_changes, "ask again")
 KINDS = (RUN, SUBMISSION, ANALYSIS)
+
+
+def begin(call: Callable[[Ticket], Awaitable[T]], ticket: Ticket) -> asyncio.Future[T]:
+    """Start an admitted judge call; its place in the judge is given back when it ends."""
+    judging = asyncio.ensure_future(call(ticket))
+    judging.add_done_callback(lambda _: ticket.release())  # also when cancelled before it began
+    return judging
 
 
 def refusal(error: JudgeError) -> DomainError:
@@ -224,14 +242,12 @@ class ExecutionService:
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Jobs an earlier process left queued or running can never finish: mark them failed."""
-        for kind in KINDS:
-            await self._collection(kind).update_many(
-                {"status": {"$in": ["queued", "running"]}}, {"$set": {"status": "failed", "finishedAt": utcnow()}}
-            )
+        """Judge again, in the background, what an earlier process left queued or running."""
+        self._jobs.spawn(self._resume_all())
 
     async def close(self) -> None:
-        """Cancel the jobs in flight (each marks itself failed); the bookkeeping of finished ones completes."""
+        """Cancel the jobs in flight: they stay running in the store and are judged again at the next start. The
+        bookkeeping of finished ones completes."""
         self._jobs.cancel()
         await self._jobs.wait()
         await self._bookkeeping.wait()
@@ -242,8 +258,7 @@ class ExecutionService:
         room = await self.rooms.live_access(principal, room_id, Cap.run)
         self._check_unlocked(room)
         async with self._admission(principal):
-            judge = self.judge
-            time_ms, memory_mb = judge.limits(req.timeout_ms, req.memory_mb)  # stored: the enforced ones
+            time_ms, memory_mb = self.judge.limits(req.timeout_ms, req.memory_mb)  # stored: the enforced ones
             doc = self._new_job(
                 principal,
                 room,
@@ -253,11 +268,7 @@ class ExecutionService:
                 timeLimitMs=time_ms,
                 memoryLimitMb=memory_mb,
             )
-
-            def call(ticket: Ticket) -> Awaitable[JudgeRun]:
-                return judge.run(req.language, req.code, req.stdin, time_ms, memory_mb, ticket=ticket)
-
-            await self._launch(RUN, doc, call)
+            await self._launch(RUN, doc, self._run_call(doc))
         return doc["_id"]
 
     async def submit(self, principal: Principal, room_id: str, req: SubmitRequest) -> str:
@@ -269,9 +280,8 @@ class ExecutionService:
             raise Conflict("this room has no problem to submit to", "ROOM_NO_PROBLEM")
         reading = partial(self.problems.get_for_judging, room["problemId"])
         async with self._admission(principal, reading) as (problem, cases):
-            judge = self.judge
             cap = (problem["timeLimitMs"], problem["memoryLimitMb"])
-            time_ms, memory_mb = judge.limits(req.timeout_ms, req.memory_mb, cap)
+            time_ms, memory_mb = self.judge.limits(req.timeout_ms, req.memory_mb, cap)
             doc = self._new_job(
                 principal,
                 room,
@@ -284,27 +294,7 @@ class ExecutionService:
                 timeLimitMs=time_ms,
                 memoryLimitMb=memory_mb,
             )
-            tests = [
-                TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
-                for c in cases
-            ]
-
-            def call(ticket: Ticket) -> Awaitable[JudgeResult]:
-                return judge.judge(
-                    req.language,
-                    req.code,
-                    tests,
-                    time_ms,
-                    memory_mb,
-                    comparison=problem.get("comparison", "lines"),
-                    abs_tol=problem.get("floatAbsTol", 1e-6),
-                    rel_tol=problem.get("floatRelTol", 1e-6),
-                    on_progress=self._progress_reporter(doc),
-                    progress_interval=PROGRESS_INTERVAL_SEC,
-                    ticket=ticket,
-                )
-
-            await self._launch(SUBMISSION, doc, call)
+            await self._launch(SUBMISSION, doc, self._submission_call(doc, problem, cases))
         await self.rooms.snapshot(room, "submission")  # the live document at submission time joins the session
         return doc["_id"]
 
@@ -316,7 +306,7 @@ class ExecutionService:
         async with self._admission(principal):  # a refused request takes no snapshot
             code = req.code if req.code is not None else await self._live_code(room)
             doc = self._new_job(principal, room, language, code=code)
-            await self._launch(ANALYSIS, doc, lambda ticket: self.judge.analyze(language, code, ticket=ticket))
+            await self._launch(ANALYSIS, doc, self._analysis_call(doc))
         return doc["_id"]
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -466,6 +456,7 @@ class ExecutionService:
             "sessionId": room.get("sessionId"),
             "language": language,
             "status": "running",  # stored once the judge has admitted it (it runs it, or queues it for a worker)
+            "attempts": 1,  # judgings begun (MAX_ATTEMPTS)
             "createdAt": utcnow(),
             "finishedAt": None,
             **fields,
@@ -501,8 +492,7 @@ class ExecutionService:
         except BaseException:
             judging.cancel()
             raise
-        following = self._jobs.spawn(self._follow(kind, doc, judging))
-        following.add_done_callback(lambda _: judging.cancel())  # a job cancelled before it began to follow it
+        self._follow_in_background(kind, doc, judging)
 
     def _hand_to_judge(self, language: str, call: Callable[[Ticket], Awaitable[Any]]) -> asyncio.Future:
         """Admit the judge call now or refuse it (a refusal is an HTTP error, not a failed job), then start it."""
@@ -510,9 +500,107 @@ class ExecutionService:
             ticket = self.judge.admit(language)
         except JudgeError as error:
             raise refusal(error) from error
-        judging = asyncio.ensure_future(call(ticket))
-        judging.add_done_callback(lambda _: ticket.release())  # also when cancelled before it began
-        return judging
+        return begin(call, ticket)
+
+    def _follow_in_background(self, kind: JobKind, doc: dict[str, Any], judging: asyncio.Future) -> None:
+        following = self._jobs.spawn(self._follow(kind, doc, judging))
+        following.add_done_callback(lambda _: judging.cancel())  # a job cancelled before it began to follow it
+
+    # -- judge calls, from what is stored with the job ------------------------------------------------------
+
+    def _run_call(self, doc: dict[str, Any]) -> Callable[[Ticket], Awaitable[JudgeRun]]:
+        judge = self.judge
+        time_ms, memory_mb = judge.limits(doc.get("timeLimitMs"), doc.get("memoryLimitMb"))
+
+        def call(ticket: Ticket) -> Awaitable[JudgeRun]:
+            return judge.run(doc["language"], doc["code"], doc.get("stdin", ""), time_ms, memory_mb, ticket=ticket)
+
+        return call
+
+    def _submission_call(
+        self, doc: dict[str, Any], problem: dict[str, Any], cases: list[dict[str, Any]]
+    ) -> Callable[[Ticket], Awaitable[JudgeResult]]:
+        judge = self.judge
+        cap = (problem["timeLimitMs"], problem["memoryLimitMb"])
+        time_ms, memory_mb = judge.limits(doc.get("timeLimitMs"), doc.get("memoryLimitMb"), cap)
+        tests = [
+            TestCase(id=c["_id"], input=c["input"], expected_output=c["expectedOutput"], is_hidden=c["isHidden"])
+            for c in cases
+        ]
+
+        def call(ticket: Ticket) -> Awaitable[JudgeResult]:
+            return judge.judge(
+                doc["language"],
+                doc["code"],
+                tests,
+                time_ms,
+                memory_mb,
+                comparison=problem.get("comparison", "lines"),
+                abs_tol=problem.get("floatAbsTol", 1e-6),
+                rel_tol=problem.get("floatRelTol", 1e-6),
+                on_progress=self._progress_reporter(doc),
+                progress_interval=PROGRESS_INTERVAL_SEC,
+                ticket=ticket,
+            )
+
+        return call
+
+    def _analysis_call(self, doc: dict[str, Any]) -> Callable[[Ticket], Awaitable[AnalysisResult]]:
+        judge = self.judge
+        return lambda ticket: judge.analyze(doc["language"], doc["code"], ticket=ticket)
+
+    async def _stored_call(self, kind: JobKind, doc: dict[str, Any]) -> Callable[[Ticket], Awaitable[Any]]:
+        if kind is RUN:
+            return self._run_call(doc)
+        if kind is SUBMISSION:  # its problem's tests as they are now (NotFound once the problem is deleted)
+            problem, cases = await self.problems.get_for_judging(doc["problemId"])
+            return self._submission_call(doc, problem, cases)
+        return self._analysis_call(doc)
+
+    # -- after a restart ----------------------------------------------------------------------------------
+
+    async def _resume_all(self) -> None:
+        """The jobs an earlier process left unfinished, oldest first, each judged again or failed."""
+        for kind in KINDS:
+            unfinished = self._collection(kind).find({"status": {"$in": ["queued", "running"]}}).sort("createdAt", 1)
+            for doc in await unfinished.to_list(None):
+                await self._resume(kind, doc)
+
+    async def _resume(self, kind: JobKind, doc: dict[str, Any]) -> None:
+        attempts = doc.get("attempts", 1)
+        if attempts >= MAX_ATTEMPTS:
+            reason = "the server restarted while this was running, and again while it ran a second time"
+            await self._fail(kind, doc, f"{reason}; {kind.again}")
+            return
+        try:
+            call = await self._stored_call(kind, doc)
+            ticket = await self._admit_when_free(doc["language"])
+        except (JudgeError, DomainError) as error:
+            reason = f"the server restarted while this was running and cannot run it again ({error})"
+            await self._fail(kind, doc, f"{reason}; {kind.again}")
+            return
+        try:  # counted before it runs: if this judging brings the server down too, the next start gives up
+            doc = await self._update(kind, doc, {"attempts": attempts + 1, "status": "running"})
+        except BaseException:
+            ticket.release()
+            raise
+        log.info(f"judging a {kind.noun} again after a restart", extra={"jobId": doc["_id"], "roomId": doc["roomId"]})
+        self._follow_in_background(kind, doc, begin(call, ticket))
+
+    async def _admit_when_free(self, language: str) -> Ticket:
+        """A place in the judge's queue, waiting while it is full (jobs resumed together may outnumber it)."""
+        while True:
+            try:
+                return self.judge.admit(language)
+            except JudgeBusy:
+                await asyncio.sleep(JUDGE_BUSY_RETRY_SEC)
+
+    async def _fail(self, kind: JobKind, doc: dict[str, Any], error: str) -> None:
+        """A job that ends without a result: stored failed with the reason, published, in the session timeline."""
+        doc = await self._update(kind, doc, {"status": "failed", "error": error, "finishedAt": utcnow()})
+        self._publish(kind.completed, kind, doc)
+        if kind.timeline:
+            self._record_later(kind, doc)
 
     # -- background --------------------------------------------------------------------------------------
 
@@ -520,23 +608,21 @@ class ExecutionService:
         """running (stored by `_launch`) -> completed | failed, each state stored, then published. The completion
         is published as soon as the result is stored (the poll shows it too); then a job with a result queues its
         bookkeeping, which clients do not wait for."""
-        judged = True
         if kind.started:
             self._publish(kind.started, kind, doc)
         try:
             doc = await self._update(kind, doc, kind.changes(await judging))
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the server stops: the job stays running, judged again at the next start
             judging.cancel()
-            await self._update(kind, doc, {"status": "failed", "finishedAt": utcnow()})
             raise
-        except Exception:
+        except Exception as exc:
             log.exception("execution job failed", extra={"jobId": doc["_id"], "roomId": doc["roomId"]})
-            doc = await self._update(kind, doc, {"status": "failed", "finishedAt": utcnow()})
-            judged = False
+            error = f"the judge failed ({type(exc).__name__}); {kind.again}"
+            doc = await self._update(kind, doc, {"status": "failed", "error": error, "finishedAt": utcnow()})
         finally:
             self._passed.pop(doc["_id"], None)
         self._publish(kind.completed, kind, doc)
-        if judged and kind.timeline:
+        if kind.timeline:
             self._record_later(kind, doc)
 
     # -- bookkeeping -------------------------------------------------------------------------------------
