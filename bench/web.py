@@ -105,6 +105,7 @@ async def main(samples: int) -> None:
 
             _, signin_assets = await measure(f"{base}/signin", "form", False)
             _, room_assets = await measure(f"{base}/rooms/{room['id']}", ".status-live", True)
+            _, home_assets = await measure(f"{base}/", ".tiles", True)  # the dashboard, its stats loaded
             empty_ms, room_ms = [], []
             for _ in range(samples):
                 empty_ms.append((await measure(f"http://127.0.0.1:{empty_port}/", None, False))[0])
@@ -118,8 +119,11 @@ async def main(samples: int) -> None:
             files = len(set(assets))
             return f"{js / 1024:.1f} KiB JS + {css / 1024:.1f} KiB CSS = {total:.1f} KiB gzip ({files} files)"
 
-        print(f"first load, sign-in page:  {weight(signin_assets)}")
-        print(f"first load, room page:     {weight(room_assets)}   (aim: <= 350 KiB)")
+        print(f"first load, sign-in page:   {weight(signin_assets)}")
+        print(f"first load, home/dashboard: {weight(home_assets)}")
+        print(f"first load, room page:      {weight(room_assets)}   (aim: <= 350 KiB)")
+        lazy = [a for a in room_assets if "livekit" in a]  # media loads on joining a call, never with the room
+        print(f"livekit-client in the room's first load: {'yes ' + str(lazy) if lazy else 'no'}")
         for label, values in (("empty page load", empty_ms), ("room: editable, synced", room_ms)):
             print(f"{label:24} median {statistics.median(values):7.1f} ms   p95 {percentile(values, 0.95):7.1f} ms")
         ratio = statistics.median(room_ms) / statistics.median(empty_ms)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import mimetypes
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ CLIENT_ROUTES = (
     "/rooms/{roomId}",
     "/sessions",
     "/sessions/{sessionId}",  # also /sessions/compare
+    "/problems",
+    "/problems/{problemId}",
+    "/match",
+    "/profile",
+    "/admin",
 )
 ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 GZIP_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
@@ -43,6 +49,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 ASSET_CACHE = "public, max-age=31536000, immutable"
+
+
+def content_security_policy(livekit_url: str) -> str:
+    """The policy, letting the page reach the LiveKit server over http(s) too (livekit-client checks a failed
+    connection there, and asks LiveKit Cloud for its regions); its WebSocket is already allowed."""
+    origin = urllib.parse.urlsplit(livekit_url.replace("ws://", "http://", 1).replace("wss://", "https://", 1))
+    if origin.scheme not in ("http", "https") or not origin.netloc:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "connect-src 'self' ws: wss:", f"connect-src 'self' ws: wss: {origin.scheme}://{origin.netloc}"
+    )
 
 
 class BuiltFiles:
@@ -104,7 +121,7 @@ class ClientHandler(StaticHandler):
     """index.html for every client route; never cached for long, so a new build is picked up at once."""
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        self.set_header("Content-Security-Policy", content_security_policy(self.ctx.settings.livekit_url))
         self.set_header("Referrer-Policy", "same-origin")
         self.send_file("index.html", "no-cache")
 
