@@ -259,6 +259,27 @@ async def test_matchmaking_two_people_land_in_one_room(new_page) -> None:
     await expect(pages[1].locator(".people")).to_contain_text(names[0].strip())
 
 
+async def test_matchmaking_decline_sends_the_other_back_to_the_queue(new_page) -> None:
+    pages = [await new_page(), await new_page()]
+    for page, name in zip(pages, (unique("ned"), unique("noa")), strict=True):
+        await register(page, name)
+        await page.goto("/match")
+        await page.get_by_label("Go", exact=True).check()  # a language nobody else in this module asks for
+        await page.get_by_role("button", name="Find a partner").click()
+        if page is pages[0]:  # alone in the queue for now
+            await expect(page.get_by_role("heading", name="Looking for a partner…")).to_be_visible()
+            await expect(page.get_by_role("status").filter(has_text="place 1 in the queue")).to_be_visible()
+    for page in pages:
+        await expect(page.get_by_role("heading", name="Partner found")).to_be_visible()
+    await pages[0].get_by_role("button", name="Decline").click()
+    await expect(pages[0].get_by_role("button", name="Find a partner")).to_be_visible()  # out of the queue
+    await expect(pages[0].get_by_label("Go", exact=True)).to_be_checked()  # the preferences are remembered
+    await expect(pages[1].get_by_role("status").filter(has_text="Your partner declined")).to_be_visible()
+    await expect(pages[1].get_by_role("heading", name="Looking for a partner…")).to_be_visible()
+    await pages[1].get_by_role("button", name="Leave the queue").click()
+    await expect(pages[1].get_by_role("button", name="Find a partner")).to_be_visible()
+
+
 async def test_admin_pages_users_and_audit_log(new_page, web_server) -> None:
     api = Api(web_server.url)
     admin = await make_admin(web_server, api)

@@ -73,7 +73,7 @@ export function DashboardPanels (app) {
       ? `Last ${days} days: ${active.map((p) => `${new Date(p.start).toLocaleDateString()}: ${plural(p.sessions, 'session')}, ${p.accepted} of ${plural(p.submissions, 'submission')} accepted`).join('; ')}`
       : `No practice in the last ${days} days`
     return html`<figure class="chart">
-      <svg viewBox="0 0 ${width} ${height}" role="img" aria-label=${summary} preserveAspectRatio="none">
+      <svg viewBox="0 0 ${width} ${height}" role="img" aria-label=${summary}>
         ${svg`<line x1=${pad} y1=${height - pad} x2=${width} y2=${height - pad} class="axis" />
           <text x="0" y=${pad} class="axis-label">${top}</text>
           <text x="0" y=${height - pad} class="axis-label">0</text>`}

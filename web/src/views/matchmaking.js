@@ -29,6 +29,7 @@ export function MatchmakingView (app) {
     tags: [],
     prefs: savedPrefs() || { languages: [me.preferredLanguage || 'python'], difficulties: [], topics: [], roles: [] },
     now: Date.now(),
+    note: null,
   }
   let poll = null
   let tick = null
@@ -58,8 +59,17 @@ export function MatchmakingView (app) {
     }
   }
 
+  // Why a proposal went away, said once the status shows where the person stands now.
+  const NOTES = {
+    'match.expired': (data) => (data.status === 'searching' ? 'The proposal expired; you are back in the queue.' : 'The proposal expired without your answer; you left the queue.'),
+    'match.declined': (data) =>
+      data.declinedBy === me.id ? 'You declined; you left the queue.' : 'Your partner declined; you are back in the queue at your old place.',
+  }
   const off = ['match.proposed', 'match.matched', 'match.ready', 'match.expired', 'match.declined', 'match.accepted'].map((type) =>
-    events.on(type, refresh)
+    events.on(type, ({ data }) => {
+      s.note = NOTES[type] ? NOTES[type](data || {}) : null
+      refresh()
+    })
   )
   refresh()
   api('GET', '/problems/tags').then((body) => { s.tags = body.data; app.update() }).catch(() => {})
@@ -87,6 +97,7 @@ export function MatchmakingView (app) {
       roles: form.getAll('roles'),
     }
     localStorage.setItem(PREFS_KEY, JSON.stringify(s.prefs))
+    s.note = null
     act(() => api('POST', '/matchmaking/queue', { ...s.prefs, mode: 'peer' }))
   }
 
@@ -171,6 +182,7 @@ export function MatchmakingView (app) {
     },
     render: () => html`<h1>Find a practice partner</h1>
       <section class="card match">
+        ${s.note ? html`<p class="banner" role="status">${s.note}</p>` : ''}
         ${body()}
         ${s.error ? html`<p class="error" role="alert">${s.error.message}</p>` : ''}
       </section>`,
