@@ -19,9 +19,12 @@ import pytest
 
 from syncode.db import Database
 from syncode.embedded import free_port
+from syncode.enums import PHASES
 from tests.conftest import Api
+from tests.fake_llm import FakeLlm
 from tests.test_e2e_room import EventClient
 from tests.test_execution import coding_room, create_problem
+from tests.test_rooms import join, new_room
 from tests.test_run import wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +125,17 @@ async def admin_of(server: Syncode) -> dict:
     return admin
 
 
+async def peer_room(api: Api, candidate: dict, phase: str) -> dict:
+    """A peer room with a new host (the interviewer) and this candidate, moved on to `phase`; its detail."""
+    host = await api.register()
+    room = await new_room(api, host)
+    assert (await join(api, candidate, room["inviteCode"])).status == 200
+    for to in PHASES[1 : PHASES.index(phase) + 1]:
+        r = await api.post(f"/api/rooms/{room['id']}/phase", {"to": to}, token=host["accessToken"])
+        assert r.status == 200, r.body
+    return (await api.get(f"/api/rooms/{room['id']}", token=candidate["accessToken"])).json
+
+
 async def job(server: Syncode, path: str, token: str) -> dict:
     r = await server.api.get(path, token=token)
     assert r.status == 200, r.body
@@ -217,3 +231,122 @@ async def test_a_job_in_flight_at_two_kills_in_a_row_fails_with_an_error(syncode
     # The server goes on judging: a new run in the same room completes.
     r = await server.api.post(f"/api/rooms/{rid}/run", {"language": "python", "code": "print(2)"}, token=token)
     assert (await finished(server, f"/api/executions/{r.json['runId']}", token))["stdout"] == "2\n"
+
+
+async def test_ai_answer_and_report_in_flight_are_finished_after_a_kill(syncode) -> None:
+    """An AI reply waiting for the LLM and a training report waiting for its prose when the process is killed are
+    answered after the restart (both are stored queued or pending: the store is their queue)."""
+    llm = await FakeLlm().start()
+    llm.delay = 60  # the first process's calls: still waiting at the kill
+    try:
+        server = syncode(SYNCODE_LLM_BASE_URL=llm.url, SYNCODE_LLM_MAX_RETRIES="0")
+        await server.start()
+        candidate = await server.api.register()
+        token = candidate["accessToken"]
+        live = await peer_room(server.api, candidate, "coding")
+        rid = live["id"]
+        r = await server.api.post(f"/api/rooms/{rid}/ai/messages", {"content": "Is O(n log n) fine?"}, token=token)
+        assert r.status == 202, r.body
+        reply_id = r.json["messageId"]
+        finished_room = await peer_room(server.api, candidate, "finished")
+        session_id = finished_room["sessionId"]
+        await until(lambda: asyncio.sleep(0, len(llm.requests)), lambda n: n == 2)  # both are at the LLM
+        assert len(llm.requests) == 2, llm.prompts()
+        assert (await server.api.get(f"/api/sessions/{session_id}/report", token=token)).status == 202  # pending
+        await server.kill()
+
+        llm.delay = 1.5  # answered after the restart (with time to reconnect first)
+        await server.start()
+        events = await server.events(token)
+        try:
+            pushed = await events.wait_for("ai.message", id=reply_id)
+            assert pushed["roomId"] == rid and pushed["data"]["status"] == "completed"
+            assert pushed["data"]["content"] == "LLM reply: tell me more about your approach."
+            ready = await events.wait_for("report.ready", sessionId=session_id)
+            assert ready["data"]["status"] == "ready" and ready["data"]["roomId"] == finished_room["id"]
+        finally:
+            events.close()
+        message = await job(server, f"/api/rooms/{rid}/ai/messages/{reply_id}", token)
+        assert message["status"] == "completed" and message["provider"] == "llm"
+        prompts = llm.prompts()
+        assert len(prompts) == 4 and sum("Is O(n log n) fine?" in prompt for prompt in prompts) == 2, prompts
+        report = await server.api.get(f"/api/sessions/{session_id}/report", token=token)
+        assert report.status == 200 and report.json["status"] == "ready", report.body
+        assert report.json["summary"] == "LLM summary of the session."
+        seen = await until(
+            lambda: timeline(server, live["sessionId"], token), lambda es: any(e["type"] == "ai_message" for e in es)
+        )
+        answered = [e["data"] for e in seen if e["type"] == "ai_message" and e["data"]["messageId"] == reply_id]
+        assert answered and answered[-1]["status"] == "completed", seen
+    finally:
+        await llm.stop()
+
+
+async def queue_status(server: Syncode, user: dict) -> dict:
+    r = await server.api.get("/api/matchmaking/status", token=user["accessToken"])
+    assert r.status == 200, r.body
+    return r.json
+
+
+async def proposed(server: Syncode, user: dict) -> dict:
+    """The user's pending proposal, once the queue made it."""
+    found = await until(lambda: queue_status(server, user), lambda s: s["status"] == "proposed")
+    assert found["status"] == "proposed", found
+    return found["match"]
+
+
+async def enter_queue(server: Syncode, user: dict, role: str) -> None:
+    r = await server.api.post("/api/matchmaking/queue", {"roles": [role]}, token=user["accessToken"])
+    assert r.status == 202, r.body
+
+
+def accept(server: Syncode, user: dict, match: dict) -> Awaitable[Any]:
+    return server.api.post(f"/api/matchmaking/matches/{match['matchId']}/accept", token=user["accessToken"])
+
+
+async def test_proposals_pending_at_a_kill_can_be_accepted_or_expire_after_the_restart(syncode) -> None:
+    """Two proposals, each accepted by one side, when the process is killed: after the restart the other side of
+    one accepts and gets the room; the other expires on time, its accepting user back in the queue,
+    the silent one out of it, and the queue pairs again from there."""
+    server = syncode(SYNCODE_MATCH_PROPOSAL_TTL_SEC="20")  # outlasts a restart on a loaded machine
+    await server.start()
+    a, b, c, d = [await server.api.register() for _ in range(4)]
+    await enter_queue(server, a, "candidate")
+    await enter_queue(server, b, "interviewer")
+    first = await proposed(server, a)
+    await enter_queue(server, c, "candidate")
+    await enter_queue(server, d, "interviewer")
+    second = await proposed(server, c)
+    assert (await accept(server, a, first)).status == 200
+    assert (await accept(server, c, second)).status == 200
+    await server.kill()
+
+    await server.start()
+    sockets = {user["user"]["id"]: await server.events(user["accessToken"]) for user in (a, b, c, d)}
+    try:
+        assert (await queue_status(server, b))["match"]["matchId"] == first["matchId"]  # still pending
+        r = await accept(server, b, first)
+        assert r.status == 200 and r.json["status"] == "matched", r.body
+        room_id = r.json["match"]["roomId"]
+        for user in (a, b):
+            matched = await sockets[user["user"]["id"]].wait_for("match.matched", matchId=first["matchId"])
+            assert matched["data"]["roomId"] == room_id
+        room = (await server.api.get(f"/api/rooms/{room_id}", token=a["accessToken"])).json
+        roles = {p["userId"]: p["role"] for p in room["participants"]}
+        assert roles == {a["user"]["id"]: "candidate", b["user"]["id"]: "interviewer"}
+
+        # The second proposal expires on time after the restart: whoever accepted stays in the queue.
+        expired_c = await sockets[c["user"]["id"]].wait_for("match.expired", timeout=40, matchId=second["matchId"])
+        expired_d = await sockets[d["user"]["id"]].wait_for("match.expired", timeout=10, matchId=second["matchId"])
+        assert expired_c["data"]["status"] == "searching" and expired_d["data"]["status"] == "idle"
+        assert (await queue_status(server, c))["status"] == "searching"
+        assert (await queue_status(server, d))["status"] == "idle"
+        # The restarted queue holds c's entry: d coming back is paired with c again.
+        await enter_queue(server, d, "interviewer")
+        again = await proposed(server, d)
+        assert again["matchId"] != second["matchId"] and again["opponent"]["userId"] == c["user"]["id"]
+        pushed = await sockets[c["user"]["id"]].wait_for("match.proposed", matchId=again["matchId"])
+        assert pushed["data"]["opponent"]["userId"] == d["user"]["id"]
+    finally:
+        for socket in sockets.values():
+            socket.close()
