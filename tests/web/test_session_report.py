@@ -86,6 +86,15 @@ async def test_hints_feedback_report_and_replay(new_page) -> None:
         re.compile(r"\d+ errors · \d+ warnings"), timeout=90_000
     )
 
+    # The candidate asks the AI for a hint in the peer room: the interviewer sees it in the AI tab.
+    await bob.get_by_role("tab", name="AI").click()
+    await bob.get_by_role("button", name="Get a hint").click()
+    await alice.get_by_role("tab", name="AI").click()
+    ai_hint = alice.locator("#ai-log .ai-entry.ai").filter(has=alice.locator(".pill", has_text="hint"))
+    await expect(ai_hint).to_have_count(1)
+    await expect(ai_hint).not_to_have_attribute("aria-busy", "true", timeout=60_000)
+    await expect(ai_hint.locator(".md")).not_to_be_empty()
+
     # Host actions: mute, then a role change the candidate's page follows (read-only as an observer), and back.
     bob_shown = bob_name.capitalize()
     await alice.get_by_role("button", name=f"Mute {bob_shown}").click()
@@ -246,4 +255,12 @@ async def test_ai_panel_in_an_ai_room(new_page) -> None:
     await page.reload()
     await page.get_by_role("tab", name="AI").click()
     await expect(page.locator("#ai-log")).to_contain_text("Where should I start with this problem?")
+
+    # The session's report page keeps the conversation.
+    page.on("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="End", exact=True).click()
+    await page.get_by_role("link", name="See the session report").click()
+    conversation = page.get_by_role("region", name="AI conversation")
+    await expect(conversation).to_contain_text("Where should I start with this problem?")
+    await expect(conversation.locator(".pill", has_text="hint")).to_have_count(1)
     assert page.errors == [], page.errors

@@ -170,8 +170,9 @@ export function Assist (ctx) {
   // -- the AI conversation ----------------------------------------------------------------------------------
 
   function loadAi () {
-    if (s.ai || !ctx.can('ai_assist')) return
+    if (s.ai) return
     s.ai = { messages: new Map(), loaded: false }
+    if (!ctx.can('ai_assist')) return // observers get ai.* events too, but have no AI tab
     api('GET', path('/ai/messages?limit=50'))
       .then((page) => {
         for (const m of page.data) if (!s.ai.messages.has(m.id)) s.ai.messages.set(m.id, m)

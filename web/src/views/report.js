@@ -38,6 +38,7 @@ export async function SessionReportView (app, sessionId) {
     events: null,
     snapshots: null,
     feedback: null,
+    ai: null, // the AI conversation (AiMessage[])
     marks: null, // ReplayMarks | {error}
     at: 0,
     moment: null, // ReplayMoment | {error}
@@ -84,6 +85,7 @@ export async function SessionReportView (app, sessionId) {
   settle(api('GET', `${base}/events`).then((r) => r.data), 'events')
   settle(api('GET', `${base}/snapshots?limit=50&sortOrder=asc`).then((r) => r.data), 'snapshots')
   settle(api('GET', `${base}/feedback`).then((r) => r.data), 'feedback')
+  settle(api('GET', `${base}/ai-messages`).then((r) => r.data), 'ai')
   settle(api('GET', `${base}/replay/marks`), 'marks').then(() => {
     if (!s.marks.error) seek(s.marks.durationMs) // start on the final code
   })
@@ -307,6 +309,19 @@ export async function SessionReportView (app, sessionId) {
     </article>`)
   }
 
+  function aiSection () {
+    const list = s.ai
+    if (!list || list.error || !list.length) return ''
+    return html`<section class="card" aria-labelledby="ai-title"><h2 id="ai-title">AI conversation</h2>
+      <ol class="ai-log report-ai">${list.map((m) => html`<li class="ai-entry ${m.role === 'user' ? 'mine' : 'ai'}">
+        <span class="who">${m.role === 'user' ? nameOf(m.authorId) : 'AI interviewer'}</span>
+        ${m.kind && m.kind !== 'chat' ? html`<span class="pill">${m.kind === 'proactive' ? 'note' : m.kind}</span>` : ''}
+        <time datetime=${m.createdAt}>${clock(Math.max(0, Date.parse(m.createdAt) - startedMs) / 1000)}</time>
+        <p>${m.content}</p>
+      </li>`)}</ol>
+    </section>`
+  }
+
   const title = d.problem?.title || 'Session'
   return {
     title: `Report: ${title}`,
@@ -331,7 +346,8 @@ export async function SessionReportView (app, sessionId) {
           <section class="card" aria-labelledby="feedback-title"><h2 id="feedback-title">Peer feedback</h2>${feedbackSection()}</section>
           <section class="card" aria-labelledby="snapshots-title"><h2 id="snapshots-title">Snapshots</h2>${snapshotsSection()}</section>
         </div>
-      </div>`,
+      </div>
+      ${aiSection()}`,
     destroy () {
       alive = false
       offReady()
