@@ -29,7 +29,8 @@ from syncode.context import Context, build_context, components
 from syncode.db import Database
 from syncode.embedded import EmbeddedDatabase, running_instance
 from syncode.logs import setup_logging
-from syncode.services.problem_bank import load_bank
+from syncode.metrics import Metrics
+from syncode.services.problem_bank import BankReport, bank_health, load_bank
 
 log = logging.getLogger("syncode")
 
@@ -58,17 +59,23 @@ class Server:
         if self.settings.port == 0:
             self.settings = self.settings.model_copy(update={"port": self.port})
         uri, where = await self._database_uri()
-        self.db = Database(uri, self.settings.mongodb_db)
+        metrics = Metrics()
+        self.db = Database(uri, self.settings.mongodb_db, [metrics.commands])
         await self.db.create_indexes()
-        self.ctx = build_context(self.settings, self.db, lambda rule: CollabService(self.settings, self.db, rule))
+        self.ctx = build_context(
+            self.settings, self.db, lambda rule: CollabService(self.settings, self.db, rule), metrics
+        )
         if self.settings.load_problem_bank:
             # In the background: the server answers at once; new or changed problem files appear when loaded.
-            self.bank_loading = asyncio.create_task(load_bank(self.db, self.settings.problem_bank_dir))
+            bank = BankReport()
+            loading = self.bank_loading = asyncio.create_task(load_bank(self.db, self.settings.problem_bank_dir, bank))
+            self.ctx.health.probes["problems"] = lambda: bank_health(bank, loading)
         self.collab = self.ctx.collab
         for component in components(self.ctx):
             if component.start:
                 await component.start()
         self.events = EventHub(self.ctx.bus, self.ctx.presence)
+        self.ctx.metrics.samplers.append(self._event_sockets)
         self.ctx.admin.ws_connections = self._ws_connections
         app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
         self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
@@ -83,6 +90,10 @@ class Server:
         """Open WebSockets of both planes, for the admin dashboard."""
         collab = (await self.collab.health())["connections"] if self.collab else 0
         return collab + (self.events.connections if self.events else 0)
+
+    async def _event_sockets(self) -> None:
+        if self.ctx and self.events:
+            self.ctx.metrics.websockets.labels("events").set(self.events.connections)
 
     async def _database_uri(self) -> tuple[str, str]:
         if self.settings.mongodb_uri:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     version: str = "0.1.0"
+    # /metrics (Prometheus): off unless enabled; with a token set it is on and asks for `Bearer <token>`
+    metrics_enabled: bool = False
+    metrics_token: str = ""
 
     # Database: empty URI = start the embedded SecantusDB
     mongodb_uri: str = ""

@@ -48,6 +48,7 @@ class Operation:
     description: str = ""
     content_type: str = "application/json"
     other_content_types: tuple[str, ...] = ()  # the success body's other forms (a query parameter chooses)
+    also: tuple[tuple[int, Any], ...] = ()  # other non-error answers: (status, model or None for no body)
 
 
 # Per-route-class rates (per IP; authenticated calls also count against a per-user bucket).
@@ -117,8 +118,9 @@ class BaseHandler(tornado.web.RequestHandler):
     principal: Principal | None = None
     max_body_bytes = MAX_BODY_BYTES
 
-    def initialize(self, ctx: Context) -> None:
+    def initialize(self, ctx: Context, route: str = "unmatched") -> None:
         self.ctx = ctx
+        self.route = route  # the route's template (/api/rooms/{roomId}): the metrics' label, never the raw path
         self.started = time.perf_counter()
         incoming = self.request.headers.get("X-Request-Id", "")
         self.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -274,13 +276,11 @@ class BaseHandler(tornado.web.RequestHandler):
         }
 
     def on_finish(self) -> None:
+        seconds = time.perf_counter() - self.started
         fields = self.log_fields()
-        fields.update(
-            status=self.get_status(),
-            durationMs=round((time.perf_counter() - self.started) * 1000, 2),
-            ip=self.client_ip,
-        )
+        fields.update(status=self.get_status(), durationMs=round(seconds * 1000, 2), ip=self.client_ip)
         access_log.info("request", extra=fields)
+        self.ctx.metrics.observe_request(self.route, self.request.method or "", self.get_status(), seconds)
 
 
 class NotFoundHandler(BaseHandler):

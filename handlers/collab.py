@@ -48,6 +48,7 @@ class DocumentsHandler(InternalHandler):
         response=CreateDocumentResponse,
         status=201,
         errors=(400, 401),
+        also=((200, CreateDocumentResponse),),
         auth=False,
         description="Idempotent: 201 when created, 200 with created=false when it already exists.",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from handlers.base import BaseHandler, operation
+from handlers.headers import DOCS_POLICY
 from syncode.models.health import HealthResponse
 
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "static" / "app" / "docs.html"  # swagger-ui, built from web/
@@ -15,7 +16,7 @@ class HealthHandler(BaseHandler):
         summary="Deep health check",
         tag="Health",
         response=HealthResponse,
-        errors=(503,),
+        also=((503, HealthResponse),),  # the same report, saying what is down
         auth=False,
         description="200 when ok or degraded, 503 when down (database unreachable).",
     )
@@ -25,8 +26,8 @@ class HealthHandler(BaseHandler):
 
 
 class OpenApiHandler(BaseHandler):
-    def initialize(self, ctx, document: dict) -> None:  # type: ignore[override]
-        super().initialize(ctx)
+    def initialize(self, ctx, document: dict, route: str = "unmatched") -> None:  # type: ignore[override]
+        super().initialize(ctx, route)
         self.document = document
 
     @operation(summary="The OpenAPI 3.1 document of this server", tag="Docs", auth=False)
@@ -39,4 +40,5 @@ class DocsHandler(BaseHandler):
     async def get(self) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "public, max-age=300")
+        self.set_header("Content-Security-Policy", DOCS_POLICY)
         self.finish(DOCS_PAGE.read_bytes())

@@ -96,8 +96,9 @@ def build_openapi(routes: list[tuple[str, type, dict]], title: str, version: str
     for _, _, op in operations:
         if op.request:
             models.append((op.request, "validation"))
-        if isinstance(op.response, type) and issubclass(op.response, BaseModel):
-            models.append((op.response, "serialization"))
+        for model in (op.response, *(model for _, model in op.also)):
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                models.append((model, "serialization"))
     refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict[str, Any]] = {}
     for path, method, op in operations:
@@ -139,6 +140,12 @@ def _operation(path: str, op: Any, refs: dict) -> dict[str, Any]:
         "parameters": params,
         "responses": {str(op.status): _success(op, refs)},
     }
+    for status, model in op.also:
+        entry["responses"][str(status)] = {"description": STATUS_TEXT.get(status, "OK")}
+        if model is not None:
+            entry["responses"][str(status)]["content"] = {
+                "application/json": {"schema": refs[(model, "serialization")]}
+            }
     if op.description:
         entry["description"] = op.description
     if op.request:
@@ -151,7 +158,9 @@ def _operation(path: str, op: Any, refs: dict) -> dict[str, Any]:
     elif op.tag in ("Collab", "Callbacks"):
         entry["security"] = [{"internalSecret": []}]
     error_ref = refs[(ErrorResponse, "serialization")]
-    for status in sorted(set(op.errors) | ({401} if op.auth else set())):
+    # Every operation is rate-limited (429); one with a body refuses one over 1 MiB (413).
+    implied = {429} | ({401} if op.auth else set()) | ({413} if op.request else set())
+    for status in sorted(set(op.errors) | implied):
         entry["responses"][str(status)] = {
             "description": STATUS_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": error_ref}},

@@ -22,6 +22,7 @@ class ReportHandler(BaseHandler):
         tag="Sessions",
         response=TrainingReport,
         errors=(403, 404),
+        also=((202, ReportPending),),
         description="202 {sessionId, status: pending} while the report is being made (a `report.ready` event on "
         "/api/ws tells the candidate when it is ready). For the session's candidate, in peer mode its "
         "interviewers too, and admins; other participants 403. 404 until the session finishes. Scores come from "

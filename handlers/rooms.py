@@ -251,6 +251,7 @@ class ActiveRoomHandler(BaseHandler):
         tag="Users",
         response=ActiveRoom,
         errors=(),
+        also=((204, None),),
         description="204 when the caller is in no live room.",
     )
     async def get(self) -> None:

@@ -19,6 +19,7 @@ from handlers import (
     health,
     matchmaking,
     media,
+    metrics,
     problems,
     replay,
     reports,
@@ -27,7 +28,8 @@ from handlers import (
     users,
     web,
 )
-from handlers.base import NotFoundHandler
+from handlers.base import BaseHandler, NotFoundHandler
+from handlers.headers import SecurityHeaders
 from handlers.openapi import build_openapi
 from syncode.context import Context
 
@@ -36,6 +38,7 @@ Route = tuple[str, type, dict[str, Any]]
 API_ROUTES: list[Route] = [
     ("/health", health.HealthHandler, {}),
     ("/api/health", health.HealthHandler, {}),
+    ("/metrics", metrics.MetricsHandler, {}),
     ("/api/auth/register", auth.RegisterHandler, {}),
     ("/api/auth/login", auth.LoginHandler, {}),
     ("/api/auth/refresh", auth.RefreshHandler, {}),
@@ -161,9 +164,19 @@ def make_app(ctx: Context, extra_routes: list[Route] | None = None, **settings: 
     handlers += [(to_pattern(path), cls, {"ctx": ctx, **kwargs}) for path, cls, kwargs in routes]
     handlers += web.client_routes(ctx, to_pattern)  # the browser client (static/app)
     return tornado.web.Application(
-        handlers,
+        [labelled(handler) for handler in handlers],
+        transforms=[SecurityHeaders],  # in place of the default list: it holds gzip only with compress_response
         default_handler_class=NotFoundHandler,
         default_handler_args={"ctx": ctx},
         compress_response=False,
         **settings,
     )
+
+
+def labelled(handler: tuple[str, type, dict[str, Any]]) -> tuple[str, type, dict[str, Any]]:
+    """An HTTP route's handler learns its template (the label of its metrics): the pattern without its regex."""
+    pattern, cls, kwargs = handler
+    if not issubclass(cls, BaseHandler):
+        return handler  # the WebSocket planes count their connections themselves
+    template = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern).rstrip("$").replace("\\", "")
+    return pattern, cls, {**kwargs, "route": template}

@@ -16,6 +16,7 @@ from syncode.events import Event, EventBus
 from syncode.matchmaking import MatchEngine, MatchmakingService, MatchStore, MatchViews, Outcomes
 from syncode.media.livekit import build_gateway
 from syncode.media.service import MediaService
+from syncode.metrics import Metrics
 from syncode.ratelimit import RateLimiter
 from syncode.rooms import RoomRepository, RoomService
 from syncode.rooms.effects import RoomEffects
@@ -77,6 +78,7 @@ class Context:
     history: SessionHistory
     guide: GuideService
     replay: SessionReplay = field(init=False)
+    metrics: Metrics = field(init=False)
 
 
 CollabFactory = Callable[[Membership], CollabPlane]
@@ -168,9 +170,12 @@ def build_matchmaking(ctx: Context) -> MatchmakingService:
     return matchmaking
 
 
-def build_context(settings: Settings, db: Database, collab_plane: CollabFactory) -> Context:
+def build_context(
+    settings: Settings, db: Database, collab_plane: CollabFactory, metrics: Metrics | None = None
+) -> Context:
     """Every service, built once. `collab_plane` makes the collab plane (it lives in realtime/, which imports this
-    package, not the other way round) from the membership rule it must apply at every connect."""
+    package, not the other way round) from the membership rule it must apply at every connect. `metrics` is the
+    one whose command listener the database client was made with (a fresh one otherwise)."""
     bus = EventBus()
     audit = AuditService(db)
     mail = MailService(settings)
@@ -243,4 +248,23 @@ def build_context(settings: Settings, db: Database, collab_plane: CollabFactory)
     wire_ai(ctx)
     ctx.matchmaking = build_matchmaking(ctx)
     ctx.media = build_media(ctx, room_repo, recordings)
+    ctx.metrics = watch(metrics or Metrics(), ctx)
     return ctx
+
+
+def watch(metrics: Metrics, ctx: Context) -> Metrics:
+    """What /metrics reads from the services: executions as they finish, the judge and collab when scraped."""
+    metrics.follow_executions(ctx.bus)
+
+    async def judge() -> None:
+        load = ctx.judge.load()
+        metrics.judge_queue.set(load["queued"])
+        metrics.judge_running.set(load["running"])
+
+    async def collab() -> None:
+        health = await ctx.collab.health()
+        metrics.websockets.labels("collab").set(health["connections"])
+        metrics.collab_rooms.set(health["documents"])
+
+    metrics.samplers += [judge, collab]
+    return metrics

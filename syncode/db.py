@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -101,6 +102,8 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                     IndexModel([("roomId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)]),
                     IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
                     IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)]),  # a session's history
+                    # Jobs whose bookkeeping is not written yet: a start finds those a crash left.
+                    IndexModel("unrecorded", partialFilterExpression={"unrecorded": {"$exists": True}}),
                 ],
             )
             for name in ("runs", "submissions", "analyses")
@@ -168,10 +171,15 @@ COLLECTIONS: dict[str, CollectionSpec] = {
 class Database:
     """One client per process. Services reach collections as attributes: `db.users`, `db.auditLogs`."""
 
-    def __init__(self, uri: str, name: str) -> None:
+    def __init__(self, uri: str, name: str, listeners: Sequence[monitoring.CommandListener] = ()) -> None:
+        """`listeners` see every command the client sends (the server's metrics time them)."""
         self.uri, self.name = uri, name  # for a helper process of our own (realtime/logwriter.py)
         self.client: AsyncMongoClient = AsyncMongoClient(
-            uri, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=5000
+            uri,
+            tz_aware=True,
+            uuidRepresentation="standard",
+            serverSelectionTimeoutMS=5000,
+            event_listeners=list(listeners),
         )
         self.db: AsyncDatabase = self.client[name]
 

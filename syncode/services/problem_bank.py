@@ -35,6 +35,11 @@ class BankReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    total: int = 0  # problem files found; known once loading starts
+
+    @property
+    def done(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.unchanged) + len(self.failed)
 
 
 def stable_id(*parts: str) -> str:
@@ -137,13 +142,16 @@ def to_document(problem: ProblemFile, digest: str, file_name: str) -> dict[str, 
     }
 
 
-async def load_bank(db: Database, directory: Path) -> BankReport:
-    report = BankReport()
+async def load_bank(db: Database, directory: Path, report: BankReport | None = None) -> BankReport:
+    """Fills `report` (a new one by default) as it goes: health reads it while the bank loads in the background."""
+    report = report if report is not None else BankReport()
+    paths = sorted(directory.glob("*.toml"))
+    report.total = len(paths)
     known = {
         p["source"]["file"]: p["source"]["hash"]
         async for p in db.problems.find({"source": {"$exists": True}}, {"source": 1})
     }
-    for path in sorted(directory.glob("*.toml")):
+    for path in paths:
         try:
             raw = await asyncio.to_thread(path.read_bytes)
             digest = hashlib.sha256(raw).hexdigest()
@@ -199,3 +207,18 @@ async def _apply(db: Database, doc: dict[str, Any], cases: list[dict[str, Any]],
     await replace_guide(db, problem_id, guide)
     await db.problems.update_one({"_id": problem_id}, {"$set": {**doc, "updatedAt": now}})
     return "updated"
+
+
+async def bank_health(report: BankReport, loading: asyncio.Task) -> dict[str, Any]:
+    """The health check of a bank loading in the background: `GET /api/problems` lists part of it until done."""
+    if not loading.done():
+        return {"status": "degraded", "detail": f"loading {report.done}/{report.total}"}
+    if loading.cancelled():
+        return {"status": "degraded", "detail": f"loading stopped at {report.done}/{report.total}"}
+    if loading.exception() is not None:
+        error = loading.exception()
+        return {"status": "degraded", "detail": f"loading failed at {report.done}/{report.total}: {error}"[:300]}
+    if report.failed:
+        names = ", ".join(sorted(report.failed))
+        return {"status": "degraded", "detail": f"{len(report.failed)} of {report.total} files skipped: {names}"[:300]}
+    return {"status": "ok", "detail": f"{report.total} problem files loaded"}
