@@ -10,6 +10,7 @@ jobs (DESIGN.md). A job is stored with everything needed to judge it again (code
 tests are read from its problem), so the jobs an earlier process left running (killed, or stopped while they ran)
 are judged again at start-up, once: a job that was in flight at two restarts in a row may be what brings the
 server down, and is marked failed with an `error` saying to try again, as is one the judge cannot take any more.
+A job is `unrecorded` until its bookkeeping is written; a start writes what a crash left out.
 """
 
 from __future__ import annotations
@@ -487,6 +488,8 @@ class ExecutionService:
         """Hand the job to the judge, then store it (off the judge's critical path) as running and follow it in
         the background; a refusal stores nothing."""
         judging = self._hand_to_judge(doc["language"], call)
+        if kind.timeline:
+            doc["unrecorded"] = True  # until its bookkeeping is written (a restart writes what a crash left out)
         try:
             await self._collection(kind).insert_one(doc)
         except BaseException:
@@ -560,7 +563,13 @@ class ExecutionService:
     # -- after a restart ----------------------------------------------------------------------------------
 
     async def _resume_all(self) -> None:
-        """The jobs an earlier process left unfinished, oldest first, each judged again or failed."""
+        """The bookkeeping an earlier process left unwritten, then the jobs it left unfinished, oldest first, each
+        judged again or failed."""
+        for kind in KINDS:
+            if kind.timeline:
+                query = {"unrecorded": True, "status": {"$in": ["completed", "failed"]}}
+                async for doc in self._collection(kind).find(query, WITHOUT_CODE):
+                    self._record_later(kind, doc)
         for kind in KINDS:
             unfinished = self._collection(kind).find({"status": {"$in": ["queued", "running"]}}).sort("createdAt", 1)
             for doc in await unfinished.to_list(None):
@@ -663,6 +672,9 @@ class ExecutionService:
         for what, outcome in zip(writes, outcomes, strict=True):
             if isinstance(outcome, Exception):  # one failed write must not hide the other's
                 log.error("execution bookkeeping failed: %s", what, exc_info=outcome, extra={"jobs": len(finished)})
+        for kind in KINDS:  # written (or failed and logged): not to be written again after a restart
+            if ids := [doc["_id"] for done, doc in finished if done is kind]:
+                await self._collection(kind).update_many({"_id": {"$in": ids}}, {"$unset": {"unrecorded": ""}})
 
     def _progress_reporter(self, doc: dict[str, Any]) -> Callable[[Progress], None]:
         """Progress is kept in memory (no database write per test case) and shown by polling too. The judge
