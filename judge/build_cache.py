@@ -20,7 +20,6 @@ entries through a read-only mount at MOUNT, and their supervisor copies an entry
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -232,8 +231,3 @@ class BuildCache:
         except FileNotFoundError:
             return
         remove_tree(trash)
-
-
-def decode_collected(files: Mapping[str, dict]) -> dict[str, tuple[bytes, bool]]:
-    """The supervisor's collected files -> name: (content, executable)."""
-    return {name: (base64.b64decode(entry["base64"]), bool(entry["executable"])) for name, entry in files.items()}

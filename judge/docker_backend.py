@@ -64,22 +64,39 @@ class DockerSession(Session):
         )["Id"]
         raw = api.exec_start(self.exec_id, socket=True)
         self.sock: socket.socket = getattr(raw, "_sock", raw)
-        self._frames = b""
-        self._stdout = b""
+        # bytearrays: a reply or a build can be megabytes, received in many frames (appended in place, consumed
+        # from the front without copying the rest)
+        self._frames = bytearray()
+        self._stdout = bytearray()
 
     def _write(self, data: bytes) -> None:
         self.sock.sendall(data)
 
     def _read_line(self, timeout: float) -> bytes | None:
         self.sock.settimeout(timeout)
+        scanned = 0
         try:
-            while b"\n" not in self._stdout:
+            while (end := self._stdout.find(b"\n", scanned)) < 0:
+                scanned = len(self._stdout)
                 if not self._read_frame():
                     return None
         except TimeoutError:
             return None
-        line, self._stdout = self._stdout.split(b"\n", 1)
+        line = bytes(self._stdout[:end])
+        del self._stdout[: end + 1]
         return line
+
+    def _read_exactly(self, size: int, timeout: float) -> bytes | None:
+        self.sock.settimeout(timeout)
+        try:
+            while len(self._stdout) < size:
+                if not self._read_frame():
+                    return None
+        except TimeoutError:
+            return None
+        data = bytes(self._stdout[:size])
+        del self._stdout[:size]
+        return data
 
     def _read_frame(self) -> bool:
         """Read one multiplexed frame of the exec stream; stdout goes to the line buffer."""
@@ -96,11 +113,12 @@ class DockerSession(Session):
 
     def _recv_exactly(self, size: int) -> bytes | None:
         while len(self._frames) < size:
-            chunk = self.sock.recv(1 << 16)
+            chunk = self.sock.recv(1 << 20)
             if not chunk:
                 return None
             self._frames += chunk
-        data, self._frames = self._frames[:size], self._frames[size:]
+        data = bytes(self._frames[:size])
+        del self._frames[:size]
         return data
 
     def _supervisor_was_killed(self) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from judge.build_cache import BuildCache, decode_collected
+from judge.build_cache import BuildCache
 from judge.compare import outputs_match
 from judge.languages import BASE_ENV, COMPILE_CPU_MS, COMPILE_MEMORY_MB, COMPILE_WALL_MS, Recipe
 from judge.models import CaseResult, Comparison, JudgeResult, RunResult, TestCase, Verdict
@@ -145,7 +145,7 @@ def file_build(session: Session, recipe: Recipe, cache: BuildCache, key: str, ou
     (trusted) compiler has written there, so the program cannot plant a build for anyone else."""
     files = session.collect([recipe.source_file], cache.max_bytes)
     if files:
-        cache.store(key, decode_collected(files), output)
+        cache.store(key, files, output)
 
 
 def run_program(

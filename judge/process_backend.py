@@ -188,19 +188,30 @@ class ProcessSession(Session):
         self.process.stdin.flush()
 
     def _read_line(self, timeout: float) -> bytes | None:
-        fd = self.process.stdout.fileno()
         scanned = 0  # a reply can be megabytes long: each chunk is searched once, and appended in place
         while (end := self._buffer.find(b"\n", scanned)) < 0:
             scanned = len(self._buffer)
-            if not self._selector.select(timeout):
+            if not self._fill(timeout):
                 return None
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return None
-            self._buffer += chunk
         line = bytes(self._buffer[:end])
         del self._buffer[: end + 1]
         return line
+
+    def _read_exactly(self, size: int, timeout: float) -> bytes | None:
+        while len(self._buffer) < size:
+            if not self._fill(timeout):
+                return None
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def _fill(self, timeout: float) -> bool:
+        """Append what the supervisor wrote next to the buffer; False at end of stream or on timeout."""
+        if not self._selector.select(timeout):
+            return False
+        chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+        self._buffer += chunk
+        return bool(chunk)
 
     def _supervisor_was_killed(self) -> bool:
         try:

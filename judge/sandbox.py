@@ -94,10 +94,20 @@ class Session(ABC):
             raise SandboxError("supervisor did not get ready")
         return reply.get("copied", True)
 
-    def collect(self, exclude: list[str], max_bytes: int) -> dict[str, dict] | None:
-        """The files a compiler left in the work dir (base64), or None when they are over max_bytes."""
+    def collect(self, exclude: list[str], max_bytes: int) -> dict[str, tuple[bytes, bool]] | None:
+        """The files a compiler left in the work dir, name -> (content, executable), or None when they are over
+        max_bytes."""
         self._send({"collect": {"exclude": exclude, "max_bytes": max_bytes}})
-        return self._receive(REPLY_GRACE_S).get("files")
+        listing = self._receive(REPLY_GRACE_S).get("files")
+        if listing is None:
+            return None
+        files = {}
+        for entry in listing:  # the contents follow the reply, raw
+            data = self._read_exactly(entry["size"], REPLY_GRACE_S)
+            if data is None:
+                raise self._failure("the supervisor stopped sending a build")
+            files[entry["name"]] = (data, entry["executable"])
+        return files
 
     def reset(self, directories: list[str]) -> bool:
         """Kill what the last job left running and empty its scratch directories, to serve another job."""
@@ -147,6 +157,10 @@ class Session(ABC):
     @abstractmethod
     def _read_line(self, timeout: float) -> bytes | None:
         """The next line of the supervisor's stdout, None at end of stream or on timeout."""
+
+    @abstractmethod
+    def _read_exactly(self, size: int, timeout: float) -> bytes | None:
+        """The next `size` bytes of the supervisor's stdout, None at end of stream or on timeout."""
 
     @abstractmethod
     def _supervisor_was_killed(self) -> bool: ...

@@ -8,9 +8,11 @@ after which the next job's hello may follow (a warm container serves many jobs t
                                                     read-only files (a cached build); reply {"ready": true,
                                                     "copied": bool} (false: none copied, one was unreadable)
   host -> {"collect": {"exclude": [names], "max_bytes": int}}
-                                                    the regular files of the work dir (what a compiler left),
-                                                    reply {"files": {name: {"base64", "executable"}}}, or
-                                                    {"files": null} when they are larger than max_bytes
+                                                    the regular files of the work dir (what a compiler left):
+                                                    reply {"files": [{"name", "size", "executable"}]}, then
+                                                    their contents, raw, one after the other (a build can be
+                                                    megabytes: no escaping); {"files": null} when they are
+                                                    larger than max_bytes
   host -> {"reset": [directories]}                  kill leftovers, empty them; reply {"wiped": bool}
   host -> {"argv": [...], "stdin_bytes": int, "env": {...}, "cpu_ms", "wall_ms", "rss_kb"|null, "as_kb"|null,
            "stack_kb", "nproc", "fsize_kb", "nofile", "output_limit"}, then the program's stdin: that many raw bytes
@@ -21,7 +23,6 @@ Every reply starts with the nonce, which the program under test cannot read: the
 dumpable, so the program can neither ptrace it nor open its /proc/<pid>/fd to forge a reply.
 """
 
-import base64
 import ctypes
 import json
 import math
@@ -341,20 +342,19 @@ def copy_files(copies):
 
 
 def collect(exclude, max_bytes):
-    """The regular files of the work dir but `exclude`, or None when they are larger than max_bytes."""
-    found, total = {}, 0
+    """The regular files of the work dir but `exclude`: [(name, executable, content)], or None when they are larger
+    than max_bytes."""
+    found, total = [], 0
     for entry in os.scandir("."):
         if entry.name in exclude or not entry.is_file(follow_symlinks=False):
             continue
-        total += entry.stat(follow_symlinks=False).st_size
+        status = entry.stat(follow_symlinks=False)
+        with open(entry.name, "rb") as handle:
+            data = handle.read(min(status.st_size, max_bytes) + 1)
+        total += len(data)
         if total > max_bytes:
             return None
-        with open(entry.name, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-        found[entry.name] = {
-            "base64": base64.b64encode(data).decode(),
-            "executable": bool(entry.stat(follow_symlinks=False).st_mode & 0o100),
-        }
+        found.append((entry.name, bool(status.st_mode & 0o100), data))
     return found
 
 
@@ -393,9 +393,14 @@ def serve_job(hello, host):
             request["stdin"] = host.read(request.pop("stdin_bytes"))
         if "collect" in request:
             try:
-                reply({"files": collect(**request["collect"])})
-            except OSError as exc:
-                reply({"files": None, "error": str(exc)})
+                found = collect(**request["collect"])
+            except OSError:
+                found = None
+            listing = None if found is None else [{"name": n, "size": len(d), "executable": x} for n, x, d in found]
+            reply({"files": listing})
+            for _, _, data in found or ():
+                sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
             continue
         if "reset" in request:
             kill_descendants()
