@@ -222,6 +222,27 @@ async def test_a_report_that_keeps_failing_is_marked_failed(api: Api, server, pr
     assert (await server.db.sessions.find_one({"_id": session_id}))["reportStatus"] == "failed"
 
 
+async def test_a_report_begun_at_every_start_and_never_finished_is_marked_failed(make_server, tmp_path) -> None:
+    """Its making may be what brings the process down: after MAX_ATTEMPTS tries begun (restarts included), the
+    next start marks it failed instead of trying again. tests/test_crash_safety.py resumes one after a real kill."""
+    first = await make_server(mongodb_db=f"reports_{tmp_path.name[-12:]}", data_dir=tmp_path)
+    api = Api(first.url)
+    room = await room_in(api, None)
+    assert (await phase(api, room["id"], room["host"], "finished")).status == 200
+    session_id = await session_of(api, room)
+    token = room["candidate"]["accessToken"]
+    assert (await ready_report(api, session_id, token))["status"] == "ready"
+    # As three processes that each died while making it would have left it.
+    await first.db.reports.update_one({"_id": session_id}, {"$set": {"status": "pending", "attempts": 3}})
+    await first.stop()
+    second = await make_server(mongodb_db=first.settings.mongodb_db, data_dir=tmp_path)
+    report = await ready_report(Api(second.url), session_id, token)
+    assert report["status"] == "failed"
+    assert (await second.db.reports.find_one({"_id": session_id}))["attempts"] == 4
+    assert (await second.db.sessions.find_one({"_id": session_id}))["reportStatus"] == "failed"
+    await second.stop()
+
+
 async def test_report_access(api: Api, server, problem: dict) -> None:
     room = await room_in(api, problem)
     session_id = await session_of(api, room)

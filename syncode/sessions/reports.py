@@ -4,8 +4,9 @@ Owns `db.reports` (one document per session, keyed by the session id) and `db.re
 evidence.py). A room's `room.finished` event makes a `pending` report; a background task gathers the evidence
 (evidence.py), scores it (scoring.py), words it (narrative.py) and stores it `ready` (or `failed` after
 MAX_ATTEMPTS), mirrors its status and overall score on the session (SessionRecorder.report_state) and pushes
-`report.ready` to the candidate. The pending document is the queue: a restart resumes every pending report, and a
-finished session found without one (a crash between the finish and the report) gets one at start-up or when read.
+`report.ready` to the candidate. The pending document is the queue: a restart resumes every pending report (tried
+MAX_ATTEMPTS times in all, restarts included), and a finished session found without one (a crash between the
+finish and the report) gets one at start-up or when read.
 """
 
 from __future__ import annotations
@@ -174,20 +175,27 @@ class ReportService:
 
     async def _work(self, session_id: str) -> None:
         async with self._slots:
-            doc = await self.db.reports.find_one({"_id": session_id})
-            while doc and doc["status"] == "pending":
+            while (doc := await self._claim(session_id)) is not None:
+                if doc["attempts"] > MAX_ATTEMPTS:  # begun this often, never ended: each try ended the process
+                    log.error("training report abandoned", extra={"sessionId": session_id})
+                    await self._store(doc, {"status": "failed", "generatedAt": utcnow()})
+                    return
                 try:
                     await self._make(doc)
                     return
                 except Exception:
                     log.exception("training report failed", extra={"sessionId": session_id})
-                doc = await self.db.reports.find_one_and_update(
-                    {"_id": session_id}, {"$inc": {"attempts": 1}}, return_document=True
-                )
                 if doc["attempts"] >= MAX_ATTEMPTS:
                     await self._store(doc, {"status": "failed", "generatedAt": utcnow()})
                     return
                 await asyncio.sleep(self.retry_delay_sec * doc["attempts"])
+
+    async def _claim(self, session_id: str) -> dict[str, Any] | None:
+        """The pending report, a try counted before it begins: one whose making brings the process down (a crash,
+        a kill by the kernel) is not tried again at every start."""
+        return await self.db.reports.find_one_and_update(
+            {"_id": session_id, "status": "pending"}, {"$inc": {"attempts": 1}}, return_document=True
+        )
 
     async def _make(self, doc: dict[str, Any]) -> None:
         session = await self.db.sessions.find_one({"_id": doc["_id"]})
