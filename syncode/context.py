@@ -104,7 +104,7 @@ def components(ctx: Context) -> list[Component]:
         Component("rooms", ctx.rooms.start, ctx.rooms.close),  # re-arms phase deadlines
         Component("matchmaking", ctx.matchmaking.start, ctx.matchmaking.close),  # expiries and pairing resume
         Component("judge", lambda: start_judge(ctx.judge), ctx.judge.close),
-        Component("execution", ctx.execution.start, ctx.execution.close),  # jobs in flight are marked failed
+        Component("execution", ctx.execution.start, ctx.execution.close),  # jobs in flight are judged again
         Component("reports", ctx.reports.start, ctx.reports.close),  # resumes pending reports
         Component("ai", ctx.ai.start, ctx.ai.close),  # resumes unanswered AI messages
         Component("interviewer", ctx.interviewer.start, ctx.interviewer.close),  # the AI of ai rooms
