@@ -284,6 +284,7 @@ async def test_admin_pages_users_and_audit_log(new_page, web_server) -> None:
     api = Api(web_server.url)
     admin = await make_admin(web_server, api)
     victim = await api.register(unique("vic"))
+    host = await api.register(unique("hoy"))
     for _ in range(21):  # enough audit entries (auth.register) for a second page
         await api.register()
     page = await new_page()
@@ -305,20 +306,43 @@ async def test_admin_pages_users_and_audit_log(new_page, web_server) -> None:
     await expect(row.locator(".pill")).to_have_text("banned")
     r = await api.post("/api/auth/login", {"identifier": victim["user"]["username"], "password": PASSWORD})
     assert r.status == 403, r.body
+    # Its details: counts and the reason.
+    await row.get_by_role("button", name=victim["user"]["username"], exact=True).click()
+    detail = page.locator("tr.detail")
+    await expect(detail).to_contain_text("0 rooms · 0 sessions · 0 submissions")
+    await expect(detail).to_contain_text("banned: spamming the chat")
 
-    # The audit log has it, newest first; the pages go forward and back.
+    # Rooms: a live room is closed by force.
+    r = await api.post("/api/rooms", {"mode": "peer", "name": "Close me"}, token=host["accessToken"])
+    assert r.status == 201, r.body
+    await page.get_by_role("tab", name="Rooms").click()
+    await page.get_by_label("Phase").select_option("waiting")
+    await page.get_by_role("button", name="Filter").click()
+    room_row = page.locator("tbody tr").filter(has_text=r.json["id"])
+    page.once("dialog", lambda dialog: dialog.accept("cleanup"))
+    await room_row.get_by_role("button", name="Close").click()
+    await expect(page.get_by_text("Room closed")).to_be_visible()
+    await expect(room_row).to_have_count(0)  # no longer waiting
+    room = (await api.get(f"/api/rooms/{r.json['id']}", token=host["accessToken"])).json
+    assert room["status"] == "finished", room
+
+    # The audit log has both, newest first; the pages go forward and back.
     await page.get_by_role("tab", name="Audit log").click()
-    first_row = page.locator("table.audit tbody tr").first
-    await expect(first_row).to_contain_text("admin.user.banned")
-    await expect(first_row).to_contain_text(victim["user"]["id"])
-    await expect(first_row).to_contain_text("spamming the chat")
+    rows = page.locator("table.audit tbody tr")
+    first_row, second_row = rows.nth(0), rows.nth(1)
+    await expect(first_row).to_contain_text("admin.room.closed")
+    await expect(first_row).to_contain_text(r.json["id"])
+    await expect(first_row).to_contain_text("cleanup")
+    await expect(second_row).to_contain_text("admin.user.banned")
+    await expect(second_row).to_contain_text(victim["user"]["id"])
+    await expect(second_row).to_contain_text("spamming the chat")
     await expect(page.locator("table.audit tbody tr")).to_have_count(20)
     page_one = await page.locator("table.audit tbody").inner_text()
     await page.get_by_role("button", name="Next").click()
     await expect(page.get_by_text("Page 2")).to_be_visible()
     assert await page.locator("table.audit tbody").inner_text() != page_one
     await page.get_by_role("button", name="Previous").click()
-    await expect(first_row).to_contain_text("admin.user.banned")
+    await expect(second_row).to_contain_text("admin.user.banned")
     # Filtered by action.
     await page.get_by_label("Action").fill("auth.register")
     await page.get_by_role("button", name="Filter").click()

@@ -62,6 +62,33 @@ export function AdminView (app) {
   const rooms = pager(app, '/admin/rooms')
   const audit = pager(app, '/admin/audit-logs')
   const loaded = new Set()
+  const details = new Map() // userId -> AdminUserDetail | {error} while a row is open
+
+  async function toggleDetail (user) {
+    if (details.has(user.id)) details.delete(user.id)
+    else {
+      details.set(user.id, null)
+      app.update()
+      try {
+        details.set(user.id, await api('GET', `/admin/users/${user.id}`))
+      } catch (error) {
+        details.set(user.id, { error })
+      }
+    }
+    app.update()
+  }
+
+  function detailRow (u) {
+    const d = details.get(u.id)
+    const body = !d
+      ? html`<p class="muted" role="status">Loading…</p>`
+      : d.error
+        ? html`<p class="error" role="alert">${d.error.message}</p>`
+        : html`<p>${d.counts.rooms} rooms · ${d.counts.sessions} sessions · ${d.counts.submissions} submissions ·
+              display name ${d.profile.displayName || '–'}${d.banReason ? html` · banned: ${d.banReason}` : ''}</p>
+            <ul class="small">${d.recentAudit.map((a) => html`<li>${when(a.createdAt)} <code>${a.action}</code></li>`)}</ul>`
+    return html`<tr class="detail"><td colspan="6" aria-label="Details of ${u.username}">${body}</td></tr>`
+  }
 
   function show (tab) {
     s.tab = tab
@@ -94,6 +121,7 @@ export function AdminView (app) {
       if (reason.trim()) body = { banned, banReason: reason.trim() }
     }
     await write(() => api('PATCH', `/admin/users/${user.id}`, body), banned ? `${user.username} banned` : `${user.username} unbanned`)
+    details.delete(user.id)
     users.load()
   }
 
@@ -130,7 +158,8 @@ export function AdminView (app) {
   }
 
   const userRow = (u) => html`<tr>
-    <td>${u.username}<br /><span class="muted small">${u.email}</span></td>
+    <td><button class="link" aria-expanded=${details.has(u.id) ? 'true' : 'false'} @click=${() => toggleDetail(u)}>${u.username}</button>
+      <br /><span class="muted small">${u.email}</span></td>
     <td>
       <label class="visually-hidden" for="role-${u.id}">Role of ${u.username}</label>
       <select id="role-${u.id}" class="small" ?disabled=${u.id === myId || u.deletedAt} @change=${(e) => role(u, e.target.value)}>
@@ -141,7 +170,7 @@ export function AdminView (app) {
     <td>${when(u.createdAt)}</td>
     <td>${when(u.lastActiveAt)}</td>
     <td>${u.id === myId || u.deletedAt ? '' : html`<button class="small ${u.bannedAt ? '' : 'danger'}" @click=${() => ban(u)}>${u.bannedAt ? 'Unban' : 'Ban'} ${u.username}</button>`}</td>
-  </tr>`
+  </tr>${details.has(u.id) ? detailRow(u) : ''}`
 
   function usersTab () {
     return html`<form class="row filters" role="search" @submit=${(e) => users.filter(formFilters(e))}>
