@@ -80,7 +80,11 @@ def _websocket(path: str, doc: dict[str, Any]) -> dict[str, Any]:
             "tags": ["Realtime"],
             "operationId": operation_id,
             "parameters": params,
-            "responses": {"101": {"description": "Switching Protocols (WebSocket)"}},
+            "responses": {
+                "101": {"description": "Switching Protocols (WebSocket)"},
+                # Tornado's own answer to a request that is not an upgrade; the token is checked after it
+                "400": {"description": "Not a WebSocket upgrade request", "content": {"text/html": {}}},
+            },
         }
     }
 

@@ -169,11 +169,6 @@ def load_schema(base_url: str) -> Any:
     return schema
 
 
-def is_http_operation(operation: Any) -> bool:
-    """WebSocket upgrades are in the document (as 101 responses) but are not HTTP operations to fuzz."""
-    return "101" not in operation.definition.raw.get("responses", {})
-
-
 def case_strategy(operation: Any, identity: Identity) -> st.SearchStrategy:
     strategies = [operation.as_strategy(GenerationMode.POSITIVE)]
     try:
@@ -199,9 +194,8 @@ def fuzz(
     """About `cases` generated requests (or `examples_per_operation` each), spread evenly over every (identity,
     operation)."""
     schema = load_schema(base_url)
-    operations = [r.ok() for r in schema.get_all_operations()]
-    operations = [op for op in operations if is_http_operation(op)]
-    per_pair = examples_per_operation or max(1, cases // (len(operations) * len(identities)))
+    operations = [r.ok() for r in schema.get_all_operations()]  # the WebSocket upgrades too, as plain requests
+    per_pair = examples_per_operation or max(1, -(-cases // (len(operations) * len(identities))))  # rounded up
     report = Report(seed=seed)
     started = time.perf_counter()
     session = requests.Session()
