@@ -2,7 +2,7 @@
 // API hands out, then confirm), and the password change.
 
 import { html } from 'lit-html'
-import { api, updateUser } from '../api.js'
+import { api, refresh, session, updateUser } from '../api.js'
 import { LANGUAGES, shownName, when } from '../util.js'
 
 const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp']
@@ -91,6 +91,9 @@ export async function ProfileView (app) {
         currentPassword: String(form.get('currentPassword')),
         newPassword: String(form.get('newPassword')),
       })
+      // The change revoked every access token, this page's too: take a new one now (the refresh cookie's family
+      // is kept), before anything else (the event socket closing with 4001) asks for it, or a reload cuts it short.
+      await refresh(session()?.token)
       s.password = { done: true }
       event.target.reset()
     } catch (error) {
