@@ -36,14 +36,17 @@ SLOW_ADD = "import time\ntime.sleep(1)\na, b = map(int, input().split())\nprint(
 class Syncode:
     """`python run.py` on a fixed port, data dir and database: started, killed, started again."""
 
-    def __init__(self, mongo_uri: str, data_dir: Path, **settings: str) -> None:
+    def __init__(self, mongo_uri: str | None, data_dir: Path, **settings: str) -> None:
+        """`mongo_uri` None: the embedded database in the data dir, a child of the server (it stops when the
+        server is killed, as in a default installation)."""
         self.port = free_port()
         self.data_dir = data_dir
+        self.log = data_dir / "server.log"  # every start's stderr
         self.database = f"crash_{uuid.uuid4().hex[:10]}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCODE_")}
+        if mongo_uri:  # the database outlives the server: what a restart finds is what it left
+            self.env.update(SYNCODE_MONGODB_URI=mongo_uri, SYNCODE_MONGODB_DB=self.database)
         self.env.update(
-            SYNCODE_MONGODB_URI=mongo_uri,  # the database outlives the server: what a restart finds is what it left
-            SYNCODE_MONGODB_DB=self.database,
             SYNCODE_BCRYPT_ROUNDS="4",
             SYNCODE_RATE_LIMIT_ENABLED="false",
             SYNCODE_SANDBOX="process",
@@ -54,7 +57,7 @@ class Syncode:
         )
         self.process: subprocess.Popen | None = None
         self.api = Api(self.url)
-        self.db = Database(mongo_uri, self.database)  # the test's own view of what is stored
+        self.db = Database(mongo_uri, self.database) if mongo_uri else None  # the test's view of what is stored
 
     @property
     def url(self) -> str:
@@ -62,15 +65,18 @@ class Syncode:
 
     async def start(self) -> None:
         cmd = [sys.executable, "run.py", "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stderr=subprocess.PIPE, text=True)
-        await wait_healthy(self.api, self.process, timeout=90)
+        with open(self.log, "a") as log:  # a file, not a pipe nobody reads (a full pipe would block the server)
+            self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stderr=log)
+        try:
+            await wait_healthy(self.api, self.process, timeout=90)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {self.log.read_text()[-3000:]}") from None
 
     async def kill(self) -> None:
         """SIGKILL: nothing of the process runs after it (no shutdown, no cleanup)."""
         assert self.process is not None and self.process.poll() is None, "the server died on its own"
         self.process.send_signal(signal.SIGKILL)
         await asyncio.to_thread(self.process.wait, 30)
-        self.process.stderr.close()
 
     async def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -79,9 +85,8 @@ class Syncode:
                 await asyncio.to_thread(self.process.wait, 30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        if self.process and self.process.stderr and not self.process.stderr.closed:
-            self.process.stderr.close()
-        await self.db.close()
+        if self.db:
+            await self.db.close()
 
     async def events(self, token: str) -> EventClient:
         """An /api/ws connection, once its `ready` frame came (it then follows the user's live rooms)."""
@@ -94,8 +99,8 @@ class Syncode:
 async def syncode(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Callable[..., Syncode]]:
     made: list[Syncode] = []
 
-    def make(**settings: str) -> Syncode:
-        made.append(Syncode(mongo_uri, tmp_path, **settings))
+    def make(embedded: bool = False, **settings: str) -> Syncode:
+        made.append(Syncode(None if embedded else mongo_uri, tmp_path, **settings))
         return made[-1]
 
     yield make
@@ -209,6 +214,23 @@ async def test_run_and_submission_in_flight_are_judged_again_after_a_kill(syncod
     # The problem's statistics count it once.
     r = await server.api.get(f"/api/problems/{problem['id']}", token=token)
     assert r.json["totalSubmissions"] == 1 and r.json["attemptStatus"] == "solved"
+
+
+async def test_the_embedded_database_keeps_what_a_killed_server_accepted(syncode) -> None:
+    """The default installation: the embedded database is the server's child and stops with it."""
+    server = syncode(embedded=True)
+    await server.start()
+    room = await coding_room(server.api, None)
+    rid, token = room["id"], room["candidate"]["accessToken"]
+    code = "import time\ntime.sleep(3)\nprint('still here')\n"
+    r = await server.api.post(f"/api/rooms/{rid}/run", {"language": "python", "code": code}, token=token)
+    assert r.status == 202, r.body
+    await asyncio.sleep(0.5)
+    await server.kill()
+
+    await server.start()
+    run = await finished(server, f"/api/executions/{r.json['runId']}", token)
+    assert run["status"] == "completed" and run["stdout"] == "still here\n"
 
 
 async def test_a_job_in_flight_at_two_kills_in_a_row_fails_with_an_error(syncode) -> None:
