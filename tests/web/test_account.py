@@ -100,6 +100,10 @@ async def test_dashboard_shows_the_finished_session_and_stats(new_page, finished
         == 1
     )
     assert await chart.locator("circle.sess").count() == 1
+    # Per week: the same session and submission in this week's bucket.
+    await stats.get_by_label("Chart").select_option("week")
+    weekly = re.compile(r"^Last \d+ weeks: week of [^:]+: 1 session, 1 of 1 submission accepted$")
+    await expect(stats.get_by_role("img")).to_have_attribute("aria-label", weekly)
     quotas = page.get_by_role("region", name="Quotas")
     await expect(quotas.get_by_label(re.compile(r"Code runs today: \d+ of \d+"))).to_be_visible()
     await expect(quotas).to_contain_text("Active rooms")

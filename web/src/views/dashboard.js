@@ -24,13 +24,14 @@ const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
 /** {render()} of the dashboard panels; `app.update()` repaints as each part arrives. */
 export function DashboardPanels (app) {
-  const s = { stats: null, sessions: null, quotas: null, weaknesses: null, errors: {} }
+  const s = { stats: null, sessions: null, quotas: null, weaknesses: null, errors: {}, bucket: 'day' }
   const load = (key, path, pick = (body) => body) =>
     api('GET', path)
       .then((body) => { s[key] = pick(body) })
       .catch((error) => { s.errors[key] = error })
       .finally(app.update)
-  load('stats', '/users/me/stats?bucket=day')
+  const loadStats = () => load('stats', `/users/me/stats?bucket=${s.bucket}`)
+  loadStats()
   load('sessions', `/sessions?limit=${RECENT}`, (page) => page.data)
   load('quotas', '/users/me/quotas')
   load('weaknesses', '/users/me/weaknesses', (body) => body.data)
@@ -64,14 +65,16 @@ export function DashboardPanels (app) {
   function chart (series) {
     const { width, height, pad } = CHART
     const days = series.length || 1
+    const unit = s.bucket === 'week' ? 'week' : 'day'
+    const first = (p) => (unit === 'week' ? `week of ${new Date(p.start).toLocaleDateString()}` : new Date(p.start).toLocaleDateString())
     const top = Math.max(1, ...series.map((p) => Math.max(p.submissions, p.sessions)))
     const slot = (width - pad) / days
     const bar = Math.max(2, slot * 0.7)
     const y = (v) => height - pad - (v / top) * (height - 2 * pad)
     const active = series.filter((p) => p.sessions || p.submissions)
     const summary = active.length
-      ? `Last ${days} days: ${active.map((p) => `${new Date(p.start).toLocaleDateString()}: ${plural(p.sessions, 'session')}, ${p.accepted} of ${plural(p.submissions, 'submission')} accepted`).join('; ')}`
-      : `No practice in the last ${days} days`
+      ? `Last ${plural(days, unit)}: ${active.map((p) => `${first(p)}: ${plural(p.sessions, 'session')}, ${p.accepted} of ${plural(p.submissions, 'submission')} accepted`).join('; ')}`
+      : `No practice in the last ${plural(days, unit)}`
     return html`<figure class="chart">
       <svg viewBox="0 0 ${width} ${height}" role="img" aria-label=${summary}>
         ${svg`<line x1=${pad} y1=${height - pad} x2=${width} y2=${height - pad} class="axis" />
@@ -79,7 +82,7 @@ export function DashboardPanels (app) {
           <text x="0" y=${height - pad} class="axis-label">0</text>`}
         ${series.map((p, i) => {
           const x = pad + i * slot + (slot - bar) / 2
-          const label = `${new Date(p.start).toLocaleDateString()}: ${plural(p.sessions, 'session')}, ${p.accepted}/${p.submissions} accepted`
+          const label = `${first(p)}: ${plural(p.sessions, 'session')}, ${p.accepted}/${p.submissions} accepted`
           return svg`<g class="day"><title>${label}</title>
             <rect x=${x} y=${y(p.submissions)} width=${bar} height=${height - pad - y(p.submissions)} class="subs" />
             <rect x=${x} y=${y(p.accepted)} width=${bar} height=${height - pad - y(p.accepted)} class="acc" />
@@ -88,7 +91,7 @@ export function DashboardPanels (app) {
       </svg>
       <figcaption class="muted small">
         <span class="key subs"></span> submissions <span class="key acc"></span> accepted
-        <span class="key sess"></span> sessions — per day, last ${days} days
+        <span class="key sess"></span> sessions — per ${unit}, last ${plural(days, unit)}
       </figcaption>
     </figure>`
   }
@@ -143,7 +146,14 @@ export function DashboardPanels (app) {
 
   return {
     render: () => html`<section class="card" aria-labelledby="stats-title">
-        <h2 id="stats-title">Training statistics</h2>
+        <div class="row spread">
+          <h2 id="stats-title">Training statistics</h2>
+          <label class="inline small">Chart
+            <select class="small" @change=${(e) => { s.bucket = e.target.value; s.stats = null; loadStats() }}>
+              <option value="day" ?selected=${s.bucket === 'day'}>per day</option>
+              <option value="week" ?selected=${s.bucket === 'week'}>per week</option>
+            </select></label>
+        </div>
         ${statsPanel()}
       </section>
       <div class="columns">
