@@ -14,8 +14,10 @@ then updates). In each room client 0 writes: at a fixed total rate, spread evenl
 "<seq>:<monotonic ns>;" into Y.Text('code:python') and sends the update; the other C-1 clients apply each
 update they receive to their own Doc and record the latency from the embedded timestamp. A reader that misses
 a sequence number of its room counts a drop. Printed per server and rate: latency p50/p99/max, drops, server
-CPU (and SecantusDB's), server RSS, and the RSS per idle loaded room (rooms connected and synced, no traffic),
-then SynCode/reference ratios. Several --rates make a sweep (the clients stay connected across rates).
+CPU (and SecantusDB's), the CPU per relayed update (µs of every process of the server: its database and log writer
+included; one update written, relayed to C-1 readers), server RSS, and the RSS per idle loaded room (rooms
+connected and synced, no traffic), then SynCode/reference ratios. Several --rates make a sweep (the clients stay
+connected across rates).
 
 Both servers stay up, their clients connected, and each rate is measured in --windows windows per server that
 alternate between the two (A B B A A B ...). A server's figures pool the latencies of all its windows. Why: the p99
@@ -256,6 +258,7 @@ class Window:
     cpu: dict[str, float]  # % of one core, by role
     rss: dict[str, float]
     harness_cpu: float
+    cpu_us: float = 0.0  # CPU of the server, its helpers and its database per relayed update, in microseconds
 
     @property
     def p99(self) -> float:
@@ -304,6 +307,11 @@ class Result:
     def harness_cpu(self) -> float:
         return statistics.mean(w.harness_cpu for w in self.windows)
 
+    @property
+    def cpu_per_update_us(self) -> float:
+        """Every process of the server (its database and log writer included), per relayed update."""
+        return sum(w.cpu_us * w.sent for w in self.windows) / self.sent
+
 
 async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: float) -> Window:
     for room in rooms:
@@ -326,7 +334,8 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
         elapsed = time.monotonic() - started
     finally:
         gc.enable()
-    cpu = {role: (sum(cpu_seconds(p) for p in pids) - cpu_before[role]) / elapsed * 100 for role, pids in roles.items()}
+    used = {role: sum(cpu_seconds(p) for p in pids) - cpu_before[role] for role, pids in roles.items()}
+    cpu = {role: seconds / elapsed * 100 for role, seconds in used.items()}
     harness = (sum(os.times()[:2]) - harness_before) / elapsed * 100
     await settle(rooms)
     latencies, drops = [], 0
@@ -337,7 +346,7 @@ async def drive(server: ServerUnderTest, rooms: list[Room], rate: int, seconds: 
             latencies += client.reader.latencies_ms
             drops += len(expected - client.reader.seen)
     rss = {role: sum(rss_mib(p) for p in pids) for role, pids in roles.items()}
-    return Window(total, latencies, drops, cpu, rss, harness)
+    return Window(total, latencies, drops, cpu, rss, harness, sum(used.values()) / total * 1e6)
 
 
 async def settle(rooms: list[Room]) -> None:
@@ -386,12 +395,13 @@ def report(name: str, per_room_kib: float, results: list[Result]) -> None:
     print(f"\n{name}: idle loaded room (with its connections) {per_room_kib:.1f} KiB")
     print(
         f"  {'rate/s':>7} {'sent':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'drops':>6} "
-        f"{'cpu %':>7} {'db cpu %':>8} {'rss MiB':>8} {'db MiB':>7} {'harness cpu %':>13}"
+        f"{'cpu %':>7} {'db cpu %':>8} {'us/update':>9} {'rss MiB':>8} {'db MiB':>7} {'harness cpu %':>13}"
     )
     for r in results:
         print(
             f"  {r.rate:>7} {r.sent:>7} {r.p50:>8.2f} {r.p99:>8.2f} {r.worst:>8.2f} {r.drops:>6} "
-            f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f} "
+            f"{r.cpu['server']:>7.1f} {r.cpu.get('db', 0):>8.1f} {r.cpu_per_update_us:>9.0f} "
+            f"{r.rss['server']:>8.1f} {r.rss.get('db', 0):>7.1f} "
             f"{r.harness_cpu:>13.1f}"
         )
         if len(r.windows) > 1:
@@ -404,7 +414,8 @@ def ratios(ours: tuple[float, list[Result]], reference: tuple[float, list[Result
     for a, b in zip(ours[1], reference[1], strict=True):
         print(
             f"  rate {a.rate}/s: p50 x{a.p50 / b.p50:.2f}  p99 x{a.p99 / b.p99:.2f}  "
-            f"cpu (server and its log writer) x{a.cpu['server'] / max(b.cpu['server'], 0.1):.2f}  "
+            f"cpu per relayed update (every process: database and log writer included) {a.cpu_per_update_us:.0f} "
+            f"vs {b.cpu_per_update_us:.0f} us x{a.cpu_per_update_us / b.cpu_per_update_us:.2f}  "
             f"rss (server and its log writer) x{a.rss['server'] / b.rss['server']:.2f}  drops {a.drops} vs {b.drops}"
         )
     print(f"  largest rate with p99 < 50 ms and no drops: {sustained(ours[1])} vs {sustained(reference[1])} updates/s")

@@ -48,6 +48,7 @@ SNAPSHOTS_PER_TICK = 50
 SWEEP_ROOMS_PER_STEP = 50  # rooms looked at between two turns given to the relay
 HISTORY_SWEEP_SECONDS = 3600  # how often expired history is looked for (more often with a short retention)
 HISTORY_FRESH_SECONDS = 1  # a history read waits this long at most for the updates still on their way to it
+LOG_GATHER_SEC = 0.05  # journaled updates gather this long into one write to the database (realtime/updatelog.py)
 
 
 class Rejected(Exception):
@@ -74,7 +75,7 @@ class CollabService:
         self.journal_dir = settings.data_dir / "collab-journal"
         self.writer = writer or LogWriter(db.uri, db.name)
         journal = UpdateJournal(self.journal_dir) if settings.collab_journal else None
-        self.update_log = BatchedUpdateLog(db.collabUpdates, self.writer, journal)
+        self.update_log = BatchedUpdateLog(db.collabUpdates, self.writer, journal, gather_sec=LOG_GATHER_SEC)
         self.history = DocumentHistory(db.collabCheckpoints, db.collabCheckpointData, self.update_log)
         self.records = DocumentRecords(db.collabDocs, self.update_log, self.history)
         self.rooms: dict[str, Room] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from realtime import protocol
@@ -51,10 +52,11 @@ class CollabSocket(BoundedSocket):
     async def on_message(self, message: str | bytes) -> None:
         if self.room is None:
             return
-        if not self.rate.take():
+        now = time.monotonic()
+        if not self.rate.take(1, now):
             self._drop(CloseCode.too_much, "too many messages", "rate_limited")
             return
-        if not (self.inbound.take(len(message)) and self.room.inbound.take(len(message))):
+        if not (self.inbound.take(len(message), now) and self.room.inbound.take(len(message), now)):
             self._drop(CloseCode.too_much, "too much data: slow down", "rate_limited")
             return
         if isinstance(message, str):

@@ -12,6 +12,7 @@ import time
 
 import tornado.websocket
 
+from realtime.wsframe import LeanProtocol
 from syncode.enums import CloseCode
 
 
@@ -24,8 +25,9 @@ class TokenBucket:
         self.tokens = float(self.capacity)
         self.stamp = time.monotonic()
 
-    def take(self, amount: float = 1) -> bool:
-        now = time.monotonic()
+    def take(self, amount: float = 1, now: float | None = None) -> bool:
+        """`now`: time.monotonic(), when the caller has it already (three buckets are asked per collab frame)."""
+        now = time.monotonic() if now is None else now
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens < amount:
@@ -36,7 +38,9 @@ class TokenBucket:
 
 class BoundedSocket(tornado.websocket.WebSocketHandler):
     """Subclasses turn Nagle's algorithm off as they open (Tornado leaves it on): every frame is small and
-    wanted at once, and a reader that only reads acknowledges late, so Nagle would hold frames back."""
+    wanted at once, and a reader that only reads acknowledges late, so Nagle would hold frames back.
+
+    After the handshake and open(), frames travel on the event loop's transport (realtime/wsframe.py)."""
 
     max_pending_frames = 256  # frames waiting to be flushed before the client counts as not reading
     pending = 0
@@ -48,9 +52,21 @@ class BoundedSocket(tornado.websocket.WebSocketHandler):
     def check_origin(self, origin: str) -> bool:
         return True  # the token, not the origin, authorises the connection
 
+    def get_websocket_protocol(self) -> tornado.websocket.WebSocketProtocol | None:
+        standard = super().get_websocket_protocol()  # None for a version other than 13
+        # No compression is offered (get_compression_options): the lean reader refuses compressed frames.
+        return LeanProtocol(self, False, standard.params) if standard is not None else None
+
     def send_frame(self, payload: bytes, binary: bool) -> None:
         """Queue a frame; never raises, so a closed or slow socket cannot disturb whoever broadcasts."""
-        if self.closed or self.ws_connection is None or self.ws_connection.is_closing():
+        connection = self.ws_connection
+        if self.closed or connection is None or connection.is_closing():
+            return
+        if isinstance(connection, LeanProtocol) and connection.transport is not None:
+            if connection.backlog() >= self.max_pending_frames:
+                self.on_slow_reader()
+            else:
+                connection.send(payload, binary)
             return
         if self.pending >= self.max_pending_frames:
             self.on_slow_reader()

@@ -95,6 +95,18 @@ async def test_updates_arriving_while_a_batch_is_written_go_out_together_in_the_
     assert list(tmp_path.glob("*.log")) == []
 
 
+async def test_a_gathering_log_writes_the_updates_of_its_window_in_one_batch(tmp_path: Path):
+    writer = MemoryWriter()
+    update_log = await started_log(tmp_path, writer, gather_sec=0.2)
+    for seq in range(1, 6):
+        await update_log.append("room", seq, b"u")  # journaled: durable (and relayed) at once
+        await asyncio.sleep(0)  # the flusher runs in between: it waits for more
+    assert writer.batches == []
+    assert await update_log.drain(timeout=5)
+    assert writer.batches == [[("room", seq) for seq in range(1, 6)]]
+    await update_log.close(everything_written=True)
+
+
 async def test_journaled_updates_are_kept_in_order_while_writes_fail_and_their_segments_go_once_written(
     tmp_path: Path,
 ):
