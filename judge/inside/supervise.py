@@ -211,12 +211,29 @@ def reap():
         cpu += usage.ru_utime + usage.ru_stime
 
 
+def kill_everything():
+    """SIGKILL every process of the sandbox but its init and ourselves, in one system call: kill(-1) is atomic with
+    respect to fork (a child forked meanwhile is born with its parent's pending kill, or not at all), so a fork bomb
+    stops at once. Walking the tree instead, the bomb's processes kept running and refilling the places of the
+    killed: under Docker's one-CPU quota, shared with them, on a loaded host, that took seconds past the host's
+    patience and the sandbox was taken for failed (internal_error). Only where the sandbox has a pid namespace of its
+    own, holding nothing but its init, us and the program: our parent is that init (bwrap) or outside it (a Docker
+    exec: 0)."""
+    if os.getppid() not in (0, 1):
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # nothing else runs
+
+
 def kill_descendants():
     """SIGKILL and reap all our descendants, whatever session or group they moved to; returns CPU seconds.
 
     We are the subreaper, so an orphan is re-parented to us and shows up on the next pass; each pass kills
     the tree it sees until none is left (killed processes cannot fork, so a fork bomb cannot outrun this).
     """
+    kill_everything()
     cpu = 0.0
     for _ in range(1000):
         victims = descendants()
@@ -291,6 +308,7 @@ def run_step(step):
         over = capture.pump(min(0.01, max(0.0, deadline - time.monotonic())))
         killed = "output" if over else "wall" if time.monotonic() >= deadline else over_limit(pid, step, cpu_limit)
         if killed:
+            kill_everything()  # the program and all it started: none left to compete with its exit
             os.kill(pid, signal.SIGKILL)
             _, status, usage = os.wait4(pid, 0)
             break
