@@ -188,6 +188,21 @@ async def test_problems_filter_bookmark_and_a_room_from_a_problem(new_page, web_
     assert room["config"]["durations"] == {"warmupSec": 120, "codingSec": 1800, "wrapupSec": 600}
 
 
+async def test_problems_by_my_status(new_page, finished) -> None:
+    page = await new_page()
+    await sign_in(page, finished["username"])
+    await page.goto("/problems?status=solved")
+    rows = page.locator("ul.problems > li")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Climbing Stairs")
+    await expect(rows.first.locator(".pill", has_text="solved")).to_be_visible()
+    await page.get_by_label("Status").select_option("todo")
+    await expect(rows.first).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+    assert await rows.count() > 1
+    assert "Climbing Stairs" not in await page.locator("ul.problems").inner_text()
+
+
 async def test_profile_rename_avatar_upload_and_password(new_page, web_server) -> None:
     page = await new_page()
     name = unique("olga")

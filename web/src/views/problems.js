@@ -39,6 +39,7 @@ export function ProblemsView (app) {
     search: q.get('search') || '',
     difficulty: q.get('difficulty') || '',
     tag: q.get('tag') || '',
+    status: q.get('status') || '',
     bookmarked: q.get('bookmarked') === '1',
     tags: [],
     list: [],
@@ -60,6 +61,7 @@ export function ProblemsView (app) {
     if (s.search) params.set('search', s.search)
     if (s.difficulty) params.set('difficulty', s.difficulty)
     if (s.tag) params.set('tags', s.tag)
+    if (s.status) params.set('status', s.status)
     if (s.cursor) params.set('cursor', s.cursor)
     return params
   }
@@ -78,7 +80,8 @@ export function ProblemsView (app) {
       const needle = s.search.toLowerCase()
       const keep = (p) =>
         !s.bookmarked ||
-        ((!s.difficulty || p.difficulty === s.difficulty) && (!s.tag || p.tags.includes(s.tag)) && (!needle || p.title.toLowerCase().includes(needle)))
+        ((!s.difficulty || p.difficulty === s.difficulty) && (!s.tag || p.tags.includes(s.tag)) && (!needle || p.title.toLowerCase().includes(needle)) &&
+          (!s.status || (p.attemptStatus || 'todo') === s.status))
       s.list.push(...page.data.filter(keep))
       s.cursor = page.pagination.nextCursor
       s.hasMore = page.pagination.hasMore
@@ -94,6 +97,7 @@ export function ProblemsView (app) {
     if (s.search) params.set('search', s.search)
     if (s.difficulty) params.set('difficulty', s.difficulty)
     if (s.tag) params.set('tag', s.tag)
+    if (s.status) params.set('status', s.status)
     if (s.bookmarked) params.set('bookmarked', '1')
     history.replaceState(null, '', `/problems${params.size ? `?${params}` : ''}`) // a reload keeps the filters
     load(true)
@@ -137,6 +141,14 @@ export function ProblemsView (app) {
           <select id="problem-tag" @change=${(e) => { s.tag = e.target.value; changed() }}>
             <option value="" ?selected=${!s.tag}>Any</option>
             ${s.tags.map((t) => html`<option value=${t.slug} ?selected=${s.tag === t.slug}>${t.name} (${t.problemCount})</option>`)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="problem-status">Status</label>
+          <select id="problem-status" @change=${(e) => { s.status = e.target.value; changed() }}>
+            ${[['', 'Any'], ['todo', 'To do'], ['attempted', 'Attempted'], ['solved', 'Solved']].map(
+              ([value, label]) => html`<option value=${value} ?selected=${s.status === value}>${label}</option>`
+            )}
           </select>
         </div>
         <label class="inline"><input type="checkbox" .checked=${s.bookmarked}
