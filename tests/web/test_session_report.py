@@ -191,30 +191,43 @@ async def test_hints_feedback_report_and_replay(new_page) -> None:
 
 
 async def test_session_list_and_compare(new_page) -> None:
-    """Two finished sessions of one person, picked in the list and compared."""
+    """Two finished sessions of one person, a solved one then an empty one, picked in the list and compared."""
     page = await new_page()
     await register(page, unique("erin"))
     page.on("dialog", lambda dialog: dialog.accept())
-    for problem in ("Two Sum", "Climbing Stairs"):
-        await page.goto("/")
-        await create_room(page, problem, mode="ai")
-        await page.get_by_role("button", name="Start warm-up").click()
-        await expect(page.locator(".phases li.current")).to_have_text("Warm-up")
-        await page.get_by_role("button", name="End", exact=True).click()
-        await expect(page.locator(".phases li.current")).to_have_text("Finished")
+    await create_room(page, "Climbing Stairs", mode="ai")
+    await page.get_by_role("button", name="Start warm-up").click()
+    await page.get_by_role("button", name="Start coding").click()
+    await replace_code(page, SOLUTION)
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.locator("article.job")).to_contain_text("Accepted", timeout=90_000)
+    await expect(page.locator(".phases li.current")).to_have_text("Wrap-up")  # the AI interviewer moves on
+    await page.get_by_role("button", name="Finish interview").click()
+    await expect(page.locator(".phases li.current")).to_have_text("Finished")
+    await page.goto("/")
+    await create_room(page, "Two Sum", mode="ai")
+    await page.get_by_role("button", name="Start warm-up").click()
+    await expect(page.locator(".phases li.current")).to_have_text("Warm-up")
+    await page.get_by_role("button", name="End", exact=True).click()
+    await expect(page.locator(".phases li.current")).to_have_text("Finished")
+
     await page.get_by_role("link", name="Sessions", exact=True).click()
     await expect(page.locator(".sessions li")).to_have_count(2)
+    await expect(page.locator(".sessions li").filter(has_text="Climbing Stairs")).to_contain_text("Accepted")
     compare = page.get_by_role("button", name=re.compile("^Compare"))
     await expect(compare).to_be_disabled()
     for box in await page.locator(".sessions input[type=checkbox]").all():
         await box.check()
     await compare.click()
     await expect(page).to_have_url(re.compile(r"/sessions/compare\?ids=[^,]+,[^,]+$"))
-    table = page.locator("table.compare tbody")
-    await expect(table.locator("tr")).to_have_count(2)
-    await expect(table).to_contain_text("Two Sum")
-    await expect(table).to_contain_text("Climbing Stairs")
-    await expect(page.locator(".trend")).to_have_text(re.compile("^(improving|declining|steady)$"))
+    rows = page.locator("table.compare tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(0)).to_contain_text("Climbing Stairs")  # in the order they started
+    await expect(rows.nth(1)).to_contain_text("Two Sum")
+    await expect(rows.nth(0).locator("td").nth(1)).to_have_text(re.compile(r"^\s*100\s*$"))  # correctness
+    await expect(page.locator(".trend")).to_have_text("declining")
+    change = page.locator("table.compare tfoot td").first  # the overall score's change, first to last
+    await expect(change.locator(".bad")).to_have_text(re.compile(r"^-\d+$"))
     assert page.errors == [], page.errors
 
 

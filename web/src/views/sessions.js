@@ -7,6 +7,7 @@ import { clock, languageName, shownName, verdictName, when } from '../util.js'
 
 const PAGE = 20
 const MAX_COMPARED = 10
+const PENDING_POLL_MS = 2000
 const DIMENSIONS = [
   ['correctness', 'Correctness'],
   ['efficiency', 'Efficiency'],
@@ -88,27 +89,47 @@ export function SessionsView (app) {
 
 export async function CompareView (app) {
   const ids = (app.query().get('ids') || '').split(',').filter(Boolean)
+  const path = `/sessions/compare?ids=${encodeURIComponent(ids.join(','))}`
   let result
   try {
-    result = await api('GET', `/sessions/compare?ids=${encodeURIComponent(ids.join(','))}`)
+    result = await api('GET', path)
   } catch (error) {
     return { title: 'Compare', render: () => html`<h1>Compare sessions</h1><p class="error" role="alert">${error.message}</p><p><a href="/sessions">My sessions</a></p>` }
   }
+  // A report still being made (a session that just finished) is read again until it is ready.
+  let alive = true
+  let timer = null
+  const pending = () => result.sessions.some((x) => x.reportStatus === 'pending')
+  const again = () => {
+    timer = setTimeout(async () => {
+      try {
+        result = await api('GET', path)
+        app.update()
+      } catch {}
+      if (alive && pending()) again()
+    }, PENDING_POLL_MS)
+  }
+  if (pending()) again()
   const delta = (n) => (n == null ? '' : html`<span class=${n > 0 ? 'good' : n < 0 ? 'bad' : 'muted'}>${n > 0 ? '+' : ''}${n}</span>`)
   return {
     title: 'Compare sessions',
     render: () => html`<p class="crumbs"><a href="/sessions">My sessions</a></p>
       <h1>Compare sessions</h1>
+      ${pending() ? html`<p role="status">Some reports are still being made… <progress aria-label="Reports pending"></progress></p>` : ''}
       <p>Trend: <strong class="trend">${result.trend}</strong></p>
       <div class="table-wrap"><table class="cases compare">
         <thead><tr><th scope="col">Session</th><th scope="col">Overall</th>${DIMENSIONS.map(([, label]) => html`<th scope="col">${label}</th>`)}</tr></thead>
         <tbody>${result.sessions.map((x) => html`<tr>
           <th scope="row"><a href="/sessions/${x.sessionId}">${x.problem?.title || 'No problem'}</a><br><span class="muted small">${when(x.startedAt)}</span></th>
-          <td>${x.overallScore ?? html`<span class="muted">${x.reportStatus || 'no report'}</span>`} ${delta(x.deltas?.overallScore ?? x.deltas?.overall)}</td>
+          <td>${x.overallScore ?? html`<span class="muted">${x.reportStatus || 'no report'}</span>`} ${delta(x.deltas?.overall)}</td>
           ${DIMENSIONS.map(([key]) => html`<td>${x.dimensions[key] ?? ''} ${delta(x.deltas?.[key])}</td>`)}
         </tr>`)}</tbody>
-        <tfoot><tr><th scope="row">Change</th><td>${delta(result.deltas.overallScore ?? result.deltas.overall)}</td>
+        <tfoot><tr><th scope="row">Change</th><td>${delta(result.deltas.overall)}</td>
           ${DIMENSIONS.map(([key]) => html`<td>${delta(result.deltas[key])}</td>`)}</tr></tfoot>
       </table></div>`,
+    destroy () {
+      alive = false
+      clearTimeout(timer)
+    },
   }
 }
