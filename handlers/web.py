@@ -7,13 +7,13 @@ from __future__ import annotations
 import gzip
 import mimetypes
 import re
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import tornado.web
 
 from handlers.base import BaseHandler
+from handlers.headers import client_policy
 
 BUILD_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
 
@@ -36,30 +36,7 @@ CLIENT_ROUTES = (
 )
 ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 GZIP_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",  # CodeMirror adds its own style elements
-        "img-src 'self' data: blob: https:",  # avatars may come from an object store's signed URLs
-        "connect-src 'self' ws: wss:",  # collab.url may name another host behind a proxy
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-    )
-)
 ASSET_CACHE = "public, max-age=31536000, immutable"
-
-
-def content_security_policy(livekit_url: str) -> str:
-    """The policy, letting the page reach the LiveKit server over http(s) too (livekit-client checks a failed
-    connection there, and asks LiveKit Cloud for its regions); its WebSocket is already allowed."""
-    origin = urllib.parse.urlsplit(livekit_url.replace("ws://", "http://", 1).replace("wss://", "https://", 1))
-    if origin.scheme not in ("http", "https") or not origin.netloc:
-        return CONTENT_SECURITY_POLICY
-    return CONTENT_SECURITY_POLICY.replace(
-        "connect-src 'self' ws: wss:", f"connect-src 'self' ws: wss: {origin.scheme}://{origin.netloc}"
-    )
 
 
 class BuiltFiles:
@@ -121,7 +98,7 @@ class ClientHandler(StaticHandler):
     """index.html for every client route; never cached for long, so a new build is picked up at once."""
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        self.set_header("Content-Security-Policy", content_security_policy(self.ctx.settings.livekit_url))
+        self.set_header("Content-Security-Policy", client_policy(self.ctx.settings))  # handlers/headers.py
         self.set_header("Referrer-Policy", "same-origin")
         self.send_file("index.html", "no-cache")
 

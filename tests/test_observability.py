@@ -224,6 +224,11 @@ async def test_security_headers_on_every_kind_of_response(server, api: Api) -> N
     asset = next(p for p in (ROOT / "static" / "app" / "assets").iterdir() if p.suffix == ".js")
     r = await api.get(f"/assets/{asset.name}")
     assert r.status == 200 and strict in assert_secure(r.headers, "asset")
+    # A handler's own policy (the whiteboard's SVG export) still forbids framing.
+    room = await api.post("/api/rooms", {"mode": "ai"}, token=user["accessToken"])
+    session = await api.post(f"/api/rooms/{room.json['id']}/phase", {"to": "warmup"}, token=user["accessToken"])
+    svg = await api.get(f"/api/sessions/{session.json['sessionId']}/whiteboard?format=svg", token=user["accessToken"])
+    assert svg.status == 200 and "style-src 'unsafe-inline'" in assert_secure(svg.headers, "whiteboard svg")
     docs = await api.get("/api/docs")
     docs_policy = assert_secure(docs.headers, "docs")
     assert "script-src 'self'" in docs_policy and "connect-src 'self'" in docs_policy
@@ -285,3 +290,46 @@ async def test_health_names_skipped_problem_files(make_server, tmp_path: Path) -
     await server.bank_loading
     check = (await Api(server.url).get("/api/health")).json["checks"]["problems"]
     assert check == {"status": "degraded", "detail": "1 of 2 files skipped: broken.toml"}
+
+
+def directive(policy: str, name: str) -> list[str]:
+    found = [part.split() for part in policy.split("; ") if part.split()[0] == name]
+    assert len(found) == 1, (name, policy)
+    return found[0][1:]
+
+
+def test_client_policy_names_exactly_the_origins_the_client_reaches(tmp_path: Path) -> None:
+    from config import load_settings
+    from handlers.headers import client_policy
+
+    plain = client_policy(load_settings(data_dir=tmp_path, port=8000))
+    assert directive(plain, "connect-src") == ["'self'", "ws://127.0.0.1:8000"]  # no ws:/wss: wildcard
+    assert directive(plain, "img-src") == ["'self'", "data:", "blob:"]  # no https: wildcard
+    assert directive(plain, "script-src") == ["'self'"] and directive(plain, "frame-ancestors") == ["'none'"]
+    hosted = client_policy(
+        load_settings(
+            data_dir=tmp_path,
+            public_url="https://syncode.example.com",
+            livekit_url="wss://media.example.com",
+            livekit_api_key="k",
+            livekit_api_secret="s",
+            s3_endpoint="https://minio.example.com:9000",
+            s3_bucket="avatars",
+            s3_access_key_id="a",
+            s3_secret_access_key="b",
+        )
+    )
+    assert directive(hosted, "connect-src") == [
+        "'self'",
+        "wss://syncode.example.com",
+        "wss://media.example.com",
+        "https://media.example.com",
+        "https://minio.example.com:9000",  # avatar uploads go to the store through a presigned PUT
+    ]
+    assert directive(hosted, "img-src")[-1] == "https://minio.example.com:9000"
+    aws = client_policy(
+        load_settings(
+            data_dir=tmp_path, s3_bucket="b", s3_region="eu-west-1", s3_access_key_id="a", s3_secret_access_key="s"
+        )
+    )
+    assert "https://b.s3.eu-west-1.amazonaws.com" in directive(aws, "media-src")
