@@ -2,6 +2,8 @@
 
 python run.py [--host H] [--port P] [--data-dir D]     start the server
 python run.py promote-admin EMAIL                        give an account the admin role
+python run.py backup OUT                                 copy the database to OUT (mongodump's format), online
+python run.py restore IN [--drop]                        load a backup (into an empty database, or replace it)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import signal
 import sys
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import tornado.httpserver
@@ -23,8 +26,10 @@ import uvloop
 from config import Settings, SettingsError, load_settings
 from handlers.routes import make_app
 from realtime.events import EventHub, event_routes
+from realtime.journal import JournalLocked, UpdateJournal
 from realtime.plane import CollabService
 from realtime.socket import collab_routes
+from syncode.backup import BackupError, backup, describe, restore
 from syncode.context import Context, build_context, components
 from syncode.db import Database
 from syncode.embedded import EmbeddedDatabase, running_instance
@@ -179,6 +184,56 @@ async def promote_admin(settings: Settings, email: str) -> int:
             await embedded.stop()
 
 
+async def backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """`backup OUT` and `restore IN` (syncode/backup.py) against the database SynCode uses: the running embedded
+    one, the external one, or the data dir's, started here. A backup runs beside a running server; a restore
+    does not."""
+    embedded = None
+    uri = settings.mongodb_uri or await running_instance(settings.data_dir.resolve() / "db")
+    if not uri:
+        embedded = EmbeddedDatabase(settings.data_dir.resolve() / "db")
+        uri = await embedded.start()
+    db = Database(uri, settings.mongodb_db)
+    blobs = None if settings.s3_enabled else settings.data_dir / "blobs"  # S3 objects stay in their bucket
+    try:
+        server_running = not await recover_collab_journal(settings, db)
+        if args.command == "backup":
+            summary = await backup(db, Path(args.out), blobs)
+        elif server_running:
+            raise BackupError("SynCode is running on this data dir: stop it before restoring")
+        else:
+            summary = await restore(db, Path(args.source), args.drop, blobs)
+    except BackupError as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+        if embedded:
+            await embedded.stop()
+    print(f"{args.command} done ({summary.mode}): {describe(summary)}")
+    return 0
+
+
+async def recover_collab_journal(settings: Settings, db: Database) -> bool:
+    """When no server holds the data dir, write what its collab journal kept to the database, as a start would
+    (after a crash it holds the last edits, which would be missing from a backup). False while a server holds it
+    (it writes them itself, a moment after each edit)."""
+    journal = UpdateJournal(settings.data_dir / "collab-journal")
+    try:
+        pending = await asyncio.to_thread(journal.replay)
+    except JournalLocked:
+        return False
+    journal.close(everything_written=False)
+    if pending:
+        collab = CollabService(settings, db)
+        try:
+            await collab.start()
+        except JournalLocked:
+            return False
+        await collab.close()
+    return True
+
+
 def common_options(default: Any) -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--host", default=default, help="listen address (SYNCODE_HOST, default 127.0.0.1)")
@@ -195,6 +250,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command", parser_class=partial(argparse.ArgumentParser, parents=[after]))
     promote = sub.add_parser("promote-admin", help="give an existing account the admin role")
     promote.add_argument("email")
+    dump = sub.add_parser("backup", help="copy the database to a directory in mongodump's format, online")
+    dump.add_argument("out", help="a directory that does not exist yet (or is empty)")
+    load = sub.add_parser("restore", help="load a backup (or a mongodump of a SynCode database)")
+    load.add_argument("source", help="the backup's directory")
+    load.add_argument("--drop", action="store_true", help="replace the collections of a database that is not empty")
     return parser.parse_args(argv)
 
 
@@ -211,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level)
     if args.command == "promote-admin":
         return uvloop.run(promote_admin(settings, args.email))
+    if args.command in ("backup", "restore"):
+        return uvloop.run(backup_or_restore(settings, args))
     uvloop.run(serve(settings))
     return 0
 
