@@ -89,7 +89,9 @@ async def test_hints_feedback_report_and_replay(new_page) -> None:
     # The candidate asks the AI for a hint in the peer room: the interviewer sees it in the AI tab.
     await bob.get_by_role("tab", name="AI").click()
     await bob.get_by_role("button", name="Get a hint").click()
+    await expect(alice.locator("#assist-tab-ai .badge")).to_have_text("1")  # new in a tab she has not open
     await alice.get_by_role("tab", name="AI").click()
+    await expect(alice.locator("#assist-tab-ai .badge")).to_have_count(0)
     ai_hint = alice.locator("#ai-log .ai-entry.ai").filter(has=alice.locator(".pill", has_text="hint"))
     await expect(ai_hint).to_have_count(1)
     await expect(ai_hint).not_to_have_attribute("aria-busy", "true", timeout=60_000)

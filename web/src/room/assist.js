@@ -35,6 +35,8 @@ export function Assist (ctx) {
     analysis: null, // {id, data?}
     form: null, // {status, entries?, mine? Map revieweeId -> entry, error?}
     drafts: {}, // revieweeId -> {ratings, strengths, improvements, comment, wouldPairAgain}
+    unseen: { ai: 0, hints: 0 }, // what arrived in a tab that was not open, shown on its label
+    open: null, // the tab rendered last
     busy: {},
   }
   const timers = new Set()
@@ -89,6 +91,7 @@ export function Assist (ctx) {
 
   function choose (id) {
     s.tab = id
+    if (id in s.unseen) s.unseen[id] = 0
     app.update()
   }
 
@@ -191,6 +194,7 @@ export function Assist (ctx) {
       for (const [id, m] of s.ai.messages) if (id.startsWith('local-') && m.content === message.content) s.ai.messages.delete(id)
     }
     const before = s.ai.messages.get(message.id)
+    if (!before && message.role === 'assistant' && s.open !== 'ai') s.unseen.ai++
     s.ai.messages.set(message.id, { ...before, ...message })
     app.update()
     scrollAi()
@@ -453,7 +457,10 @@ export function Assist (ctx) {
       if (!hints.some((h) => h.index === data.index)) {
         ctx.patchRoom({ revealedHints: [...hints, data].sort((a, b) => a.index - b.index) })
       }
-      if (data.revealedBy !== ctx.me.id) app.notify(`${ctx.nameOf(data.revealedBy)} showed hint ${data.index + 1}.`)
+      if (data.revealedBy !== ctx.me.id) {
+        app.notify(`${ctx.nameOf(data.revealedBy)} showed hint ${data.index + 1}.`)
+        if (s.open !== 'hints') s.unseen.hints++
+      }
       app.update()
     },
     'ai.message': (data) => upsertMessage(data),
@@ -484,10 +491,14 @@ export function Assist (ctx) {
       const list = tabs()
       if (!list.length) return ''
       const open = current(list)
+      s.open = open
+      if (open in s.unseen) s.unseen[open] = 0
       const body = { hints: hintsTab, ai: aiTab, analysis: analysisTab, feedback: feedbackTab }[open]()
       return html`<div class="tabs" role="tablist" aria-label="Assist" @keydown=${(e) => onTabKey(e, list)}>
           ${list.map(([id, label]) => html`<button role="tab" id="assist-tab-${id}" aria-controls="assist-body"
-            aria-selected=${id === open ? 'true' : 'false'} tabindex=${id === open ? '0' : '-1'} @click=${() => choose(id)}>${label}</button>`)}
+            aria-selected=${id === open ? 'true' : 'false'} tabindex=${id === open ? '0' : '-1'} @click=${() => choose(id)}>${label}${s.unseen[id]
+              ? html` <span class="badge" aria-label="(${s.unseen[id]} new)">${s.unseen[id]}</span>`
+              : ''}</button>`)}
         </div>
         <div id="assist-body" class="assist-body" role="tabpanel" aria-labelledby="assist-tab-${open}">${body}</div>`
     },
