@@ -42,6 +42,12 @@ async def problem_id(api: Api, token: str, title: str) -> str:
     return next(p["id"] for p in r.json["data"] if p["title"] == title)
 
 
+def no_errors(*pages: Page) -> None:
+    """No page threw an uncaught error."""
+    for page in pages:
+        assert page.errors == [], page.errors
+
+
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A real PNG of one colour, made here (no image library needed)."""
 
@@ -112,6 +118,7 @@ async def test_dashboard_shows_the_finished_session_and_stats(new_page, finished
     await link.click()
     await expect(page).to_have_url(re.compile(re.escape(f"/sessions/{finished['sessionId']}") + "$"))
     await expect(page.get_by_role("heading", name="Climbing Stairs", level=1)).to_be_visible()
+    no_errors(page)
 
 
 async def test_dashboard_on_a_phone_has_no_horizontal_scroll(new_page, finished) -> None:
@@ -126,6 +133,7 @@ async def test_dashboard_on_a_phone_has_no_horizontal_scroll(new_page, finished)
     # Every card fits the screen.
     widest = await page.locator(".card").evaluate_all("cs => Math.max(...cs.map(c => c.getBoundingClientRect().right))")
     assert widest <= 390, widest
+    no_errors(page)
 
 
 async def test_problems_filter_bookmark_and_a_room_from_a_problem(new_page, web_server) -> None:
@@ -186,6 +194,7 @@ async def test_problems_filter_bookmark_and_a_room_from_a_problem(new_page, web_
     assert room["mode"] == "ai"
     assert room["problem"]["title"] == "Climbing Stairs"
     assert room["config"]["durations"] == {"warmupSec": 120, "codingSec": 1800, "wrapupSec": 600}
+    no_errors(page)
 
 
 async def test_problems_by_my_status(new_page, finished) -> None:
@@ -201,6 +210,7 @@ async def test_problems_by_my_status(new_page, finished) -> None:
     await expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
     assert await rows.count() > 1
     assert "Climbing Stairs" not in await page.locator("ul.problems").inner_text()
+    no_errors(page)
 
 
 async def test_profile_rename_avatar_upload_and_password(new_page, web_server) -> None:
@@ -240,6 +250,7 @@ async def test_profile_rename_avatar_upload_and_password(new_page, web_server) -
     await expect(page.get_by_label("Display name")).to_have_value("Olga the Tester")
     r = await Api(web_server.url).post("/api/auth/login", {"identifier": name, "password": "a brand new secret 2"})
     assert r.status == 200, r.body
+    no_errors(page)
 
 
 async def test_matchmaking_two_people_land_in_one_room(new_page) -> None:
@@ -276,6 +287,7 @@ async def test_matchmaking_two_people_land_in_one_room(new_page) -> None:
     await banner.get_by_role("link", name="Back to the room").click()
     await expect(pages[1]).to_have_url(re.compile(re.escape(room_path) + "$"))
     await expect(pages[1].locator(".people")).to_contain_text(names[0].strip())
+    no_errors(*pages)
 
 
 async def test_matchmaking_decline_sends_the_other_back_to_the_queue(new_page) -> None:
@@ -297,6 +309,7 @@ async def test_matchmaking_decline_sends_the_other_back_to_the_queue(new_page) -
     await expect(pages[1].get_by_role("heading", name="Looking for a partner…")).to_be_visible()
     await pages[1].get_by_role("button", name="Leave the queue").click()
     await expect(pages[1].get_by_role("button", name="Find a partner")).to_be_visible()
+    no_errors(*pages)
 
 
 async def test_admin_pages_users_and_audit_log(new_page, web_server) -> None:
@@ -359,6 +372,7 @@ async def test_admin_pages_users_and_audit_log(new_page, web_server) -> None:
     page_one = await page.locator("table.audit tbody").inner_text()
     await page.get_by_role("button", name="Next").click()
     await expect(page.get_by_text("Page 2")).to_be_visible()
+    await expect(first_row).not_to_contain_text("admin.room.closed")  # older entries now
     assert await page.locator("table.audit tbody").inner_text() != page_one
     await page.get_by_role("button", name="Previous").click()
     await expect(second_row).to_contain_text("admin.user.banned")
@@ -368,6 +382,7 @@ async def test_admin_pages_users_and_audit_log(new_page, web_server) -> None:
     actions = page.locator("table.audit tbody td:nth-child(2)")
     await expect(actions.first).to_have_text("auth.register")
     assert set(await actions.all_inner_texts()) == {"auth.register"}
+    no_errors(page)
 
 
 async def test_not_an_admin_sees_no_admin_page(new_page) -> None:
@@ -376,6 +391,7 @@ async def test_not_an_admin_sees_no_admin_page(new_page) -> None:
     await expect(page.get_by_role("link", name="Admin")).to_have_count(0)
     await page.goto("/admin")
     await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    no_errors(page)
 
 
 async def test_room_media_box_hidden_without_livekit(new_page) -> None:
@@ -387,6 +403,7 @@ async def test_room_media_box_hidden_without_livekit(new_page) -> None:
     await expect(page.locator(".cm-content")).to_be_visible()
     await expect(page.get_by_role("heading", name="Audio and video")).to_have_count(0)
     await expect(page.get_by_role("button", name="Join audio")).to_have_count(0)
+    no_errors(page)
 
 
 async def test_room_media_box_loads_livekit_only_on_join(make_server, browser) -> None:
@@ -398,6 +415,8 @@ async def test_room_media_box_loads_livekit_only_on_join(make_server, browser) -
     context = await browser.new_context(viewport={"width": 1400, "height": 900}, base_url=srv.url)
     try:
         page = await context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
         scripts: list[str] = []
         page.on("request", lambda r: scripts.append(r.url) if r.url.endswith(".js") else None)
         await register(page, unique("liv"))
@@ -410,6 +429,7 @@ async def test_room_media_box_loads_livekit_only_on_join(make_server, browser) -
         await expect(box.get_by_role("alert")).to_contain_text("Could not join the call", timeout=60_000)
         assert [u for u in scripts if "/assets/livekit-client" in u], scripts
         await expect(box.get_by_role("button", name="Join audio")).to_be_enabled()
+        no_errors(page)
         from tests.web.conftest import SCREENSHOTS
 
         SCREENSHOTS.mkdir(exist_ok=True)
