@@ -176,7 +176,7 @@ class AuthService:
             {"_id": user_id}, {"$inc": {"tokenGeneration": 1}}, return_document=ReturnDocument.AFTER
         )
         self.forget_user(user_id)
-        if user is not None:
+        if user is not None and not user.get("bannedAt") and not user.get("deletedAt"):  # those close with 4003
             generation = user["tokenGeneration"]
             self.bus.publish(
                 Event("user.tokens_revoked", {"userId": user_id, "generation": generation}, user_ids=(user_id,))
