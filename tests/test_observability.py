@@ -84,6 +84,7 @@ async def test_requests_are_counted_by_route_template_and_status(server, api: Ap
     assert value(after, name, **room, status="401") - value(before, name, **room, status="401") == 1
     me = {"route": "/api/users/me", "method": "GET", "status": "200"}
     assert value(after, name, **me) - value(before, name, **me) == 1
+    assert value(after, "process_resident_memory_bytes") > 0 and value(after, "process_open_fds") > 0
     routes = label_values(after, name, "route")
     assert "unmatched" in routes and not any(i in r for r in routes for i in ids) and "/no/such/path/xyz" not in routes
     # The latency histogram has buckets: the slowest of the three 404s is under 10 s, all are under +Inf.
