@@ -366,7 +366,11 @@ async def test_admin_pages_users_and_audit_log(new_page, web_server) -> None:
     await expect(first_row).to_contain_text(r.json["id"])
     await expect(first_row).to_contain_text("cleanup")
     await expect(second_row).to_contain_text("admin.user.banned")
-    await expect(second_row).to_contain_text(victim["user"]["id"])
+    # People by their usernames (the id on hover).
+    target = second_row.locator("td").nth(3).locator("span")
+    await expect(target).to_have_text(victim["user"]["username"])
+    await expect(target).to_have_attribute("title", victim["user"]["id"])
+    await expect(second_row.locator("td").nth(2)).to_contain_text(admin["user"]["username"])
     await expect(second_row).to_contain_text("spamming the chat")
     await expect(page.locator("table.audit tbody tr")).to_have_count(20)
     page_one = await page.locator("table.audit tbody").inner_text()

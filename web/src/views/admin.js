@@ -63,6 +63,18 @@ export function AdminView (app) {
   const audit = pager(app, '/admin/audit-logs')
   const loaded = new Set()
   const details = new Map() // userId -> AdminUserDetail | {error} while a row is open
+  const names = new Map() // userId -> username (or null while asked / unknown), for the audit log's people
+
+  /** The usernames of the ids on an audit page, each asked once (GET /users/{id}); ids stay for the unknown. */
+  function resolve (rows) {
+    const ids = new Set(rows.flatMap((a) => [a.actorId, a.targetType === 'user' ? a.targetId : null]).filter(Boolean))
+    for (const id of ids) {
+      if (names.has(id)) continue
+      names.set(id, null)
+      api('GET', `/users/${encodeURIComponent(id)}`).then((u) => { names.set(id, u.username); app.update() }).catch(() => {})
+    }
+  }
+  const person = (id) => (names.get(id) ? html`<span title=${id}>${names.get(id)}</span>` : id)
 
   async function toggleDetail (user) {
     if (details.has(user.id)) details.delete(user.id)
@@ -210,6 +222,7 @@ export function AdminView (app) {
   }
 
   function auditTab () {
+    if (audit.rows) resolve(audit.rows)
     return html`<form class="row filters" role="search" @submit=${(e) => audit.filter(formFilters(e))}>
         <label class="visually-hidden" for="audit-action">Action</label>
         <input id="audit-action" name="action" placeholder="Action, e.g. admin.user.banned" />
@@ -225,8 +238,8 @@ export function AdminView (app) {
             <thead><tr><th>When</th><th>Action</th><th>Actor</th><th>Target</th><th>Details</th></tr></thead>
             <tbody>${audit.rows.map((a) => html`<tr>
               <td>${when(a.createdAt)}</td><td><code>${a.action}</code></td>
-              <td class="small">${a.actorId || '–'}${a.ip ? html`<br /><span class="muted">${a.ip}</span>` : ''}</td>
-              <td class="small">${a.targetType} ${a.targetId}</td>
+              <td class="small">${a.actorId ? person(a.actorId) : '–'}${a.ip ? html`<br /><span class="muted">${a.ip}</span>` : ''}</td>
+              <td class="small">${a.targetType} ${a.targetType === 'user' ? person(a.targetId) : a.targetId}</td>
               <td class="small">${Object.keys(a.metadata || {}).length ? JSON.stringify(a.metadata) : ''}</td>
             </tr>`)}</tbody></table></div>`
         : ''}

@@ -127,7 +127,7 @@ export function ProblemsView (app) {
       <form class="card filters" role="search" @submit=${(e) => { e.preventDefault(); clearTimeout(timer); changed() }}>
         <div class="field grow">
           <label for="problem-search">Search</label>
-          <input id="problem-search" type="search" .value=${s.search} placeholder="Title or words of the statement" @input=${onSearch} />
+          <input id="problem-search" type="search" .value=${s.search} placeholder="Title or words" @input=${onSearch} />
         </div>
         <div class="field">
           <label for="problem-difficulty">Difficulty</label>
