@@ -133,6 +133,17 @@ async def test_dashboard_on_a_phone_has_no_horizontal_scroll(new_page, finished)
     # Every card fits the screen.
     widest = await page.locator(".card").evaluate_all("cs => Math.max(...cs.map(c => c.getBoundingClientRect().right))")
     assert widest <= 390, widest
+    # The other account pages too.
+    for path, ready in (
+        ("/problems", "ul.problems > li"),
+        ("/problems/climbing-stairs", ".example"),
+        ("/profile", ".avatar-row"),
+        ("/match", "#match-topics"),
+    ):
+        await page.goto(path)
+        await expect(page.locator(ready).first).to_be_visible()
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways ({width}px)"
     no_errors(page)
 
 
