@@ -160,6 +160,8 @@ export function HomeView (app) {
             ${state.createError ? html`<p class="error" role="alert">${state.createError.message}</p>` : ''}
             <button class="primary" type="submit" ?disabled=${state.creating}>${state.creating ? 'Creating…' : 'Create room'}</button>
           </form>
+          <p class="muted small">Timers and more: <a href="/problems">pick a problem</a> and create the room from its page,
+            or <a href="/match">get matched with a partner</a>.</p>
         </section>
         <div>
           <section class="card" aria-labelledby="join-title">
