@@ -24,6 +24,7 @@ import tornado.netutil
 import uvloop
 
 from config import Settings, SettingsError, load_settings
+from handlers.bodylimit import BodyLimitServer
 from handlers.routes import make_app
 from realtime.events import EventHub, event_routes
 from realtime.journal import JournalLocked, UpdateJournal
@@ -83,7 +84,7 @@ class Server:
         self.ctx.metrics.samplers.append(self._event_sockets)
         self.ctx.admin.ws_connections = self._ws_connections
         app = make_app(self.ctx, collab_routes(self.collab) + event_routes(self.events), websocket_ping_interval=20)
-        self.http = tornado.httpserver.HTTPServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
+        self.http = BodyLimitServer(app, max_body_size=4 * 1024 * 1024, xheaders=False)
         self.http.add_sockets(sockets)
         log.info(
             f"SynCode listening on http://{self.settings.host}:{self.port} · database {where} · "

@@ -191,19 +191,24 @@ def fuzz(
     log: Callable[[str], None] = lambda line: None,
     examples_per_operation: int = 0,
 ) -> Report:
-    """About `cases` generated requests (or `examples_per_operation` each), spread evenly over every (identity,
-    operation)."""
+    """At least `cases` generated requests, spread evenly over every (identity, operation); or one round of
+    `examples_per_operation` each. Hypothesis stops early on an operation with few distinct inputs (a GET without
+    parameters), so rounds with fresh seeds follow until there are `cases`."""
     schema = load_schema(base_url)
     operations = [r.ok() for r in schema.get_all_operations()]  # the WebSocket upgrades too, as plain requests
-    per_pair = examples_per_operation or max(1, -(-cases // (len(operations) * len(identities))))  # rounded up
+    pairs = len(operations) * len(identities)
     report = Report(seed=seed)
     started = time.perf_counter()
     session = requests.Session()
     rng = random.Random(seed)
-    for identity in identities:
-        for operation in operations:
-            run_pair(base_url, session, operation, identity, per_pair, rng.randrange(2**32), report)
-        log(f"{identity.name}: {report.cases} cases so far, {len(report.findings)} findings")
+    while True:
+        per_pair = examples_per_operation or max(1, -(-(cases - report.cases) // pairs))  # rounded up
+        for identity in identities:
+            for operation in operations:
+                run_pair(base_url, session, operation, identity, per_pair, rng.randrange(2**32), report)
+            log(f"{identity.name}: {report.cases} cases so far, {len(report.findings)} findings")
+        if examples_per_operation or report.cases >= cases:
+            break
     report.elapsed_sec = time.perf_counter() - started
     return report
 

@@ -5,6 +5,7 @@ none hangs. A short budget (two cases per operation and identity); bench/fuzz.py
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 
@@ -63,3 +64,26 @@ async def test_answers_the_fuzzer_found_undeclared_are_declared(api, server) -> 
     assert schema(paths["/collab/documents"]["post"], "200").endswith("/CreateDocumentResponse")
     r = await api.get("/api/ws")
     assert r.status == 400 and "400" in paths["/api/ws"]["get"]["responses"]
+
+
+async def test_a_body_over_the_servers_limit_gets_the_api_413(api, server) -> None:
+    """Over the HTTP server's 4 MiB (before any handler runs) Tornado used to answer a bare 400 without a body."""
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /api/problems HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 5000000\r\n\r\n" + b"{" * 65536  # the body is not awaited: the answer comes at once
+    )
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)).decode()
+    body = await asyncio.wait_for(reader.read(), 10)  # then the server closes the connection
+    writer.close()
+    assert head.startswith("HTTP/1.1 413 "), head
+    headers = dict(line.split(": ", 1) for line in head.strip().split("\r\n")[1:])
+    error = json.loads(body)
+    assert error["statusCode"] == 413 and error["code"] == "PAYLOAD_TOO_LARGE"
+    assert error["requestId"] == headers["X-Request-Id"] and headers["Content-Type"].startswith("application/json")
+    assert (
+        headers["X-Content-Type-Options"] == "nosniff"
+        and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    )
+    assert (await api.get("/api/health")).status == 200  # the server is fine, other connections too
