@@ -1,7 +1,7 @@
 """Judge latency and throughput, per backend, against the same programs run bare on this host; and what the build
 cache saves.
 
-    .venv/bin/python bench/judge.py [--runs 50] [--submissions 24] [--cache-runs 8]
+    .venv/bin/python bench/judge.py [--runs 50] [--submissions 24] [--cache-runs 8] [--cache-cases 8]
                                     [--backend process --backend docker] [--section latency|throughput|cache ...]
 
 Latency: a Python and a C++ hello world judged end to end (one test case: compile + run + compare), each
@@ -9,9 +9,9 @@ Latency: a Python and a C++ hello world judged end to end (one test case: compil
 with the sandbox's PATH.
 Throughput: `--submissions` submissions of 8 test cases each, 4 at a time.
 Build cache (compile once), side by side in each round of `--cache-runs`: for C++, Java, Rust and Go, a submission
-(8 test cases) of code that was just run, against the same submission cold (the cache cleared first), and against
-a judge without the cache (as before it); goal: just run / cold <= 0.5. Python: p50 latency of a run with the cache
-on against a judge with it off; goal: unchanged. Prints figures; asserts nothing.
+(`--cache-cases` test cases) of code that was just run, against the same submission cold (the cache cleared first),
+and against a judge without the cache (as before it); goal: just run / cold <= 0.5. Python: p50 latency of a run
+with the cache on against a judge with it off; goal: unchanged. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ async def timed(call) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def bench_build_cache(backend: str, rounds: int) -> list[str]:
+async def bench_build_cache(backend: str, rounds: int, case_count: int) -> list[str]:
     """Submissions of code just run vs cold vs without a cache, interleaved round by round; python runs with the
     cache on vs off."""
     settings = {"judge_workers": CONCURRENCY, "judge_pool_size": CONCURRENCY}
@@ -121,7 +121,7 @@ async def bench_build_cache(backend: str, rounds: int) -> list[str]:
         await uncached.start()
     except JudgeError as exc:
         return [f"{backend:8} unavailable: {exc}"]
-    cases = [TestCase(input=str(n), expected_output=str(n * n)) for n in range(8)]
+    cases = [TestCase(input=str(n), expected_output=str(n * n)) for n in range(case_count)]
     rows = []
     try:
         for language, code in COMPILED.items():
@@ -195,6 +195,7 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--submissions", type=int, default=24)
     parser.add_argument("--cache-runs", type=int, default=8)
+    parser.add_argument("--cache-cases", type=int, default=8, help="test cases per submission (the bank has 9-13)")
     parser.add_argument("--backend", action="append", choices=["process", "docker"])
     parser.add_argument("--section", action="append", choices=["latency", "throughput", "cache"])
     args = parser.parse_args()
@@ -210,9 +211,9 @@ async def main() -> None:
             for row in await bench_backend(backend, args, baselines):
                 print(row, flush=True)
     if "cache" in args.section:
-        print("build cache (compile once): 8-case submissions, p50 of", args.cache_runs, "rounds")
+        print(f"build cache (compile once): {args.cache_cases}-case submissions, p50 of {args.cache_runs} rounds")
         for backend in backends:
-            for row in await bench_build_cache(backend, args.cache_runs):
+            for row in await bench_build_cache(backend, args.cache_runs, args.cache_cases):
                 print(row, flush=True)
 
 

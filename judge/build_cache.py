@@ -230,4 +230,7 @@ class BuildCache:
             (self.entries / key).rename(trash)
         except FileNotFoundError:
             return
+        except OSError:
+            log.exception("could not remove build cache entry %s", key[:12])
+            return
         remove_tree(trash)

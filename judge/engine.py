@@ -6,6 +6,7 @@ Blocking code, called from the judge's worker threads.
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from judge.compare import outputs_match
 from judge.languages import BASE_ENV, COMPILE_CPU_MS, COMPILE_MEMORY_MB, COMPILE_WALL_MS, Recipe
 from judge.models import CaseResult, Comparison, JudgeResult, RunResult, TestCase, Verdict
 from judge.sandbox import Outcome, Session, Step, SupervisorKilled
+
+log = logging.getLogger(__name__)
 
 # A program may take this much longer in elapsed time than its CPU limit (I/O, a loaded host) before
 # it is killed; sleeping past it is a time_limit_exceeded too.
@@ -144,8 +147,12 @@ def file_build(session: Session, recipe: Recipe, cache: BuildCache, key: str, ou
     """Copy what the compiler left in the work dir into the cache. Taken before the program first runs: only the
     (trusted) compiler has written there, so the program cannot plant a build for anyone else."""
     files = session.collect([recipe.source_file], cache.max_bytes)
-    if files:
+    if not files:
+        return
+    try:
         cache.store(key, files, output)
+    except OSError:  # the cache saves time, a job never fails for it (a full disk, say)
+        log.exception("could not file a build in the cache")
 
 
 def run_program(

@@ -104,7 +104,9 @@ RECIPES: dict[str, Recipe] = {
             "rust",
             "main.rs",
             ("./main",),
-            compile=("rustc", "--edition", "2021", "-O", "-o", "main", "main.rs"),
+            # Without the standard library's debug info: 0.4 instead of 11.6 MB (rustc 1.63), which the build cache
+            # holds 25 times more of; panics still say where (that is not debug info).
+            compile=("rustc", "--edition", "2021", "-O", "-C", "strip=debuginfo", "-o", "main", "main.rs"),
             host_tools=("rustc",),
             version=("rustc", "--version"),
         ),

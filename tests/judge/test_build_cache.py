@@ -216,3 +216,15 @@ def test_a_new_cache_removes_those_of_processes_that_are_gone(tmp_path: Path) ->
         assert cache.root.name.startswith(f"syncode-build-cache-{os.getpid()}-")
     finally:
         cache.close()
+
+
+async def test_a_cache_that_cannot_file_a_build_does_not_fail_the_job(
+    process_judge: Judge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*_: object) -> bool:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(process_judge.build_cache, "store", disk_full)
+    code = fresh_cpp()
+    runs = [await process_judge.run("cpp", code, "6") for _ in range(2)]
+    assert [(r.verdict, r.stdout, r.cached_build) for r in runs] == [(Verdict.accepted, "36\n", False)] * 2
