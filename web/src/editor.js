@@ -46,6 +46,25 @@ const theme = EditorView.theme({
   // browser's editing reads the label into the document.
   '.cm-ySelectionInfo': { opacity: '1', fontFamily: 'system-ui, sans-serif', fontSize: '11px', padding: '1px 4px', borderRadius: '3px 3px 3px 0', pointerEvents: 'none', userSelect: 'none' },
   '.cm-ySelectionCaret': { pointerEvents: 'none', userSelect: 'none' },
+  '.cm-ySelectionInfo::after': { content: 'attr(data-name)' },
+})
+
+/**
+ * A remote caret's name and its word joiners are text nodes inside the editable content, and editing across the
+ * caret (select all, then type or paste) made the browser copy them into the document as new text ('Alice' with
+ * U+2060 around it in the other person's code). The name is moved into an attribute, drawn by CSS, and the joiners
+ * dropped: no text is left there to copy.
+ */
+const caretLabelsOutOfText = EditorView.updateListener.of((update) => {
+  for (const caret of update.view.contentDOM.querySelectorAll('.cm-ySelectionCaret:not([data-name])')) {
+    const info = caret.querySelector('.cm-ySelectionInfo')
+    caret.dataset.name = info?.textContent ?? ''
+    for (const node of [...caret.childNodes]) if (node.nodeType === Node.TEXT_NODE) node.remove()
+    if (info) {
+      info.dataset.name = info.textContent
+      info.textContent = ''
+    }
+  }
 })
 
 /**
@@ -124,6 +143,7 @@ export function createEditor (opts) {
         language.of([]),
         editable.of(readOnlyExtension(readOnly)),
         yCollab(text, provider.awareness, { undoManager: undo }),
+        caretLabelsOutOfText,
       ],
     })
     const view = new EditorView({ state, parent: opts.parent })
