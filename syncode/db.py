@@ -102,8 +102,6 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                     IndexModel([("roomId", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)]),
                     IndexModel([("userId", ASCENDING), ("createdAt", DESCENDING)]),
                     IndexModel([("sessionId", ASCENDING), ("createdAt", ASCENDING)]),  # a session's history
-                    # Jobs whose bookkeeping is not written yet: a start finds those a crash left.
-                    IndexModel("unrecorded", partialFilterExpression={"unrecorded": {"$exists": True}}),
                 ],
             )
             for name in ("runs", "submissions", "analyses")

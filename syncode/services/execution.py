@@ -566,7 +566,7 @@ class ExecutionService:
         """The bookkeeping an earlier process left unwritten, then the jobs it left unfinished, oldest first, each
         judged again or failed."""
         for kind in KINDS:
-            if kind.timeline:
+            if kind.timeline:  # no index: it would cost every job two index writes, for a query run once per start
                 query = {"unrecorded": True, "status": {"$in": ["completed", "failed"]}}
                 async for doc in self._collection(kind).find(query, WITHOUT_CODE):
                     self._record_later(kind, doc)
