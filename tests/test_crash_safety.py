@@ -25,7 +25,7 @@ from tests.fake_llm import FakeLlm
 from tests.test_e2e_room import EventClient
 from tests.test_execution import coding_room, create_problem
 from tests.test_rooms import join, new_room
-from tests.test_run import wait_healthy
+from tests.test_run import alive, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -217,7 +217,8 @@ async def test_run_and_submission_in_flight_are_judged_again_after_a_kill(syncod
 
 
 async def test_the_embedded_database_keeps_what_a_killed_server_accepted(syncode) -> None:
-    """The default installation: the embedded database is the server's child and stops with it."""
+    """The default installation: the embedded database is the server's child and stops with it, as do the
+    sandboxes (a program spinning in one must not outlive the server that started it)."""
     server = syncode(embedded=True)
     await server.start()
     room = await coding_room(server.api, None)
@@ -225,12 +226,32 @@ async def test_the_embedded_database_keeps_what_a_killed_server_accepted(syncode
     code = "import time\ntime.sleep(3)\nprint('still here')\n"
     r = await server.api.post(f"/api/rooms/{rid}/run", {"language": "python", "code": code}, token=token)
     assert r.status == 202, r.body
-    await asyncio.sleep(0.5)
+    spin = {"language": "python", "code": "while True:\n    pass\n", "timeoutMs": 2000}
+    spinning = await server.api.post(f"/api/rooms/{rid}/run", spin, token=token)
+    assert spinning.status == 202, spinning.body
+    await asyncio.sleep(1)
+    started = descendants(server.process.pid)
+    assert len(started) >= 3, started  # the database and the two sandboxes, at least
     await server.kill()
+    left = await until(lambda: asyncio.sleep(0, [pid for pid in started if alive(pid)]), lambda pids: not pids, 15)
+    assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in left]
 
     await server.start()
     run = await finished(server, f"/api/executions/{r.json['runId']}", token)
     assert run["status"] == "completed" and run["stdout"] == "still here\n"
+    run = await finished(server, f"/api/executions/{spinning.json['runId']}", token)
+    assert run["status"] == "completed" and run["verdict"] == "time_limit_exceeded"
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                found += [int(child), *descendants(int(child))]
+    except FileNotFoundError:  # it ended meanwhile
+        pass
+    return found
 
 
 async def test_a_job_in_flight_at_two_kills_in_a_row_fails_with_an_error(syncode) -> None:
