@@ -19,6 +19,7 @@ import contextvars
 import socket
 import struct
 import sys
+from collections import deque
 from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any
 
@@ -80,7 +81,8 @@ class LeanProtocol(WebSocketProtocol13):
         self._busy = False  # a message's coroutine is waiting: no further frame is handled meanwhile
         self._lost: asyncio.Future[None] | None = None
         self._close_timer: asyncio.TimerHandle | None = None
-        self.unflushed = 0  # frames written since the transport's buffer was last empty
+        self._written = 0  # bytes handed to the transport so far
+        self._unflushed: deque[int] = deque()  # where each frame not yet all handed to the kernel ends, in _written
 
     # -- moving the socket ---------------------------------------------------------------------------------
 
@@ -115,6 +117,7 @@ class LeanProtocol(WebSocketProtocol13):
         self._swapping = False
         for frame in self._outbox:
             transport.write(frame)
+            self._written += len(frame)
         self._outbox.clear()
         if self.server_terminated:  # closed while moving
             self._closing()
@@ -137,13 +140,17 @@ class LeanProtocol(WebSocketProtocol13):
             self._outbox.append(frame)
             return
         transport.write(frame)
-        self.unflushed = self.unflushed + 1 if transport.get_write_buffer_size() else 0
+        self._written += len(frame)
+        if transport.get_write_buffer_size():  # not all of it went out at once
+            self._unflushed.append(self._written)
 
     def backlog(self) -> int:
-        """Frames not yet handed to the kernel (at most: counted since the buffer was last empty)."""
-        if self.unflushed and self.transport is not None and not self.transport.get_write_buffer_size():
-            self.unflushed = 0
-        return self.unflushed
+        """Frames not yet all handed to the kernel (what the transport still buffers)."""
+        if self._unflushed and self.transport is not None:
+            flushed = self._written - self.transport.get_write_buffer_size()
+            while self._unflushed and self._unflushed[0] <= flushed:
+                self._unflushed.popleft()
+        return len(self._unflushed)
 
     def _write_frame(self, fin: bool, opcode: int, data: bytes, flags: int = 0) -> asyncio.Future[None]:
         if self.transport is None and not self._swapping:
@@ -158,6 +165,7 @@ class LeanProtocol(WebSocketProtocol13):
             self._outbox.append(frame)
         elif not self.transport.is_closing():
             self.transport.write(frame)
+            self._written += len(frame)
 
     def write_message(self, message: str | bytes | dict[str, Any], binary: bool = False) -> asyncio.Future[None]:
         if self.transport is None and not self._swapping:
