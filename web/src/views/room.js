@@ -665,7 +665,7 @@ export async function RoomView (app, roomId, detail = null) {
         ? html`Testing… ${p.done ?? 0} of ${p.total} <progress max=${p.total} value=${p.done ?? 0}></progress>`
         : html`${job.status === 'running' ? 'Running…' : 'Queued…'}`
     } else if (job.status === 'failed') {
-      summary = html`<span class="verdict bad">Failed</span>`
+      summary = html`<span class="verdict bad">Failed</span>${d?.error ? html` <span class="job-error">${d.error}</span>` : ''}`
     } else {
       summary = html`<span class="verdict ${verdict === 'accepted' ? 'good' : 'bad'}">${verdictText}</span>
         ${job.kind === 'submission' ? html`${d.passed} / ${d.total} tests passed` : ''}
@@ -688,7 +688,7 @@ export async function RoomView (app, roomId, detail = null) {
           <table class="cases">
             <caption class="visually-hidden">Test cases</caption>
             <thead><tr><th scope="col">#</th><th scope="col">Verdict</th><th scope="col">Time</th><th scope="col">Details</th></tr></thead>
-            <tbody>${d.results.map((c) => html`<tr>
+            <tbody>${(d.results ?? []).map((c) => html`<tr>
               <td>${c.index + 1}</td>
               <td class=${c.verdict === 'accepted' ? 'good' : 'bad'}>${verdictName(c.verdict)}</td>
               <td>${c.timeMs != null ? `${c.timeMs} ms` : ''}</td>
