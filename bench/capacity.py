@@ -12,17 +12,18 @@ editors (interviewer and candidate) type 5 keystrokes a second each, and each ke
 test's input every 30 s and submits it every 2 minutes (staggered over rooms). A keystroke inserts
 "<seq>:<monotonic ns>;", so the other two participants time its relay.
 
-The unloaded verdict latency comes first: one room, nobody typing, runs and submissions one after another (POST ->
-run.completed / submission.completed on the candidate's event socket). Then rooms are added --step at a time; after
-each step, a --step-seconds window is measured while every room keeps going. The ramp stops at the first window
-with a p99 edit relay over 50 ms, a p95 verdict latency over twice the unloaded one, or any error (a refused
-request, a socket closed, an edit that never arrived, a submission not accepted). The machine holds the rooms of
-the last window that passed. Printed per window: relay p50/p99, verdict p95, CPU (% of one core) of the server's
-own process, its database, its update-log writer, this harness, everything else (the sandboxes: killed with their
-pid namespace, their CPU is never reaped into the server's; and on a shared machine, everyone else) and the
-whole machine, and the judge's queue; at the end, the rooms held, rooms per core, and the first resource to
-saturate. The harness runs on the same machine (3 Yjs clients per room): its CPU is printed, and is part of what
-saturates the machine.
+First the machine's busy share with nothing of SynCode's running is sampled for 5 s (other jobs on a shared
+machine). The unloaded verdict latencies come next: one room, nobody typing, runs then submissions one after another
+(POST -> run.completed / submission.completed on the candidate's event socket). Then rooms are added --step at a
+time; after each step, a --step-seconds window is measured while every room keeps going. The ramp stops at the first
+window with a p99 edit relay over 50 ms, a run's or a submission's p95 over twice its unloaded one, or any error (a
+refused request, a socket closed, an edit that never arrived, a submission not accepted). The machine holds the
+rooms of the last window that passed. Printed per window: relay p50/p99, run and submission p95, CPU (% of one core)
+of the server's own process, its database, its update-log writer, this harness, everything else (the sandboxes:
+killed with their pid namespace, their CPU is never reaped into the server's; and on a shared machine, everyone
+else) and the whole machine, and the judge's queue; at the end, the rooms held, rooms per core, and the first
+resource to saturate. The harness runs on the same machine (3 Yjs clients per room): its CPU is printed, and is part
+of what saturates the machine.
 """
 
 from __future__ import annotations
@@ -381,6 +382,11 @@ async def main(args: argparse.Namespace) -> None:
     cores = os.cpu_count() or 1
     spec = parse_problem((ROOT / "problems" / f"{PROBLEM}.toml").read_bytes(), f"{PROBLEM}.toml")
     problem = Problem(spec.reference["python"], spec.tests[0].input)
+    before = machine_busy()
+    await asyncio.sleep(5)
+    after = machine_busy()
+    background = (after[0] - before[0]) / max(1, after[1] - before[1]) * 100
+    print(f"before SynCode starts, other processes keep {background:.0f}% of this machine's {cores} cores busy")
     with tempfile.TemporaryDirectory(prefix="syncode-capacity-") as data_dir:
         process, port = await start_server(data_dir, args.sandbox)
         try:
