@@ -164,8 +164,9 @@ class ProcessSession(Session):
         try:
             os.write(write_end, options)  # a few kB: the pipe's buffer takes it whole
             os.close(write_end)
-            # stderr: bwrap's own errors (and a crashing supervisor's traceback), read only once it has ended; a
-            # program cannot write there (its streams are the supervisor's pipes, bwrap's init is not dumpable).
+            # stderr: bwrap's own errors (and a crashing supervisor's traceback), read only once it has ended (at
+            # most 4 kB, for the error message). A program's streams are the supervisor's pipes: were it to reach
+            # this one, it could only block itself on a full pipe or word a failure's message.
             self.process = subprocess.Popen(
                 [*prefix, "--args", str(read_end), "--", *SUPERVISOR],
                 stdin=subprocess.PIPE,
