@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -120,6 +121,8 @@ class BuildCache:
         self.entries.chmod(0o311)  # traversable, not listable (the host keeps its own index)
         self.staging = self.root / "staging"  # entries being written or removed: the host's alone
         self.staging.mkdir(mode=0o700)
+        # Removed on close, or else when this object is collected or the interpreter exits (a judge not closed).
+        self._finalizer = weakref.finalize(self, remove_tree, self.root)
         self._lock = threading.Lock()
         self._index: OrderedDict[str, int] = OrderedDict()  # key -> bytes, least recently used first
         self._pins: Counter[str] = Counter()
@@ -192,7 +195,7 @@ class BuildCache:
                 self._remove(key)
 
     def close(self) -> None:
-        remove_tree(self.root)
+        self._finalizer()
 
     def stats(self) -> dict:
         with self._lock:

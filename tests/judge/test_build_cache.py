@@ -4,6 +4,7 @@ damaged entry does makes a later run wrong."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import secrets
 import subprocess
@@ -228,3 +229,12 @@ async def test_a_cache_that_cannot_file_a_build_does_not_fail_the_job(
     code = fresh_cpp()
     runs = [await process_judge.run("cpp", code, "6") for _ in range(2)]
     assert [(r.verdict, r.stdout, r.cached_build) for r in runs] == [(Verdict.accepted, "36\n", False)] * 2
+
+
+def test_a_cache_never_closed_is_removed_when_collected(tmp_path: Path) -> None:
+    cache = BuildCache(1000, parent=str(tmp_path))
+    root = cache.root
+    assert cache.store("a", {"main": (b"x", True)}, "")
+    del cache
+    gc.collect()
+    assert not root.exists()
