@@ -2,8 +2,9 @@
 
 import { html } from 'lit-html'
 import { api, session } from '../api.js'
-import { LANGUAGES, PHASE_NAMES, languageName, when } from '../util.js'
+import { PHASE_NAMES, languageName, when } from '../util.js'
 import { DashboardPanels } from './dashboard.js'
+import { modeAndLanguageFields } from './room-form.js'
 
 const MAX_PROBLEM_PAGES = 5
 
@@ -141,17 +142,7 @@ export function HomeView (app) {
         <section class="card" aria-labelledby="create-title">
           <h2 id="create-title">Create a room</h2>
           <form @submit=${create}>
-            <fieldset class="field">
-              <legend>Mode</legend>
-              <label class="inline"><input type="radio" name="mode" value="peer" checked /> Peer interview</label>
-              <label class="inline"><input type="radio" name="mode" value="ai" /> AI interviewer</label>
-            </fieldset>
-            <div class="field">
-              <label for="create-language">Language</label>
-              <select id="create-language" name="language">
-                ${LANGUAGES.map(([id, name]) => html`<option value=${id} ?selected=${id === (me.preferredLanguage || 'python')}>${name}</option>`)}
-              </select>
-            </div>
+            ${modeAndLanguageFields(me.preferredLanguage || 'python')}
             ${problemPicker()}
             <div class="field">
               <label for="create-name">Room name (optional)</label>

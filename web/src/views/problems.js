@@ -4,7 +4,8 @@
 import { html } from 'lit-html'
 import { unsafeHTML } from 'lit-html/directives/unsafe-html.js'
 import { api, session } from '../api.js'
-import { LANGUAGES, languageName, markdown } from '../util.js'
+import { languageName, markdown } from '../util.js'
+import { modeAndLanguageFields } from './room-form.js'
 
 const PAGE = 20
 const DIFFICULTIES = ['easy', 'medium', 'hard']
@@ -234,17 +235,7 @@ export async function ProblemView (app, id) {
         <section class="card" aria-labelledby="create-title">
           <h2 id="create-title">Practise this problem</h2>
           <form @submit=${create}>
-            <fieldset class="field">
-              <legend>Mode</legend>
-              <label class="inline"><input type="radio" name="mode" value="peer" checked /> Peer interview</label>
-              <label class="inline"><input type="radio" name="mode" value="ai" /> AI interviewer</label>
-            </fieldset>
-            <div class="field">
-              <label for="create-language">Language</label>
-              <select id="create-language" name="language">
-                ${LANGUAGES.map(([lang, label]) => html`<option value=${lang} ?selected=${lang === preferred}>${label}</option>`)}
-              </select>
-            </div>
+            ${modeAndLanguageFields(preferred)}
             <div class="field">
               <label for="create-name">Room name (optional)</label>
               <input id="create-name" name="name" maxlength="100" autocomplete="off" />

@@ -1,4 +1,4 @@
-import{a,b as k,g as D,k as b,p as N,q as v,s as j,t as I,w as q,x as f}from"./chunk-JG2AL5AS.js";var U=5,G={width:600,height:150,pad:22},O={edge_cases:"Edge cases",time_complexity:"Time complexity",space_complexity:"Space complexity",variable_naming:"Variable naming",code_structure:"Code structure",off_by_one:"Off-by-one errors",input_validation:"Input validation",communication:"Communication"},F={improving:"↓ improving",stable:"→ stable",worsening:"↑ worsening"},H=n=>n>=60?`${Math.floor(n/60)} h ${n%60} min`:`${n} min`,$=(n,o,m=`${o}s`)=>`${n} ${n===1?o:m}`;function R(n){let o={stats:null,sessions:null,quotas:null,weaknesses:null,errors:{},bucket:"day"},m=(e,r,c=i=>i)=>b("GET",r).then(i=>{o[e]=c(i)}).catch(i=>{o.errors[e]=i}).finally(n.update),s=()=>m("stats",`/users/me/stats?bucket=${o.bucket}`);s(),m("sessions",`/sessions?limit=${U}`,e=>e.data),m("quotas","/users/me/quotas"),m("weaknesses","/users/me/weaknesses",e=>e.data);let u=(e,r)=>o.errors[e]?a`<p class="error" role="alert">${r} could not be loaded: ${o.errors[e].message}</p>`:a`<p class="muted" role="status">Loading ${r.toLowerCase()}…</p>`;function E(){let e=o.stats;if(!e)return u("stats","Statistics");let r=e.totals,c=r.acceptanceRate==null?"–":`${Math.round(r.acceptanceRate*100)}%`;return a`<dl class="tiles">
+import{a as I}from"./chunk-BAH5JKSX.js";import{a,b as k,g as D,k as b,q as v,s as j,t as N,w as q,x as f}from"./chunk-JG2AL5AS.js";var U=5,O={width:600,height:150,pad:22},F={edge_cases:"Edge cases",time_complexity:"Time complexity",space_complexity:"Space complexity",variable_naming:"Variable naming",code_structure:"Code structure",off_by_one:"Off-by-one errors",input_validation:"Input validation",communication:"Communication"},G={improving:"↓ improving",stable:"→ stable",worsening:"↑ worsening"},H=l=>l>=60?`${Math.floor(l/60)} h ${l%60} min`:`${l} min`,$=(l,o,m=`${o}s`)=>`${l} ${l===1?o:m}`;function R(l){let o={stats:null,sessions:null,quotas:null,weaknesses:null,errors:{},bucket:"day"},m=(e,r,c=i=>i)=>b("GET",r).then(i=>{o[e]=c(i)}).catch(i=>{o.errors[e]=i}).finally(l.update),s=()=>m("stats",`/users/me/stats?bucket=${o.bucket}`);s(),m("sessions",`/sessions?limit=${U}`,e=>e.data),m("quotas","/users/me/quotas"),m("weaknesses","/users/me/weaknesses",e=>e.data);let u=(e,r)=>o.errors[e]?a`<p class="error" role="alert">${r} could not be loaded: ${o.errors[e].message}</p>`:a`<p class="muted" role="status">Loading ${r.toLowerCase()}…</p>`;function E(){let e=o.stats;if(!e)return u("stats","Statistics");let r=e.totals,c=r.acceptanceRate==null?"–":`${Math.round(r.acceptanceRate*100)}%`;return a`<dl class="tiles">
         <div><dt>Sessions</dt><dd>${r.sessions}</dd></div>
         <div><dt>Problems solved</dt><dd>${r.problemsSolved}</dd></div>
         <div><dt>Submissions</dt><dd>${r.submissions}</dd></div>
@@ -7,25 +7,25 @@ import{a,b as k,g as D,k as b,p as N,q as v,s as j,t as I,w as q,x as f}from"./c
         <div><dt>Streak</dt><dd>${$(e.streakDays,"day")}</dd></div>
       </dl>
       ${S(e.series)}
-      ${Object.keys(r.byLanguage||{}).length?a`<p class="muted small">By language: ${Object.entries(r.byLanguage).map(([i,p])=>`${v(i)} ${p.accepted}/${p.submissions}`).join(" · ")}</p>`:""}`}function S(e){let{width:r,height:c,pad:i}=G,p=e.length||1,h=o.bucket==="week"?"week":"day",M=l=>h==="week"?`week of ${new Date(l.start).toLocaleDateString()}`:new Date(l.start).toLocaleDateString(),C=Math.max(1,...e.map(l=>Math.max(l.submissions,l.sessions))),x=(r-i)/p,w=Math.max(2,x*.7),y=l=>c-i-l/C*(c-2*i),L=e.filter(l=>l.sessions||l.submissions),T=L.length?`Last ${$(p,h)}: ${L.map(l=>`${M(l)}: ${$(l.sessions,"session")}, ${l.accepted} of ${$(l.submissions,"submission")} accepted`).join("; ")}`:`No practice in the last ${$(p,h)}`;return a`<figure class="chart">
+      ${Object.keys(r.byLanguage||{}).length?a`<p class="muted small">By language: ${Object.entries(r.byLanguage).map(([i,p])=>`${v(i)} ${p.accepted}/${p.submissions}`).join(" · ")}</p>`:""}`}function S(e){let{width:r,height:c,pad:i}=O,p=e.length||1,h=o.bucket==="week"?"week":"day",C=n=>h==="week"?`week of ${new Date(n.start).toLocaleDateString()}`:new Date(n.start).toLocaleDateString(),M=Math.max(1,...e.map(n=>Math.max(n.submissions,n.sessions))),A=(r-i)/p,w=Math.max(2,A*.7),y=n=>c-i-n/M*(c-2*i),L=e.filter(n=>n.sessions||n.submissions),T=L.length?`Last ${$(p,h)}: ${L.map(n=>`${C(n)}: ${$(n.sessions,"session")}, ${n.accepted} of ${$(n.submissions,"submission")} accepted`).join("; ")}`:`No practice in the last ${$(p,h)}`;return a`<figure class="chart">
       <svg viewBox="0 0 ${r} ${c}" role="img" aria-label=${T}>
         ${k`<line x1=${i} y1=${c-i} x2=${r} y2=${c-i} class="axis" />
-          <text x="0" y=${i} class="axis-label">${C}</text>
+          <text x="0" y=${i} class="axis-label">${M}</text>
           <text x="0" y=${c-i} class="axis-label">0</text>`}
-        ${e.map((l,_)=>{let P=i+_*x+(x-w)/2,B=`${M(l)}: ${$(l.sessions,"session")}, ${l.accepted}/${l.submissions} accepted`;return k`<g class="day"><title>${B}</title>
-            <rect x=${P} y=${y(l.submissions)} width=${w} height=${c-i-y(l.submissions)} class="subs" />
-            <rect x=${P} y=${y(l.accepted)} width=${w} height=${c-i-y(l.accepted)} class="acc" />
-            ${l.sessions?k`<circle cx=${P+w/2} cy=${y(l.sessions)} r="3.5" class="sess" />`:""}</g>`})}
+        ${e.map((n,_)=>{let P=i+_*A+(A-w)/2,B=`${C(n)}: ${$(n.sessions,"session")}, ${n.accepted}/${n.submissions} accepted`;return k`<g class="day"><title>${B}</title>
+            <rect x=${P} y=${y(n.submissions)} width=${w} height=${c-i-y(n.submissions)} class="subs" />
+            <rect x=${P} y=${y(n.accepted)} width=${w} height=${c-i-y(n.accepted)} class="acc" />
+            ${n.sessions?k`<circle cx=${P+w/2} cy=${y(n.sessions)} r="3.5" class="sess" />`:""}</g>`})}
       </svg>
       <figcaption class="muted small">
         <span class="key subs"></span> submissions <span class="key acc"></span> accepted
         <span class="key sess"></span> sessions — per ${h}, last ${$(p,h)}
       </figcaption>
-    </figure>`}function A(){return o.sessions?o.sessions.length?a`<ul class="rooms recent">
+    </figure>`}function x(){return o.sessions?o.sessions.length?a`<ul class="rooms recent">
         ${o.sessions.map(e=>a`<li>
           <a href="/sessions/${e.id}">${e.problem?.title||"No problem"}</a>
           ${e.overallScore!=null?a`<span class="pill">score ${Math.round(e.overallScore)}</span>`:""}
-          ${e.verdict?a`<span class="pill ${e.verdict==="accepted"?"diff-easy":"diff-hard"}">${I(e.verdict)}</span>`:""}
+          ${e.verdict?a`<span class="pill ${e.verdict==="accepted"?"diff-easy":"diff-hard"}">${N(e.verdict)}</span>`:""}
           <span class="muted">${e.mode==="ai"?"AI interview":"Peer"} · ${v(e.language)} · ${e.myRole} ·
             ${f(e.startedAt)} · ${q(e.durationSec||0)}</span>
         </li>`)}
@@ -39,8 +39,8 @@ import{a,b as k,g as D,k as b,p as N,q as v,s as j,t as I,w as q,x as f}from"./c
       ${g("Storage (MiB)",r(e.storage.usedBytes),r(e.storage.limitBytes))}
       ${c(e.executions)}`}function d(){return o.weaknesses?o.weaknesses.length?a`<ul class="weaknesses">
       ${o.weaknesses.map(e=>a`<li>
-        <strong>${O[e.category]||e.category}</strong>
-        <span class="pill trend-${e.trend}">${F[e.trend]||e.trend}</span>
+        <strong>${F[e.category]||e.category}</strong>
+        <span class="pill trend-${e.trend}">${G[e.trend]||e.trend}</span>
         <span class="muted small">seen ${$(e.frequency,"time")}, last ${f(e.lastSeenAt)}</span>
         <p>${e.description}</p>
       </li>`)}
@@ -58,7 +58,7 @@ import{a,b as k,g as D,k as b,p as N,q as v,s as j,t as I,w as q,x as f}from"./c
       <div class="columns">
         <section class="card" aria-labelledby="recent-title">
           <h2 id="recent-title">Recent sessions</h2>
-          ${A()}
+          ${x()}
         </section>
         <div>
           <section class="card" aria-labelledby="quotas-title">
@@ -70,10 +70,10 @@ import{a,b as k,g as D,k as b,p as N,q as v,s as j,t as I,w as q,x as f}from"./c
             ${d()}
           </section>
         </div>
-      </div>`}}var W=5;async function K(){let n=[],o=null;for(let m=0;m<W;m++){let s=new URLSearchParams({limit:"100",sortBy:"title",sortOrder:"asc"});o&&s.set("cursor",o);let u=await b("GET",`/problems?${s}`);if(n.push(...u.data),!u.pagination.hasMore)break;o=u.pagination.nextCursor}return n}function se(n){let o=D().user,m=R(n),s={rooms:null,roomsError:null,active:null,problems:null,problemsError:null,filter:"",creating:!1,createError:null,joinError:null};b("GET","/rooms?limit=50").then(t=>{s.rooms=t.data}).catch(t=>{s.roomsError=t}).finally(n.update),b("GET","/users/me/active-room").then(t=>{s.active=t?.room||null}).catch(()=>{}).finally(n.update),K().then(t=>{s.problems=t}).catch(t=>{s.problemsError=t}).finally(n.update);async function u(t){t.preventDefault();let d=new FormData(t.target),e={mode:d.get("mode"),language:d.get("language")},r=String(d.get("name")||"").trim();r&&(e.name=r),d.get("problemId")&&(e.problemId=d.get("problemId")),s.creating=!0,s.createError=null,n.update();try{let c=await b("POST","/rooms",e,{headers:{"Idempotency-Key":crypto.randomUUID()}});n.navigate(`/rooms/${c.id}`)}catch(c){s.createError=c,s.creating=!1,n.update()}}function E(t){t.preventDefault();let d=String(new FormData(t.target).get("code")||"").trim().toUpperCase();if(!/^[A-Z0-9]{4,12}$/.test(d)){s.joinError="An invite code is 6 letters and digits, as in K7QX2M.",n.update();return}n.navigate(`/join/${d}`)}let S=t=>{let d=s.filter.toLowerCase();return(s.problems||[]).filter(e=>e.difficulty===t&&(!d||e.title.toLowerCase().includes(d)||e.tags.some(r=>r.includes(d))))};function A(){return s.problemsError?a`<p class="error" role="alert">Problems could not be loaded: ${s.problemsError.message}</p>`:a`<div class="field">
+      </div>`}}var W=5;async function K(){let l=[],o=null;for(let m=0;m<W;m++){let s=new URLSearchParams({limit:"100",sortBy:"title",sortOrder:"asc"});o&&s.set("cursor",o);let u=await b("GET",`/problems?${s}`);if(l.push(...u.data),!u.pagination.hasMore)break;o=u.pagination.nextCursor}return l}function te(l){let o=D().user,m=R(l),s={rooms:null,roomsError:null,active:null,problems:null,problemsError:null,filter:"",creating:!1,createError:null,joinError:null};b("GET","/rooms?limit=50").then(t=>{s.rooms=t.data}).catch(t=>{s.roomsError=t}).finally(l.update),b("GET","/users/me/active-room").then(t=>{s.active=t?.room||null}).catch(()=>{}).finally(l.update),K().then(t=>{s.problems=t}).catch(t=>{s.problemsError=t}).finally(l.update);async function u(t){t.preventDefault();let d=new FormData(t.target),e={mode:d.get("mode"),language:d.get("language")},r=String(d.get("name")||"").trim();r&&(e.name=r),d.get("problemId")&&(e.problemId=d.get("problemId")),s.creating=!0,s.createError=null,l.update();try{let c=await b("POST","/rooms",e,{headers:{"Idempotency-Key":crypto.randomUUID()}});l.navigate(`/rooms/${c.id}`)}catch(c){s.createError=c,s.creating=!1,l.update()}}function E(t){t.preventDefault();let d=String(new FormData(t.target).get("code")||"").trim().toUpperCase();if(!/^[A-Z0-9]{4,12}$/.test(d)){s.joinError="An invite code is 6 letters and digits, as in K7QX2M.",l.update();return}l.navigate(`/join/${d}`)}let S=t=>{let d=s.filter.toLowerCase();return(s.problems||[]).filter(e=>e.difficulty===t&&(!d||e.title.toLowerCase().includes(d)||e.tags.some(r=>r.includes(d))))};function x(){return s.problemsError?a`<p class="error" role="alert">Problems could not be loaded: ${s.problemsError.message}</p>`:a`<div class="field">
         <label for="problem-filter">Find a problem</label>
         <input id="problem-filter" type="search" placeholder="Title or tag" autocomplete="off"
-          @input=${t=>{s.filter=t.target.value,n.update()}} />
+          @input=${t=>{s.filter=t.target.value,l.update()}} />
       </div>
       <div class="field">
         <label for="create-problem">Problem</label>
@@ -102,18 +102,8 @@ import{a,b as k,g as D,k as b,p as N,q as v,s as j,t as I,w as q,x as f}from"./c
         <section class="card" aria-labelledby="create-title">
           <h2 id="create-title">Create a room</h2>
           <form @submit=${u}>
-            <fieldset class="field">
-              <legend>Mode</legend>
-              <label class="inline"><input type="radio" name="mode" value="peer" checked /> Peer interview</label>
-              <label class="inline"><input type="radio" name="mode" value="ai" /> AI interviewer</label>
-            </fieldset>
-            <div class="field">
-              <label for="create-language">Language</label>
-              <select id="create-language" name="language">
-                ${N.map(([t,d])=>a`<option value=${t} ?selected=${t===(o.preferredLanguage||"python")}>${d}</option>`)}
-              </select>
-            </div>
-            ${A()}
+            ${I(o.preferredLanguage||"python")}
+            ${x()}
             <div class="field">
               <label for="create-name">Room name (optional)</label>
               <input id="create-name" name="name" maxlength="100" autocomplete="off" />
@@ -141,4 +131,4 @@ import{a,b as k,g as D,k as b,p as N,q as v,s as j,t as I,w as q,x as f}from"./c
           </section>
         </div>
       </div>
-      ${m.render()}`}}export{K as a,se as b};
+      ${m.render()}`}}export{K as a,te as b};
