@@ -8,10 +8,10 @@ returned, a message's coroutine is stepped directly (a Task is made only if it h
 in one transport.write. Same port, same handler interface (open, on_message, on_close, close, ping), so the
 stock y-websocket client sees the same server.
 
-With it (and the update log's gathered writes), bench/collab.py (500 rooms x 3 clients, 350 updates/s, two
-alternating 15 s windows) measured a CPU per relayed update of 509 us against the reference server's 361 (x1.41,
-database and log writer included; x3.1 before), a p99 of x0.92 and no drops, on a 2-core machine shared with other
-jobs (both servers' p99 in the hundreds of ms, so the latency ratio is loose).
+With it (and the update log's gathered writes), bench/collab.py at its defaults (500 rooms x 3 clients, 350
+updates/s, three alternating 20 s windows) measured a CPU per relayed update of 627 us against the reference
+server's 366 (x1.71, database and log writer included; x3.1 before), a p99 of x0.76 and no drops, on a 2-core
+machine shared with other jobs (per-window p99s from 5 to 535 ms for either server, so the latency ratio is loose).
 
 While a message's coroutine waits, the connection reads no further frame (as with Tornado): its messages are
 handled one at a time, in order.
