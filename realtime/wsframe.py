@@ -335,7 +335,9 @@ class LeanProtocol(WebSocketProtocol13):
 
     def _message(self, message: str | bytes) -> None:
         """Run on_message; a coroutine is stepped here, and only one that has to wait gets a Task (which goes on
-        in the same context: a context variable set before the wait is still set, and can be reset, after it)."""
+        in the same context: a context variable set before the wait is still set, and can be reset, after it).
+        Until its first wait a handler runs outside any Task: asyncio.current_task() is None there, so what needs
+        one (asyncio.timeout(), a TaskGroup) must come after an await."""
         context = contextvars.copy_context()
         try:
             result = context.run(self.handler.on_message, message)
