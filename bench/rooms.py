@@ -60,8 +60,13 @@ class Http:
     def __init__(self, port: int) -> None:
         self.port = port
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self.turn = asyncio.Lock()  # one request at a time on the connection (a room's run and submit may overlap)
 
     async def call(self, method: str, path: str, token: str | None = None, body: dict | None = None):
+        async with self.turn:
+            return await self._call(method, path, token, body)
+
+    async def _call(self, method: str, path: str, token: str | None, body: dict | None):
         if self.streams is None:
             self.streams = await asyncio.open_connection("127.0.0.1", self.port)
         reader, writer = self.streams
